@@ -1,0 +1,47 @@
+use swarmlb_engine::time::format_duration;
+use swarmlb_engine::{parse_duration, SimTime};
+
+#[test]
+fn reads_units_and_sums() {
+    let cases = [
+        ("250ms", 250_000),
+        ("90s", 90_000_000),
+        ("5m", 300_000_000),
+        ("1h30m", 5_400_000_000),
+        ("12", 12_000_000),
+        ("1.5s", 1_500_000),
+        ("0.0000015s", 2),
+        ("2d", 172_800_000_000),
+        ("10us", 10),
+    ];
+    for (text, want) in cases {
+        assert_eq!(parse_duration(text), Ok(want), "{text}");
+    }
+}
+
+#[test]
+fn rejects_garbage_without_panicking() {
+    for text in ["", "abc", "5x", "m5", "1.2.3s", "s", "99999999999999999999h", "-3s", "5 m"] {
+        assert!(parse_duration(text).is_err(), "{text} should be an error");
+    }
+}
+
+#[test]
+fn format_round_trips() {
+    for us in [0, 1, 999, 1_000, 1_500_000, 5_400_000_000, 86_400_000_001] {
+        assert_eq!(parse_duration(&format_duration(us)), Ok(us));
+    }
+}
+
+#[test]
+fn time_displays_with_microseconds() {
+    assert_eq!(SimTime(12_003_417).to_string(), "12.003417s");
+    assert_eq!(SimTime::ZERO.to_string(), "0.000000s");
+}
+
+proptest::proptest! {
+    #[test]
+    fn parse_never_panics(text in "\\PC{0,12}") {
+        let _ = parse_duration(&text);
+    }
+}
