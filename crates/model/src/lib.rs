@@ -1,1 +1,25 @@
-//! placeholder
+//! The decentralized load-balancing model: user and server agents that negotiate with
+//! local knowledge only, the centralized baselines, scenarios, metrics, and the observable
+//! state that traces fold. No I/O: scenario text comes in as strings.
+
+pub mod coordinator;
+pub mod env;
+pub mod ids;
+pub mod metrics;
+pub mod msg;
+pub mod net;
+pub mod observe;
+pub mod params;
+pub mod record;
+pub mod run;
+pub mod scenario;
+pub mod server;
+pub mod user;
+pub mod world;
+
+pub use ids::{Agent, Layout};
+pub use observe::Observed;
+pub use record::{Event, Kind};
+pub use run::{RunConfig, Summary};
+pub use scenario::{Policy, Scenario, ScenarioError};
+pub use world::{build, World};

@@ -1,0 +1,208 @@
+//! What agents say to each other (messages) and to themselves (timers).
+
+/// A peer's load as one server last heard it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct PeerEntry {
+    /// Server index.
+    pub idx: u32,
+    /// Its load (users held).
+    pub load: u32,
+    /// When the load was true, in µs.
+    pub seen_us: u64,
+}
+
+/// A message on the wire. Every message carries its sender's load (servers piggyback
+/// their load on everything they send; other agents send 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg {
+    /// The sender's load when it sent this.
+    pub load: u32,
+    /// What it says.
+    pub body: Body,
+}
+
+/// Message contents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// A user asks for a connection: from the user, or forwarded by a server or the
+    /// coordinator. `direct` requests are never delegated further.
+    Connect {
+        /// User slot.
+        user: u32,
+        /// The user's session number for this attempt.
+        session: u32,
+        /// Delegations so far.
+        hops: u32,
+        /// Accept or refuse, never delegate.
+        direct: bool,
+    },
+    /// Server to user: you are connected (session `session`).
+    Accepted {
+        /// The attempt this answers.
+        session: u32,
+    },
+    /// Server or coordinator to user: refused.
+    Rejected {
+        /// The attempt this answers.
+        session: u32,
+    },
+    /// User to server: this session is over.
+    Leave {
+        /// The session that ends.
+        session: u32,
+    },
+    /// User to server: are you there?
+    Ping {
+        /// The user's session.
+        session: u32,
+    },
+    /// Server to user: yes.
+    Pong {
+        /// The user's session.
+        session: u32,
+    },
+    /// Server to user: I hold no such session.
+    NotConnected {
+        /// The user's session.
+        session: u32,
+    },
+    /// Server to user: reconnect to server `to`.
+    Migrate {
+        /// The session being moved.
+        session: u32,
+        /// Target server index.
+        to: u32,
+    },
+    /// Gossip: my view of peers (the reply carries the receiver's).
+    GossipPush(Vec<PeerEntry>),
+    /// Gossip answer.
+    GossipReply(Vec<PeerEntry>),
+    /// Underloaded server to overloaded peer: send me up to `want` users.
+    PullRequest {
+        /// How many users would bring the puller to its pull target.
+        want: u32,
+    },
+    /// How many users the peer is sending.
+    PullReply {
+        /// Users migrated.
+        granted: u32,
+    },
+    /// Terminating server: will you take my `users` users?
+    HandoffOffer {
+        /// Users to be handed off.
+        users: u32,
+    },
+    /// Answer to a hand-off offer.
+    HandoffReply {
+        /// True: send them.
+        accepted: bool,
+    },
+    /// A terminating server says goodbye to its peers.
+    Goodbye,
+    /// Server to environment: please start a new server (my peers come along).
+    ScaleOut {
+        /// The requester and its peers, to seed the new server's view.
+        peers: Vec<u32>,
+    },
+    /// Environment to server: you are running now, with these peers.
+    Start {
+        /// Initial peer view.
+        peers: Vec<u32>,
+    },
+    /// Environment to server or coordinator: you crash now.
+    Crash,
+    /// Server to coordinator: my load.
+    LoadReport,
+    /// Perturbation to user: your connection drops now.
+    Perturb,
+}
+
+impl Body {
+    /// Requests can be lost; established-session messages and control-plane messages
+    /// cannot (they ride on a reliable session). Lost requests only cause time-outs.
+    pub fn is_lossy(&self) -> bool {
+        matches!(
+            self,
+            Body::Connect { .. }
+                | Body::Rejected { .. }
+                | Body::GossipPush(_)
+                | Body::GossipReply(_)
+                | Body::PullRequest { .. }
+                | Body::PullReply { .. }
+                | Body::HandoffOffer { .. }
+                | Body::HandoffReply { .. }
+        )
+    }
+
+    /// Index into [`BODY_NAMES`], for message counters.
+    pub fn code(&self) -> usize {
+        match self {
+            Body::Connect { .. } => 0,
+            Body::Accepted { .. } => 1,
+            Body::Rejected { .. } => 2,
+            Body::Leave { .. } => 3,
+            Body::Ping { .. } => 4,
+            Body::Pong { .. } => 5,
+            Body::NotConnected { .. } => 6,
+            Body::Migrate { .. } => 7,
+            Body::GossipPush(_) => 8,
+            Body::GossipReply(_) => 9,
+            Body::PullRequest { .. } => 10,
+            Body::PullReply { .. } => 11,
+            Body::HandoffOffer { .. } => 12,
+            Body::HandoffReply { .. } => 13,
+            Body::Goodbye => 14,
+            Body::ScaleOut { .. } => 15,
+            Body::Start { .. } => 16,
+            Body::Crash => 17,
+            Body::LoadReport => 18,
+            Body::Perturb => 19,
+        }
+    }
+}
+
+/// Names of message kinds, indexed by [`Body::code`].
+pub const BODY_NAMES: [&str; 20] = [
+    "connect", "accepted", "rejected", "leave", "ping", "pong", "not_connected", "migrate",
+    "gossip_push", "gossip_reply", "pull_request", "pull_reply", "handoff_offer",
+    "handoff_reply", "goodbye", "scale_out", "start", "crash", "load_report", "perturb",
+];
+
+/// Timers; each agent has at most one pending timer of each kind.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Timer {
+    /// User slot: a new user appears.
+    Spawn,
+    /// User: back-off over, try again.
+    Retry,
+    /// User: the connection attempt has failed.
+    AttemptTimeout,
+    /// User: end of life.
+    Lifespan,
+    /// User: time to ping the server.
+    Heartbeat,
+    /// User: the ping went unanswered.
+    PingTimeout,
+    /// Server: gossip with a peer.
+    Gossip,
+    /// Server: check for pulling and terminating.
+    Periodic,
+    /// Server: the hand-off offer went unanswered.
+    HandoffTimeout,
+    /// Server: may ask for another server again.
+    ScaleOutCooldown,
+    /// Server: report load to the coordinator.
+    Report,
+    /// Environment: refresh the directory.
+    DirectoryRefresh,
+    /// Environment: crash group `n` of the scenario.
+    Crash(u16),
+    /// Environment: partition `n` starts.
+    PartitionStart(u16),
+    /// Environment: partition `n` ends.
+    PartitionEnd(u16),
+    /// Environment: the coordinator crashes.
+    CoordinatorCrash,
+    /// Perturbation: disconnect a user.
+    Butterfly,
+}

@@ -1,0 +1,182 @@
+//! The observable state of a run (per-server status and load, per-user state) and its
+//! hash. It is computed two ways that must agree: from the live agents, and by folding
+//! the event records alone (what traces, diff and the viewer use).
+
+use swarmlb_engine::AgentId;
+
+use crate::ids::{Agent, Layout, NONE};
+use crate::record::{Event, Kind};
+use crate::server::ServerStatus;
+use crate::user::UserState;
+use crate::world::World;
+
+/// A server as seen from outside.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum ServerView {
+    /// Never started.
+    #[default]
+    Off,
+    /// Running.
+    Alive,
+    /// Running, waiting for a hand-off answer.
+    Handoff,
+    /// Handing its users off.
+    Draining,
+    /// Gone after a hand-off.
+    Terminated,
+    /// Gone in a crash.
+    Crashed,
+}
+
+impl ServerView {
+    /// True while running.
+    pub fn is_running(self) -> bool {
+        matches!(self, ServerView::Alive | ServerView::Handoff | ServerView::Draining)
+    }
+}
+
+/// A user as seen from outside.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum UserView {
+    /// Not alive.
+    #[default]
+    Dead,
+    /// Waiting for an answer from this agent.
+    Connecting(AgentId),
+    /// Connected to this server agent.
+    Connected(AgentId),
+    /// Backing off.
+    Backoff,
+}
+
+/// Everything diff and the viewer need to know about one instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    /// Id layout.
+    pub layout: Layout,
+    /// Status and load per server index.
+    pub servers: Vec<(ServerView, u32)>,
+    /// State per user slot.
+    pub users: Vec<UserView>,
+    /// False once the coordinator crashed.
+    pub coordinator_alive: bool,
+}
+
+impl Observed {
+    /// The state before any event: nothing started, nobody alive.
+    pub fn new(layout: Layout) -> Observed {
+        Observed {
+            layout,
+            servers: vec![(ServerView::Off, 0); layout.max_servers as usize],
+            users: vec![UserView::Dead; layout.n_users as usize],
+            coordinator_alive: true,
+        }
+    }
+
+    /// The live state of `world`.
+    pub fn of_world(world: &World) -> Observed {
+        let layout = world.params.layout;
+        let servers = world
+            .servers
+            .iter()
+            .map(|s| {
+                let view = match s.status {
+                    ServerStatus::Off => ServerView::Off,
+                    ServerStatus::Alive => ServerView::Alive,
+                    ServerStatus::Handoff { .. } => ServerView::Handoff,
+                    ServerStatus::Draining => ServerView::Draining,
+                    ServerStatus::Terminated => ServerView::Terminated,
+                    ServerStatus::Crashed => ServerView::Crashed,
+                };
+                (view, s.load())
+            })
+            .collect();
+        let users = world
+            .users
+            .iter()
+            .map(|u| match u.state {
+                UserState::Dead => UserView::Dead,
+                UserState::Connecting { target, .. } => UserView::Connecting(target),
+                UserState::Connected { server, .. } => UserView::Connected(layout.server(server)),
+                UserState::Backoff => UserView::Backoff,
+            })
+            .collect();
+        Observed { layout, servers, users, coordinator_alive: world.coordinator.alive }
+    }
+
+    /// Fold one event into the state.
+    pub fn apply(&mut self, event: &Event) {
+        let searching = |value: u32| {
+            if value == NONE { UserView::Backoff } else { UserView::Connecting(AgentId(value)) }
+        };
+        match self.layout.agent(event.target) {
+            Agent::User(slot) => {
+                let Some(user) = self.users.get_mut(slot as usize) else { return };
+                match event.kind {
+                    Kind::UserSpawn | Kind::Retry | Kind::ServerLost | Kind::Disowned | Kind::Migrated | Kind::Perturbed => {
+                        *user = searching(event.value)
+                    }
+                    Kind::Connected => *user = UserView::Connected(AgentId(event.value)),
+                    Kind::Rejected | Kind::AttemptTimeout => *user = UserView::Backoff,
+                    Kind::GaveUp | Kind::Death => *user = UserView::Dead,
+                    _ => {}
+                }
+            }
+            Agent::Server(idx) => {
+                let Some((view, load)) = self.servers.get_mut(idx as usize) else { return };
+                match event.kind {
+                    Kind::ServerStart => *view = ServerView::Alive,
+                    Kind::ConnectAccept | Kind::Leave | Kind::StaleLeave => *load = event.value,
+                    Kind::HandoffOffer => *view = ServerView::Handoff,
+                    Kind::HandoffRefused | Kind::HandoffTimeout if *view == ServerView::Handoff => *view = ServerView::Alive,
+                    Kind::HandoffDone => {
+                        *view = ServerView::Draining;
+                        *load = event.value;
+                    }
+                    Kind::Terminated => (*view, *load) = (ServerView::Terminated, 0),
+                    Kind::Crash => (*view, *load) = (ServerView::Crashed, 0),
+                    _ => {}
+                }
+            }
+            Agent::Coordinator => {
+                if event.kind == Kind::Crash {
+                    self.coordinator_alive = false;
+                }
+            }
+            Agent::Env | Agent::Perturber => {}
+        }
+    }
+
+    /// A hash of the whole observable state (stable across platforms and versions of
+    /// this format: little-endian fields, BLAKE3, first 8 bytes).
+    pub fn hash(&self) -> u64 {
+        let mut h = blake3::Hasher::new();
+        for (view, load) in &self.servers {
+            h.update(&[*view as u8]);
+            h.update(&load.to_le_bytes());
+        }
+        for user in &self.users {
+            let (tag, agent) = match user {
+                UserView::Dead => (0u8, 0),
+                UserView::Connecting(a) => (1, a.0),
+                UserView::Connected(a) => (2, a.0),
+                UserView::Backoff => (3, 0),
+            };
+            h.update(&[tag]);
+            h.update(&agent.to_le_bytes());
+        }
+        h.update(&[u8::from(self.coordinator_alive)]);
+        let bytes = h.finalize();
+        u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("8 bytes"))
+    }
+
+    /// Load per server index (0 for servers not running), for macro divergence.
+    pub fn loads(&self) -> impl Iterator<Item = u32> + '_ {
+        self.servers.iter().map(|(v, l)| if v.is_running() { *l } else { 0 })
+    }
+
+    /// Servers running.
+    pub fn servers_running(&self) -> u32 {
+        self.servers.iter().filter(|(v, _)| v.is_running()).count() as u32
+    }
+}

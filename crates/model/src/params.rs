@@ -1,0 +1,149 @@
+//! Run parameters derived from a scenario: integer thresholds that decisions compare
+//! against, and the population curve that says which user slots are active when.
+
+use swarmlb_engine::SimTime;
+
+use crate::ids::Layout;
+use crate::scenario::{Dist, Policy, Scenario};
+
+/// Server indices are never reused, so the id space is larger than the quota of servers
+/// alive at once: room for every server to be replaced three times over.
+pub fn server_ids(max_servers: u32) -> u32 {
+    max_servers.saturating_mul(4)
+}
+
+/// Parts per million, the integer form of the scenario's fractions.
+fn ppm(fraction: f64) -> u64 {
+    (fraction * 1e6).round() as u64
+}
+
+/// `fraction × capacity`, rounded down, computed on integers.
+fn threshold(capacity: u32, fraction: f64) -> u32 {
+    (u64::from(capacity) * ppm(fraction) / 1_000_000) as u32
+}
+
+/// Everything agents need to decide, in integers. Shared read-only by all agents.
+#[derive(Clone, Debug)]
+pub struct Params {
+    /// The scenario the run came from.
+    pub scenario: Scenario,
+    /// The master seed.
+    pub seed: u64,
+    /// Id layout.
+    pub layout: Layout,
+    /// Routing policy.
+    pub policy: Policy,
+    /// Users per server at most.
+    pub capacity: u32,
+    /// Load at or above which a server delegates.
+    pub high_load: u32,
+    /// Load below which a server pulls.
+    pub low_load: u32,
+    /// Load a pull aims for; peers above it are asked.
+    pub pull_target_load: u32,
+    /// Load below which a server considers terminating.
+    pub terminate_load: u32,
+    /// Probability of losing a request, per million.
+    pub loss_ppm: u32,
+    /// A hand-off offer unanswered after this long has failed.
+    pub handoff_timeout_us: u64,
+    /// Steady user slots (the population at its peak).
+    pub steady_slots: u32,
+    /// Mean time between arrivals of one idle arrival slot, in µs.
+    pub arrival_slot_gap_us: u64,
+}
+
+impl Params {
+    /// Derive the parameters of `scenario` run with `seed`.
+    pub fn new(scenario: &Scenario, seed: u64) -> Params {
+        let s = &scenario.servers;
+        let u = &scenario.users;
+        let capacity = s.capacity;
+        let arrival_slot_gap_us = if u.arrival_rate > 0.0 {
+            (f64::from(u.arrival_slots) / u.arrival_rate * 1e6).round() as u64
+        } else {
+            u64::MAX
+        };
+        Params {
+            scenario: scenario.clone(),
+            seed,
+            layout: Layout { max_servers: server_ids(s.max_servers), n_users: scenario.user_slots() },
+            policy: scenario.policy,
+            capacity,
+            high_load: threshold(capacity, s.high_watermark),
+            low_load: threshold(capacity, s.low_watermark),
+            pull_target_load: threshold(capacity, s.pull_target),
+            terminate_load: threshold(capacity, s.terminate_watermark),
+            loss_ppm: ppm(scenario.network.loss).min(1_000_000) as u32,
+            handoff_timeout_us: u.attempt_timeout.us() + 4 * scenario.network.latency_max.us(),
+            steady_slots: scenario.steady_slots(),
+            arrival_slot_gap_us,
+        }
+    }
+
+    /// True when slot `slot` is an arrival slot (Poisson arrivals), not a steady one.
+    pub fn is_arrival_slot(&self, slot: u32) -> bool {
+        slot >= self.steady_slots
+    }
+
+    /// Lifespan distribution.
+    pub fn lifespan(&self) -> &Dist {
+        &self.scenario.users.lifespan
+    }
+
+    /// True if steady slot `slot` belongs to the target population at `t`.
+    pub fn slot_active(&self, slot: u32, t: SimTime) -> bool {
+        let u = &self.scenario.users;
+        if slot < u.count {
+            return match &u.diurnal {
+                None => true,
+                Some(_) => slot < self.diurnal_target(t),
+            };
+        }
+        let flash = u.flash.as_ref().is_some_and(|f| {
+            let j = slot - u.count;
+            let start = f.at.us() + f.ramp.us() * u64::from(j) / u64::from(f.extra.max(1));
+            j < f.extra && t.0 >= start && t.0 < f.at.us() + f.duration.us()
+        });
+        flash || (u.diurnal.is_some() && slot < self.diurnal_target(t))
+    }
+
+    /// The first time at or after `from` when steady slot `slot` is active, if any
+    /// within one diurnal period or the flash window.
+    pub fn next_active(&self, slot: u32, from: SimTime) -> Option<SimTime> {
+        if self.slot_active(slot, from) {
+            return Some(from);
+        }
+        let u = &self.scenario.users;
+        let mut best: Option<SimTime> = None;
+        if let Some(f) = &u.flash {
+            let j = slot.saturating_sub(u.count);
+            if slot >= u.count && j < f.extra {
+                let start = f.at.us() + f.ramp.us() * u64::from(j) / u64::from(f.extra.max(1));
+                let end = f.at.us() + f.duration.us();
+                if from.0 < end {
+                    best = Some(SimTime(start.max(from.0)));
+                }
+            }
+        }
+        if let Some(d) = &u.diurnal {
+            // The curve is smooth; one-second resolution over one period finds the rise.
+            let step = 1_000_000;
+            let steps = d.period.us() / step + 1;
+            let found = (1..=steps).map(|k| from.plus(k * step)).find(|&t| slot < self.diurnal_target(t));
+            best = match (best, found) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        best
+    }
+
+    fn diurnal_target(&self, t: SimTime) -> u32 {
+        let u = &self.scenario.users;
+        let Some(d) = &u.diurnal else { return u.count };
+        let phase = (t.0 % d.period.us()) as f64 / d.period.us() as f64;
+        let level = 1.0 + d.amplitude * (2.0 * std::f64::consts::PI * phase).sin();
+        (f64::from(u.count) * level).floor() as u32
+    }
+}

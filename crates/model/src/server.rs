@@ -1,0 +1,481 @@
+//! The server agent: accepts users up to capacity, delegates when full, pulls users when
+//! idle, hands its users off and terminates when nearly empty, asks for a new server when
+//! overloaded. It knows peers only through the messages it receives.
+
+use std::collections::BTreeSet;
+
+use swarmlb_engine::{agent_rng, AgentId, AgentRng, SimTime};
+
+use crate::ids::{ENV, NONE};
+use crate::msg::{Body, PeerEntry, Timer};
+use crate::net::Out;
+use crate::record::Kind;
+
+/// A server's lifecycle.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ServerStatus {
+    /// Not started yet (a slot for scale-out).
+    Off,
+    /// Running.
+    Alive,
+    /// Running, waiting for the answer to a hand-off offer made to `peer`.
+    Handoff {
+        /// The peer asked.
+        peer: u32,
+    },
+    /// Users were handed off; it terminates when the last one has left.
+    Draining,
+    /// Gone after a hand-off.
+    Terminated,
+    /// Gone without warning.
+    Crashed,
+}
+
+impl ServerStatus {
+    /// True while the server runs (receives messages, holds users).
+    pub fn is_running(self) -> bool {
+        matches!(self, ServerStatus::Alive | ServerStatus::Handoff { .. } | ServerStatus::Draining)
+    }
+}
+
+/// One server.
+#[derive(Clone, Debug)]
+pub struct Server {
+    idx: u32,
+    /// Lifecycle state.
+    pub status: ServerStatus,
+    /// Sessions held: (user slot, session). The load is its length.
+    pub sessions: BTreeSet<(u32, u32)>,
+    view: Vec<PeerEntry>,
+    low_since: Option<SimTime>,
+    strikes: u32,
+    scale_out_pending: bool,
+    rng: AgentRng,
+}
+
+type Outcome = (Kind, u32);
+
+impl Server {
+    /// Server `idx` (engine id `id`), not started.
+    pub fn new(idx: u32, id: AgentId, seed: u64) -> Server {
+        Server {
+            idx,
+            status: ServerStatus::Off,
+            sessions: BTreeSet::new(),
+            view: Vec::new(),
+            low_since: None,
+            strikes: 0,
+            scale_out_pending: false,
+            rng: agent_rng(seed, u64::from(id.0)),
+        }
+    }
+
+    /// Users held, accepted connections still in flight included.
+    pub fn load(&self) -> u32 {
+        self.sessions.len() as u32
+    }
+
+    /// Peers in the view, for inspection.
+    pub fn view(&self) -> &[PeerEntry] {
+        &self.view
+    }
+
+    /// Handle a message from `from`.
+    pub fn on_message(&mut self, out: &mut Out, from: AgentId, sender_load: u32, body: Body) -> Outcome {
+        let from_server = out.params.layout.server_idx(from);
+        if let Some(peer) = from_server {
+            if body != Body::Goodbye {
+                let k = out.params.scenario.servers.view_size as usize;
+                self.learn(peer, sender_load, out.now(), k);
+            }
+        }
+        match body {
+            Body::Start { peers } => self.start(out, &peers),
+            Body::Connect { user, session, hops, direct } => {
+                self.on_connect(out, from_server, user, session, hops, direct)
+            }
+            Body::Leave { session } => self.on_leave(out, from, session),
+            Body::Ping { session } => {
+                let user = self.user_slot(out, from);
+                let held = self.sessions.contains(&(user, session));
+                let reply = if held { Body::Pong { session } } else { Body::NotConnected { session } };
+                self.send(out, from, reply);
+                (Kind::PingReply, u32::from(held))
+            }
+            Body::GossipPush(entries) => {
+                self.merge(&entries, out);
+                if let Some(peer) = from_server {
+                    let sample = self.sample(out.now());
+                    self.send(out, out.params.layout.server(peer), Body::GossipReply(sample));
+                }
+                (Kind::GossipPush, entries.len() as u32)
+            }
+            Body::GossipReply(entries) => {
+                self.merge(&entries, out);
+                (Kind::GossipReply, entries.len() as u32)
+            }
+            Body::PullRequest { want } => self.on_pull_request(out, from, want),
+            Body::PullReply { granted } => (Kind::PullReply, granted),
+            Body::HandoffOffer { users } => self.on_handoff_offer(out, from, users),
+            Body::HandoffReply { accepted } => self.on_handoff_reply(out, from_server, accepted),
+            Body::Goodbye => {
+                if let Some(peer) = from_server {
+                    self.view.retain(|e| e.idx != peer);
+                }
+                (Kind::PeerGone, from_server.unwrap_or(NONE))
+            }
+            Body::Crash => {
+                self.status = ServerStatus::Crashed;
+                self.sessions.clear();
+                for timer in [Timer::Gossip, Timer::Periodic, Timer::HandoffTimeout, Timer::ScaleOutCooldown, Timer::Report] {
+                    out.cancel_timer(timer);
+                }
+                (Kind::Crash, 0)
+            }
+            other => unreachable!("server {} got {other:?}", self.idx),
+        }
+    }
+
+    /// Handle one of this server's timers.
+    pub fn on_timer(&mut self, out: &mut Out, timer: Timer) -> Outcome {
+        debug_assert!(self.status.is_running(), "timer {timer:?} on stopped server {}", self.idx);
+        match timer {
+            Timer::Gossip => self.gossip(out),
+            Timer::Periodic => self.periodic(out),
+            Timer::HandoffTimeout => {
+                if matches!(self.status, ServerStatus::Handoff { .. }) {
+                    self.status = ServerStatus::Alive;
+                    self.low_since = Some(out.now());
+                }
+                (Kind::HandoffTimeout, 0)
+            }
+            Timer::ScaleOutCooldown => {
+                self.scale_out_pending = false;
+                (Kind::ScaleOutReady, 0)
+            }
+            Timer::Report => {
+                out.set_timer(Timer::Report, out.params.scenario.servers.report_interval.us());
+                self.send(out, crate::ids::COORDINATOR, Body::LoadReport);
+                (Kind::LoadReportSent, self.load())
+            }
+            other => unreachable!("server timer {other:?}"),
+        }
+    }
+
+    /// Send with this server's stream, piggybacking its current load.
+    fn send(&mut self, out: &mut Out, target: AgentId, body: Body) {
+        let load = self.load();
+        out.send(&mut self.rng, target, load, body);
+    }
+
+    fn start(&mut self, out: &mut Out, peers: &[u32]) -> Outcome {
+        debug_assert_eq!(self.status, ServerStatus::Off);
+        self.status = ServerStatus::Alive;
+        let now = out.now();
+        let k = out.params.scenario.servers.view_size as usize;
+        self.view = peers
+            .iter()
+            .filter(|&&p| p != self.idx)
+            .take(k)
+            .map(|&idx| PeerEntry { idx, load: 0, seen_us: now.0 })
+            .collect();
+        self.low_since = Some(now);
+        let s = &out.params.scenario.servers;
+        if out.params.policy.is_centralized() {
+            let jitter = self.rng.below(s.report_interval.us());
+            out.set_timer(Timer::Report, jitter);
+        } else {
+            let gossip = self.rng.below(s.gossip_interval.us()) + 1;
+            let periodic = self.rng.below(s.pull_interval.us()) + 1;
+            out.set_timer(Timer::Gossip, gossip);
+            out.set_timer(Timer::Periodic, periodic);
+            // Announce ourselves so that peers learn we exist.
+            let sample = self.sample(now);
+            for peer in self.view.iter().map(|e| e.idx).collect::<Vec<_>>() {
+                self.send(out, out.params.layout.server(peer), Body::GossipPush(sample.clone()));
+            }
+        }
+        (Kind::ServerStart, 0)
+    }
+
+    fn user_slot(&self, out: &Out, id: AgentId) -> u32 {
+        match out.params.layout.agent(id) {
+            crate::ids::Agent::User(slot) => slot,
+            other => unreachable!("expected a user, got {other}"),
+        }
+    }
+
+    fn on_connect(
+        &mut self,
+        out: &mut Out,
+        from_server: Option<u32>,
+        user: u32,
+        session: u32,
+        hops: u32,
+        direct: bool,
+    ) -> Outcome {
+        let p = out.params;
+        let load = self.load();
+        let accepting = self.status == ServerStatus::Alive || matches!(self.status, ServerStatus::Handoff { .. });
+        if accepting && (load < p.high_load || (direct && load < p.capacity)) {
+            return self.accept(out, user, session);
+        }
+        let can_delegate = !direct && hops < p.scenario.servers.max_hops && !p.policy.is_centralized();
+        if can_delegate {
+            if let Some(peer) = self.pick_peer_with_room(out, from_server) {
+                let target = p.layout.server(peer);
+                self.send(out, target, Body::Connect { user, session, hops: hops + 1, direct: false });
+                return (Kind::ConnectDelegate, peer);
+            }
+        }
+        if accepting && load < p.capacity {
+            return self.accept(out, user, session);
+        }
+        out.stats.rejections += 1;
+        self.send(out, p.layout.user(user), Body::Rejected { session });
+        if self.status == ServerStatus::Alive && !p.policy.is_centralized() && load >= p.high_load {
+            self.strikes += 1;
+            self.maybe_scale_out(out);
+        }
+        (Kind::ConnectReject, load)
+    }
+
+    fn accept(&mut self, out: &mut Out, user: u32, session: u32) -> Outcome {
+        let inserted = self.sessions.insert((user, session));
+        debug_assert!(inserted, "session ({user}, {session}) accepted twice");
+        assert!(self.load() <= out.params.capacity, "server {} above capacity", self.idx);
+        out.stats.accepts += 1;
+        self.send(out, out.params.layout.user(user), Body::Accepted { session });
+        self.on_load_change(out);
+        (Kind::ConnectAccept, self.load())
+    }
+
+    fn on_leave(&mut self, out: &mut Out, from: AgentId, session: u32) -> Outcome {
+        let user = self.user_slot(out, from);
+        if !self.sessions.remove(&(user, session)) {
+            return (Kind::StaleLeave, self.load());
+        }
+        self.on_load_change(out);
+        if self.status == ServerStatus::Draining && self.sessions.is_empty() {
+            return self.terminate(out);
+        }
+        (Kind::Leave, self.load())
+    }
+
+    fn on_load_change(&mut self, out: &Out) {
+        let load = self.load();
+        if load < out.params.terminate_load {
+            self.low_since.get_or_insert(out.now());
+        } else {
+            self.low_since = None;
+        }
+        if load < out.params.high_load {
+            self.strikes = 0;
+        }
+    }
+
+    fn maybe_scale_out(&mut self, out: &mut Out) {
+        let s = &out.params.scenario.servers;
+        if self.scale_out_pending || self.strikes < s.scale_out_after {
+            return;
+        }
+        self.scale_out_pending = true;
+        self.strikes = 0;
+        let mut peers = vec![self.idx];
+        peers.extend(self.view.iter().map(|e| e.idx));
+        out.send_reliable(ENV, 0, Body::ScaleOut { peers });
+        out.set_timer(Timer::ScaleOutCooldown, 2 * s.provisioning_delay.us() + s.pull_interval.us());
+    }
+
+    fn terminate(&mut self, out: &mut Out) -> Outcome {
+        self.status = ServerStatus::Terminated;
+        for timer in [Timer::Gossip, Timer::Periodic, Timer::HandoffTimeout, Timer::ScaleOutCooldown, Timer::Report] {
+            out.cancel_timer(timer);
+        }
+        out.stats.terminations += 1;
+        (Kind::Terminated, 0)
+    }
+
+    fn is_fresh(&self, entry: &PeerEntry, out: &Out) -> bool {
+        out.now().0.saturating_sub(entry.seen_us) <= out.params.scenario.servers.peer_ttl.us()
+    }
+
+    fn pick_peer_with_room(&mut self, out: &Out, exclude: Option<u32>) -> Option<u32> {
+        let high = out.params.high_load;
+        let candidates: Vec<usize> = (0..self.view.len())
+            .filter(|&i| {
+                let e = &self.view[i];
+                Some(e.idx) != exclude && e.load < high && self.is_fresh(e, out)
+            })
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let i = candidates[self.rng.below(candidates.len() as u64) as usize];
+        // Optimistically count the user we are sending, so a burst spreads out.
+        self.view[i].load += 1;
+        Some(self.view[i].idx)
+    }
+
+    fn learn(&mut self, peer: u32, load: u32, now: SimTime, k: usize) {
+        if peer == self.idx {
+            return;
+        }
+        self.insert_entry(PeerEntry { idx: peer, load, seen_us: now.0 }, k);
+    }
+
+    /// Add or refresh an entry, evicting the stalest one when the view is full.
+    fn insert_entry(&mut self, entry: PeerEntry, k: usize) {
+        if let Some(e) = self.view.iter_mut().find(|e| e.idx == entry.idx) {
+            if entry.seen_us >= e.seen_us {
+                *e = entry;
+            }
+            return;
+        }
+        if self.view.len() < k {
+            self.view.push(entry);
+            return;
+        }
+        let (stalest, _) = self
+            .view
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, e)| (e.seen_us, e.idx))
+            .expect("a full view is not empty");
+        if self.view[stalest].seen_us < entry.seen_us {
+            self.view[stalest] = entry;
+        }
+    }
+
+    fn merge(&mut self, entries: &[PeerEntry], out: &Out) {
+        let k = out.params.scenario.servers.view_size as usize;
+        let me = self.idx;
+        for entry in entries.iter().filter(|e| e.idx != me) {
+            if self.is_fresh(entry, out) {
+                self.insert_entry(*entry, k);
+            }
+        }
+    }
+
+    fn sample(&self, now: SimTime) -> Vec<PeerEntry> {
+        let mut sample = self.view.clone();
+        sample.push(PeerEntry { idx: self.idx, load: self.load(), seen_us: now.0 });
+        sample
+    }
+
+    fn gossip(&mut self, out: &mut Out) -> Outcome {
+        out.set_timer(Timer::Gossip, out.params.scenario.servers.gossip_interval.us());
+        let ttl = out.params.scenario.servers.peer_ttl.us();
+        let now = out.now().0;
+        self.view.retain(|e| now.saturating_sub(e.seen_us) <= 2 * ttl);
+        if self.view.is_empty() {
+            return (Kind::GossipTick, NONE);
+        }
+        let peer = self.view[self.rng.below(self.view.len() as u64) as usize].idx;
+        let sample = self.sample(out.now());
+        self.send(out, out.params.layout.server(peer), Body::GossipPush(sample));
+        (Kind::GossipTick, peer)
+    }
+
+    fn periodic(&mut self, out: &mut Out) -> Outcome {
+        let p = out.params;
+        out.set_timer(Timer::Periodic, p.scenario.servers.pull_interval.us());
+        if self.status != ServerStatus::Alive {
+            return (Kind::Tick, 0);
+        }
+        let load = self.load();
+        let grace = p.scenario.servers.terminate_grace.us();
+        if self.low_since.is_some_and(|t| out.now().since(t) >= grace) {
+            // Offer our users to the fresh peer with the most room that can take them all.
+            let target = self
+                .view
+                .iter()
+                .filter(|e| self.is_fresh(e, out) && e.load + load < p.high_load)
+                .min_by_key(|e| (e.load, e.idx))
+                .map(|e| e.idx);
+            if let Some(peer) = target {
+                self.status = ServerStatus::Handoff { peer };
+                self.send(out, p.layout.server(peer), Body::HandoffOffer { users: load });
+                out.set_timer(Timer::HandoffTimeout, p.handoff_timeout_us);
+                return (Kind::HandoffOffer, peer);
+            }
+        }
+        if load < p.low_load {
+            let target = self
+                .view
+                .iter()
+                .filter(|e| self.is_fresh(e, out) && e.load > p.pull_target_load)
+                .max_by_key(|e| (e.load, std::cmp::Reverse(e.idx)))
+                .map(|e| e.idx);
+            if let Some(peer) = target {
+                let want = p.pull_target_load - load;
+                self.send(out, p.layout.server(peer), Body::PullRequest { want });
+                return (Kind::PullAsk, peer);
+            }
+        }
+        (Kind::Tick, 0)
+    }
+
+    fn on_pull_request(&mut self, out: &mut Out, from: AgentId, want: u32) -> Outcome {
+        let p = out.params;
+        let load = self.load();
+        let Some(puller) = p.layout.server_idx(from) else { unreachable!("pull from a non-server") };
+        if self.status != ServerStatus::Alive || load <= p.pull_target_load {
+            self.send(out, from, Body::PullReply { granted: 0 });
+            return (Kind::PullRefuse, 0);
+        }
+        let granted = want.min(load - p.pull_target_load);
+        let moving: Vec<(u32, u32)> = self.sessions.iter().take(granted as usize).copied().collect();
+        for (user, session) in moving {
+            self.send(out, p.layout.user(user), Body::Migrate { session, to: puller });
+        }
+        out.stats.pulls += 1;
+        self.send(out, from, Body::PullReply { granted });
+        (Kind::PullGrant, granted)
+    }
+
+    fn on_handoff_offer(&mut self, out: &mut Out, from: AgentId, users: u32) -> Outcome {
+        let load = self.load();
+        let ok = self.status == ServerStatus::Alive && load + users < out.params.high_load;
+        self.send(out, from, Body::HandoffReply { accepted: ok });
+        if !ok {
+            return (Kind::HandoffRefuse, 0);
+        }
+        // Taking over a peer's users: do not start terminating for a full grace period,
+        // so two idle servers never both hand off to each other and vanish.
+        if self.low_since.is_some() {
+            self.low_since = Some(out.now());
+        }
+        (Kind::HandoffAccept, users)
+    }
+
+    fn on_handoff_reply(&mut self, out: &mut Out, from: Option<u32>, accepted: bool) -> Outcome {
+        let ServerStatus::Handoff { peer } = self.status else {
+            return (Kind::StaleHandoffReply, 0);
+        };
+        if from != Some(peer) {
+            return (Kind::StaleHandoffReply, 0);
+        }
+        out.cancel_timer(Timer::HandoffTimeout);
+        if !accepted {
+            self.status = ServerStatus::Alive;
+            self.low_since = Some(out.now());
+            return (Kind::HandoffRefused, 0);
+        }
+        let p = out.params;
+        let load = self.load();
+        let moving: Vec<(u32, u32)> = self.sessions.iter().copied().collect();
+        for (user, session) in moving {
+            self.send(out, p.layout.user(user), Body::Migrate { session, to: peer });
+        }
+        for e in std::mem::take(&mut self.view) {
+            self.send(out, p.layout.server(e.idx), Body::Goodbye);
+        }
+        out.stats.handoffs += 1;
+        self.status = ServerStatus::Draining;
+        if self.sessions.is_empty() {
+            return self.terminate(out);
+        }
+        (Kind::HandoffDone, load)
+    }
+}

@@ -1,0 +1,308 @@
+//! The user agent, one per slot: searches for a server through the (possibly stale)
+//! directory, retries with exponential back-off and jitter, keeps its session alive with
+//! heartbeats, follows migrations, dies after its lifespan and is replaced.
+
+use swarmlb_engine::{agent_rng, AgentId, AgentRng, SimTime};
+
+use crate::ids::{COORDINATOR, NONE};
+use crate::msg::{Body, Timer};
+use crate::net::Out;
+use crate::record::Kind;
+
+/// Where a user is in its life.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UserState {
+    /// Not alive (not yet spawned, or between lives).
+    Dead,
+    /// Waiting for the answer of `target` (a server or the coordinator).
+    Connecting {
+        /// Who the connect went to.
+        target: AgentId,
+        /// The attempt's session number.
+        session: u32,
+    },
+    /// Connected to server `server`.
+    Connected {
+        /// Server index.
+        server: u32,
+        /// Session number.
+        session: u32,
+    },
+    /// Waiting before the next attempt.
+    Backoff,
+}
+
+/// One user slot.
+#[derive(Clone, Debug)]
+pub struct User {
+    slot: u32,
+    /// Current state.
+    pub state: UserState,
+    /// Lives started in this slot.
+    pub generation: u32,
+    session: u32,
+    failures: u32,
+    search_since: SimTime,
+    lifespan_started: bool,
+    rng: AgentRng,
+}
+
+type Outcome = (Kind, u32);
+
+impl User {
+    /// Slot `slot` with engine id `id`, not yet alive.
+    pub fn new(slot: u32, id: AgentId, seed: u64) -> User {
+        User {
+            slot,
+            state: UserState::Dead,
+            generation: 0,
+            session: 0,
+            failures: 0,
+            search_since: SimTime::ZERO,
+            lifespan_started: false,
+            rng: agent_rng(seed, u64::from(id.0)),
+        }
+    }
+
+    /// True unless dead.
+    pub fn is_alive(&self) -> bool {
+        self.state != UserState::Dead
+    }
+
+    /// Schedule this slot's first life (called once at set-up).
+    pub fn schedule_first(&mut self, out: &mut Out) {
+        let p = out.params;
+        let u = &p.scenario.users;
+        let initial = u.initial.unwrap_or(u.count);
+        if p.is_arrival_slot(self.slot) {
+            let delay = self.rng.exponential(p.arrival_slot_gap_us);
+            out.set_timer(Timer::Spawn, delay);
+        } else if self.slot < initial {
+            let delay = self.rng.below(u.spawn_spread.us().max(1));
+            out.set_timer(Timer::Spawn, delay);
+        } else if self.slot < u.count {
+            let delay = u.respawn_delay.sample(&mut self.rng);
+            out.set_timer(Timer::Spawn, delay);
+        } else if let Some(at) = p.next_active(self.slot, out.now()) {
+            out.set_timer(Timer::Spawn, at.since(out.now()));
+        }
+    }
+
+    /// Handle one of this user's timers.
+    pub fn on_timer(&mut self, out: &mut Out, timer: Timer) -> Outcome {
+        match timer {
+            Timer::Spawn => self.spawn(out),
+            Timer::Retry => {
+                debug_assert_eq!(self.state, UserState::Backoff);
+                (Kind::Retry, self.attempt(out))
+            }
+            Timer::AttemptTimeout => self.fail(out, Kind::AttemptTimeout),
+            Timer::Lifespan => self.die(out),
+            Timer::Heartbeat => {
+                let UserState::Connected { server, session } = self.state else {
+                    unreachable!("heartbeat while not connected")
+                };
+                let p = out.params;
+                out.send(&mut self.rng, p.layout.server(server), 0, Body::Ping { session });
+                out.set_timer(Timer::PingTimeout, p.scenario.users.heartbeat_timeout.us());
+                out.set_timer(Timer::Heartbeat, p.scenario.users.heartbeat_interval.us());
+                (Kind::HeartbeatSent, server)
+            }
+            Timer::PingTimeout => {
+                self.drop_connection(out);
+                self.search_again(out, Kind::ServerLost)
+            }
+            other => unreachable!("user timer {other:?}"),
+        }
+    }
+
+    /// Handle a message from `from`.
+    pub fn on_message(&mut self, out: &mut Out, from: AgentId, body: Body) -> Outcome {
+        let layout = out.params.layout;
+        match body {
+            Body::Accepted { session } => {
+                let server = layout.server_idx(from).expect("accepts come from servers");
+                match self.state {
+                    UserState::Connecting { session: s, .. } if s == session => {
+                        self.connected(out, server, session);
+                        (Kind::Connected, from.0)
+                    }
+                    _ => {
+                        // An answer to an attempt we gave up on: release it at once.
+                        out.send(&mut self.rng, from, 0, Body::Leave { session });
+                        (Kind::StaleAccept, server)
+                    }
+                }
+            }
+            Body::Rejected { session } => match self.state {
+                UserState::Connecting { session: s, .. } if s == session => {
+                    out.cancel_timer(Timer::AttemptTimeout);
+                    self.fail(out, Kind::Rejected)
+                }
+                _ => (Kind::StaleReject, 0),
+            },
+            Body::Pong { session } => {
+                if matches!(self.state, UserState::Connected { session: s, .. } if s == session) {
+                    out.cancel_timer(Timer::PingTimeout);
+                }
+                (Kind::Pong, 0)
+            }
+            Body::NotConnected { session } => match self.state {
+                UserState::Connected { session: s, .. } if s == session => {
+                    self.drop_connection(out);
+                    self.search_again(out, Kind::Disowned)
+                }
+                _ => (Kind::Pong, 0),
+            },
+            Body::Migrate { session, to } => {
+                let current = match self.state {
+                    UserState::Connected { session: s, server } => s == session && layout.server(server) == from,
+                    UserState::Connecting { session: s, .. } => s == session,
+                    _ => false,
+                };
+                if !current {
+                    return (Kind::StaleMigrate, 0);
+                }
+                // Release the old session (a no-op at the server if it never got there).
+                out.send(&mut self.rng, from, 0, Body::Leave { session });
+                self.stop_session_timers(out);
+                out.stats.migrations += 1;
+                self.search_since = out.now();
+                let target = layout.server(to);
+                self.connect_to(out, target, true);
+                (Kind::Migrated, target.0)
+            }
+            Body::Perturb => match self.state {
+                UserState::Connected { server, session } => {
+                    out.send(&mut self.rng, layout.server(server), 0, Body::Leave { session });
+                    self.stop_session_timers(out);
+                    self.search_since = out.now();
+                    self.failures = 0;
+                    (Kind::Perturbed, self.attempt(out))
+                }
+                _ => (Kind::PerturbNoop, 0),
+            },
+            other => unreachable!("user got {other:?}"),
+        }
+    }
+
+    fn spawn(&mut self, out: &mut Out) -> Outcome {
+        debug_assert_eq!(self.state, UserState::Dead);
+        let p = out.params;
+        if !p.is_arrival_slot(self.slot) && !p.slot_active(self.slot, out.now()) {
+            if let Some(at) = p.next_active(self.slot, out.now()) {
+                out.set_timer(Timer::Spawn, at.since(out.now()).max(1));
+            }
+            return (Kind::SlotIdle, 0);
+        }
+        self.generation += 1;
+        self.failures = 0;
+        self.lifespan_started = false;
+        self.search_since = out.now();
+        out.stats.spawned += 1;
+        (Kind::UserSpawn, self.attempt(out))
+    }
+
+    /// Send a connect to a server from the directory (or the coordinator); returns the
+    /// target agent, or NONE when there is nobody to ask and the user backs off.
+    fn attempt(&mut self, out: &mut Out) -> u32 {
+        let target = if out.params.policy.is_centralized() {
+            COORDINATOR
+        } else if out.directory.is_empty() {
+            self.back_off(out);
+            return NONE;
+        } else {
+            let pick = self.rng.below(out.directory.len() as u64) as usize;
+            out.params.layout.server(out.directory[pick])
+        };
+        self.connect_to(out, target, false);
+        target.0
+    }
+
+    fn connect_to(&mut self, out: &mut Out, target: AgentId, direct: bool) {
+        self.session += 1;
+        let session = self.session;
+        self.state = UserState::Connecting { target, session };
+        let body = Body::Connect { user: self.slot, session, hops: 0, direct };
+        out.send(&mut self.rng, target, 0, body);
+        // Delegation adds hops, each one a network trip.
+        let p = out.params;
+        let hops = u64::from(p.scenario.servers.max_hops) + 2;
+        let timeout = p.scenario.users.attempt_timeout.us() + hops * p.scenario.network.latency_max.us();
+        out.set_timer(Timer::AttemptTimeout, timeout);
+    }
+
+    fn connected(&mut self, out: &mut Out, server: u32, session: u32) {
+        out.cancel_timer(Timer::AttemptTimeout);
+        self.state = UserState::Connected { server, session };
+        self.failures = 0;
+        out.stats.record_connect(out.now().since(self.search_since));
+        let u = &out.params.scenario.users;
+        if !self.lifespan_started {
+            self.lifespan_started = true;
+            let life = out.params.lifespan().sample(&mut self.rng).max(1);
+            out.set_timer(Timer::Lifespan, life);
+        }
+        let first_ping = self.rng.between(1, u.heartbeat_interval.us());
+        out.set_timer(Timer::Heartbeat, first_ping);
+    }
+
+    fn fail(&mut self, out: &mut Out, kind: Kind) -> Outcome {
+        self.failures += 1;
+        if self.failures > out.params.scenario.users.retries_max {
+            out.stats.gave_up += 1;
+            self.end_life(out);
+            return (Kind::GaveUp, 0);
+        }
+        self.back_off(out);
+        (kind, self.failures)
+    }
+
+    fn back_off(&mut self, out: &mut Out) {
+        let u = &out.params.scenario.users;
+        let exponent = self.failures.saturating_sub(1).min(32);
+        let ceiling = u.backoff_base.us().saturating_mul(1 << exponent).min(u.backoff_max.us()).max(1);
+        // "Equal jitter": half the delay fixed, half random, so retries spread out.
+        let delay = ceiling / 2 + self.rng.below(ceiling / 2 + 1);
+        self.state = UserState::Backoff;
+        out.set_timer(Timer::Retry, delay.max(1));
+    }
+
+    fn drop_connection(&mut self, out: &mut Out) {
+        self.stop_session_timers(out);
+        self.search_since = out.now();
+        self.failures = 0;
+    }
+
+    fn search_again(&mut self, out: &mut Out, kind: Kind) -> Outcome {
+        (kind, self.attempt(out))
+    }
+
+    fn stop_session_timers(&mut self, out: &mut Out) {
+        out.cancel_timer(Timer::Heartbeat);
+        out.cancel_timer(Timer::PingTimeout);
+    }
+
+    fn die(&mut self, out: &mut Out) -> Outcome {
+        if let UserState::Connected { server, session } = self.state {
+            out.send(&mut self.rng, out.params.layout.server(server), 0, Body::Leave { session });
+        }
+        out.stats.deaths += 1;
+        self.end_life(out);
+        (Kind::Death, 0)
+    }
+
+    fn end_life(&mut self, out: &mut Out) {
+        for timer in [Timer::Retry, Timer::AttemptTimeout, Timer::Lifespan, Timer::Heartbeat, Timer::PingTimeout] {
+            out.cancel_timer(timer);
+        }
+        self.state = UserState::Dead;
+        let p = out.params;
+        let delay = if p.is_arrival_slot(self.slot) {
+            self.rng.exponential(p.arrival_slot_gap_us)
+        } else {
+            p.scenario.users.respawn_delay.sample(&mut self.rng)
+        };
+        out.set_timer(Timer::Spawn, delay.max(1));
+    }
+}
