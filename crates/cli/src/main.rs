@@ -1,1 +1,119 @@
-fn main() {}
+//! `swarmlb`: run, record, verify, replay and compare simulations of decentralized load
+//! balancing. `main` maps errors to documented exit codes; everything else is in modules.
+
+mod butterfly;
+mod inspect;
+mod progress;
+mod record;
+mod run;
+mod scenario_args;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for bad input or I/O errors.
+const EXIT_ERROR: u8 = 1;
+/// Exit code when a check fails: a damaged trace, a replay that differs.
+const EXIT_CHECK_FAILED: u8 = 3;
+/// Exit code when the user interrupted a run (Ctrl-C); the trace is still valid.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// A check that ran and failed (as opposed to an error that stopped it from running).
+#[derive(Debug)]
+pub struct CheckFailed(pub String);
+
+impl std::fmt::Display for CheckFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for CheckFailed {}
+
+/// The run was interrupted; what was done is saved.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+impl std::error::Error for Interrupted {}
+
+#[derive(Parser)]
+#[command(
+    name = "swarmlb",
+    version,
+    about = "Deterministic discrete-event simulator of decentralized load balancing",
+    long_about = "Deterministic discrete-event simulator of decentralized load balancing.\n\n\
+        Servers and users negotiate with local knowledge only: servers delegate when full, pull \
+        users when idle, hand their users off and terminate when nearly empty, and scale out when \
+        overloaded. Every run can be recorded as a trace, verified, replayed, and diffed against a \
+        butterfly branch in which one user was disconnected.",
+    after_help = "Examples:\n  swarmlb run                          # the built-in default scenario\n  \
+        swarmlb run flash-crowd --seed 7 --trace run.swlb\n  swarmlb verify run.swlb\n  \
+        swarmlb butterfly default --at 10m --out bf/\n\n\
+        Exit codes: 0 ok, 1 error (bad input, I/O), 2 usage, 3 check failed (damaged trace, replay mismatch), 130 interrupted."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Run(run::RunArgs),
+    Scenarios(run::ScenariosArgs),
+    Verify(inspect::VerifyArgs),
+    Replay(inspect::ReplayArgs),
+    Stats(inspect::StatsArgs),
+    Log(inspect::LogArgs),
+    Export(inspect::ExportArgs),
+    Diff(butterfly::DiffArgs),
+    Butterfly(butterfly::ButterflyArgs),
+}
+
+fn try_main(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Scenarios(args) => run::scenarios(args),
+        Command::Verify(args) => inspect::verify(args),
+        Command::Replay(args) => inspect::replay(args),
+        Command::Stats(args) => inspect::stats(args),
+        Command::Log(args) => inspect::log(args),
+        Command::Export(args) => inspect::export(args),
+        Command::Diff(args) => butterfly::diff(args),
+        Command::Butterfly(args) => butterfly::butterfly(args),
+    }
+}
+
+/// Die quietly on a closed pipe (`swarmlb log run.swlb | head`), like other Unix tools,
+/// instead of panicking in `println!`.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread exists; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+fn main() -> ExitCode {
+    restore_sigpipe();
+    let cli = Cli::parse();
+    match try_main(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<Interrupted>() => {
+            eprintln!("swarmlb: interrupted; partial results were saved");
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
+        Err(e) if e.is::<CheckFailed>() => {
+            eprintln!("swarmlb: {e}");
+            ExitCode::from(EXIT_CHECK_FAILED)
+        }
+        Err(e) => {
+            eprintln!("swarmlb: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

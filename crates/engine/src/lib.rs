@@ -11,7 +11,7 @@ pub mod scheduler;
 pub mod sim;
 pub mod time;
 
-pub use rng::{agent_rng, keyed_rng, AgentRng};
+pub use rng::{AgentRng, KeyedDraw, agent_rng, keyed_rng};
 pub use scheduler::{AgentId, Context, Delivery, EventKey, Payload, Scheduler};
 pub use sim::{Handler, Limits, Observer, RunOutcome, Simulation, StopReason};
-pub use time::{parse_duration, DurationError, SimTime};
+pub use time::{DurationError, SimTime, parse_duration};

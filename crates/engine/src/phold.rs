@@ -1,7 +1,7 @@
 //! PHOLD, the standard DES benchmark: logical processes bounce events to random peers
 //! after random delays. It exercises and measures the kernel without any domain model.
 
-use crate::rng::{agent_rng, AgentRng};
+use crate::rng::{AgentRng, agent_rng};
 use crate::scheduler::{AgentId, Context, Delivery, Payload};
 use crate::sim::{Handler, Simulation};
 

@@ -8,9 +8,6 @@
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Words of keystream reserved for one keyed decision; far more than any decision draws.
-const KEYED_WORDS: u128 = 1 << 20;
-
 /// The random stream owned by one agent.
 #[derive(Clone, Debug)]
 pub struct AgentRng(ChaCha8Rng);
@@ -22,12 +19,14 @@ pub fn agent_rng(seed: u64, agent: u64) -> AgentRng {
     AgentRng(rng)
 }
 
-/// A fresh stream for one decision of `agent`, identified by `key` (for example the
-/// request it answers and the attempt number). Independent of the agent's running stream.
-pub fn keyed_rng(seed: u64, agent: u64, key: u64) -> AgentRng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9E37_79B9_7F4A_7C15);
-    rng.set_stream(agent);
-    rng.set_word_pos(u128::from(key) * KEYED_WORDS);
+/// The agent's stream positioned for one decision identified by `parts` (for example
+/// the request it answers and the attempt number), independent of how many numbers the
+/// agent drew before. The parts are hashed to a 64-bit key; the key picks a 16-word
+/// block of the agent's ChaCha stream (decisions draw a few numbers each).
+pub fn keyed_rng(seed: u64, agent: u64, parts: &[u64]) -> AgentRng {
+    let mut rng = agent_rng(seed, agent).0;
+    let key = KeyedDraw::new(0, parts).0;
+    rng.set_word_pos(u128::from(key) << 4);
     AgentRng(rng)
 }
 
@@ -63,5 +62,55 @@ impl AgentRng {
         let u = 1.0 - self.unit(); // in (0, 1]
         let value = -u.ln() * mean as f64;
         value.round().min(u64::MAX as f64 / 2.0) as u64
+    }
+}
+
+/// Random bits keyed by a decision's causal identity (who decides, about what, when):
+/// the same key always gives the same draw, whatever else the agent did before.
+/// SplitMix64 finalizers chained over the parts; cheap enough for every message.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct KeyedDraw(u64);
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl KeyedDraw {
+    /// The draw for `parts` under master seed `seed`.
+    pub fn new(seed: u64, parts: &[u64]) -> KeyedDraw {
+        KeyedDraw(parts.iter().fold(splitmix(seed), |h, &p| splitmix(h ^ p)))
+    }
+
+    /// A draw for this key combined with one more part (for rendezvous hashing:
+    /// `key.mix(candidate)` scores each candidate independently of the others).
+    pub fn mix(self, part: u64) -> u64 {
+        splitmix(self.0 ^ splitmix(part))
+    }
+
+    /// A second, independent draw from the same key.
+    pub fn next(self) -> KeyedDraw {
+        KeyedDraw(splitmix(self.0))
+    }
+
+    /// Uniform in `0..n` (multiply-shift; the bias is below n / 2^64).
+    pub fn below(self, n: u64) -> u64 {
+        ((u128::from(self.0) * u128::from(n)) >> 64) as u64
+    }
+
+    /// Uniform in `low..=high`.
+    pub fn between(self, low: u64, high: u64) -> u64 {
+        debug_assert!(low <= high);
+        match (high - low).checked_add(1) {
+            Some(span) => low + self.below(span),
+            None => self.0,
+        }
+    }
+
+    /// True with probability `ppm / 1_000_000`.
+    pub fn chance_ppm(self, ppm: u32) -> bool {
+        self.below(1_000_000) < u64::from(ppm)
     }
 }

@@ -112,12 +112,20 @@ impl<M, T: Copy + Hash + Eq> Scheduler<M, T> {
     fn next_key(&mut self, time: SimTime, source: AgentId, target: AgentId) -> EventKey {
         let seq = &mut self.seq_by_source[source.idx()];
         *seq += 1;
-        EventKey { time, target, source, seq: *seq }
+        EventKey {
+            time,
+            target,
+            source,
+            seq: *seq,
+        }
     }
 
     /// Schedule `message` from `source` to arrive at `target` at `time`.
     pub fn push_message(&mut self, time: SimTime, source: AgentId, target: AgentId, message: M) {
-        assert!(target.idx() < self.seq_by_source.len(), "message to unknown agent {target:?}");
+        assert!(
+            target.idx() < self.seq_by_source.len(),
+            "message to unknown agent {target:?}"
+        );
         let key = self.next_key(time, source, target);
         self.messages.push(Reverse(QueuedMessage { key, message }));
     }
@@ -135,7 +143,9 @@ impl<M, T: Copy + Hash + Eq> Scheduler<M, T> {
 
     /// When `agent`'s timer of kind `kind` fires, if it is pending.
     pub fn timer_at(&self, agent: AgentId, kind: T) -> Option<SimTime> {
-        self.timers.get_priority(&(agent, kind)).map(|Reverse(key)| key.time)
+        self.timers
+            .get_priority(&(agent, kind))
+            .map(|Reverse(key)| key.time)
     }
 
     /// The key of the next event, without removing it.
@@ -160,10 +170,16 @@ impl<M, T: Copy + Hash + Eq> Scheduler<M, T> {
         };
         if take_timer {
             let ((_, kind), Reverse(key)) = self.timers.pop().expect("peeked");
-            Some(Delivery { key, payload: Payload::Timer(kind) })
+            Some(Delivery {
+                key,
+                payload: Payload::Timer(kind),
+            })
         } else {
             let Reverse(QueuedMessage { key, message }) = self.messages.pop().expect("peeked");
-            Some(Delivery { key, payload: Payload::Message(message) })
+            Some(Delivery {
+                key,
+                payload: Payload::Message(message),
+            })
         }
     }
 
@@ -208,12 +224,14 @@ impl<'a, M, T: Copy + Hash + Eq> Context<'a, M, T> {
 
     /// Send `message` to `target`, arriving after `latency_us` (drawn by the sender).
     pub fn send(&mut self, target: AgentId, message: M, latency_us: u64) {
-        self.scheduler.push_message(self.now.plus(latency_us), self.me, target, message);
+        self.scheduler
+            .push_message(self.now.plus(latency_us), self.me, target, message);
     }
 
     /// Set (or move) this agent's timer `kind` to fire `delay_us` from now.
     pub fn set_timer(&mut self, kind: T, delay_us: u64) {
-        self.scheduler.set_timer(self.now.plus(delay_us), self.me, kind);
+        self.scheduler
+            .set_timer(self.now.plus(delay_us), self.me, kind);
     }
 
     /// Cancel this agent's timer `kind`; true if it was pending.

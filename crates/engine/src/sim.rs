@@ -53,7 +53,10 @@ pub struct Limits {
 impl Limits {
     /// Run until `until`, with no practical event limit.
     pub fn until(until: SimTime) -> Self {
-        Limits { until, events_max: u64::MAX }
+        Limits {
+            until,
+            events_max: u64::MAX,
+        }
     }
 }
 
@@ -91,7 +94,12 @@ pub struct Simulation<H: Handler> {
 impl<H: Handler> Simulation<H> {
     /// A simulation of `model` with agents `0..n_agents`.
     pub fn new(model: H, n_agents: usize) -> Self {
-        Simulation { model, scheduler: Scheduler::new(n_agents), now: SimTime::ZERO, events_total: 0 }
+        Simulation {
+            model,
+            scheduler: Scheduler::new(n_agents),
+            now: SimTime::ZERO,
+            events_total: 0,
+        }
     }
 
     /// The time of the last handled event.
@@ -139,7 +147,11 @@ impl<H: Handler> Simulation<H> {
             }
             let delivery = self.scheduler.pop().expect("peeked");
             let key = delivery.key;
-            debug_assert!(key.time >= self.now, "time went back: {key:?} before {}", self.now);
+            debug_assert!(
+                key.time >= self.now,
+                "time went back: {key:?} before {}",
+                self.now
+            );
             self.now = key.time;
             let record = {
                 let mut ctx = Context::new(key.time, key.target, &mut self.scheduler);

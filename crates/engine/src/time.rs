@@ -59,7 +59,9 @@ pub enum DurationError {
     #[error("empty duration")]
     Empty,
     /// A character that is neither a digit nor a known unit.
-    #[error("invalid duration {0:?}: expected a number with a unit, like 250ms, 90s, 5m or 1h30m (a bare number is seconds)")]
+    #[error(
+        "invalid duration {0:?}: expected a number with a unit, like 250ms, 90s, 5m or 1h30m (a bare number is seconds)"
+    )]
     BadSyntax(String),
     /// The value does not fit in 64-bit microseconds.
     #[error("duration {0:?} is too long")]
@@ -78,7 +80,9 @@ pub fn parse_duration(text: &str) -> Result<u64, DurationError> {
     let bad = || DurationError::BadSyntax(text.to_string());
     let overflow = || DurationError::Overflow(text.to_string());
     if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return parse_part(s, 1_000_000).ok_or_else(bad)?.ok_or_else(overflow);
+        return parse_part(s, 1_000_000)
+            .ok_or_else(bad)?
+            .ok_or_else(overflow);
     }
     let mut total: u64 = 0;
     let mut rest = s;
@@ -90,7 +94,9 @@ pub fn parse_duration(text: &str) -> Result<u64, DurationError> {
             return Err(bad());
         }
         let (number, after) = rest.split_at(number_len);
-        let unit_len = after.find(|c: char| c.is_ascii_digit()).unwrap_or(after.len());
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(after.len());
         let (unit, next) = after.split_at(unit_len);
         let scale = match unit {
             "us" | "µs" => 1,
@@ -101,7 +107,9 @@ pub fn parse_duration(text: &str) -> Result<u64, DurationError> {
             "d" => 86_400_000_000,
             _ => return Err(bad()),
         };
-        let part = parse_part(number, scale).ok_or_else(bad)?.ok_or_else(overflow)?;
+        let part = parse_part(number, scale)
+            .ok_or_else(bad)?
+            .ok_or_else(overflow)?;
         total = total.checked_add(part).ok_or_else(overflow)?;
         rest = next;
     }
@@ -118,11 +126,14 @@ fn parse_part(number: &str, scale: u64) -> Option<Option<u64>> {
     if whole.is_empty() && fraction.is_empty() {
         return None;
     }
-    if !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
+    if !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let whole_value: u64 = if whole.is_empty() { 0 } else { whole.parse().ok().or(Some(u64::MAX))? };
+    let whole_value: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok().or(Some(u64::MAX))?
+    };
     let Some(mut value) = whole_value.checked_mul(scale) else {
         return Some(None);
     };

@@ -2,9 +2,9 @@
 //! server with a classic policy, knowing loads only from periodic reports. It can crash,
 //! and then nobody is admitted: the point of the comparison.
 
-use swarmlb_engine::{agent_rng, AgentId, AgentRng, SimTime};
+use swarmlb_engine::{AgentId, SimTime};
 
-use crate::ids::{COORDINATOR, NONE};
+use crate::ids::NONE;
 use crate::msg::Body;
 use crate::net::Out;
 use crate::record::Kind;
@@ -31,24 +31,42 @@ pub struct Coordinator {
     pub alive: bool,
     servers: Vec<Known>,
     cursor: usize,
-    rng: AgentRng,
 }
 
 impl Coordinator {
     /// A coordinator that knows the initial servers `0..n_servers`.
-    pub fn new(n_servers: u32, seed: u64) -> Coordinator {
+    pub fn new(n_servers: u32) -> Coordinator {
         let servers = (0..n_servers)
-            .map(|idx| Known { idx, reported_load: 0, assigned_since_report: 0, last_report: SimTime::ZERO })
+            .map(|idx| Known {
+                idx,
+                reported_load: 0,
+                assigned_since_report: 0,
+                last_report: SimTime::ZERO,
+            })
             .collect();
-        Coordinator { alive: true, servers, cursor: 0, rng: agent_rng(seed, u64::from(COORDINATOR.0)) }
+        Coordinator {
+            alive: true,
+            servers,
+            cursor: 0,
+        }
     }
 
     /// Handle a message from `from`.
-    pub fn on_message(&mut self, out: &mut Out, from: AgentId, sender_load: u32, body: Body) -> (Kind, u32) {
+    pub fn on_message(
+        &mut self,
+        out: &mut Out,
+        from: AgentId,
+        sender_load: u32,
+        body: Body,
+    ) -> (Kind, u32) {
         match body {
             Body::Connect { user, session, .. } => self.route(out, user, session),
             Body::LoadReport => {
-                let idx = out.params.layout.server_idx(from).expect("reports come from servers");
+                let idx = out
+                    .params
+                    .layout
+                    .server_idx(from)
+                    .expect("reports come from servers");
                 if let Some(k) = self.servers.iter_mut().find(|k| k.idx == idx) {
                     k.reported_load = sender_load;
                     k.assigned_since_report = 0;
@@ -73,7 +91,7 @@ impl Coordinator {
             .filter(|&i| now.since(self.servers[i].last_report) <= silence || now.0 <= silence)
             .collect();
         if live.is_empty() {
-            out.send(&mut self.rng, p.layout.user(user), 0, Body::Rejected { session });
+            out.send(p.layout.user(user), 0, Body::Rejected { session });
             return (Kind::CoordRoute, NONE);
         }
         let chosen = match p.policy {
@@ -86,17 +104,35 @@ impl Coordinator {
                 .min_by_key(|&&i| (self.servers[i].estimate(), self.servers[i].idx))
                 .expect("non-empty"),
             Policy::PowerOfTwo => {
-                let a = live[self.rng.below(live.len() as u64) as usize];
-                let b = live[self.rng.below(live.len() as u64) as usize];
-                if (self.servers[b].estimate(), b) < (self.servers[a].estimate(), a) { b } else { a }
+                let mut rng = out.rng(&[u64::from(user), u64::from(session)]);
+                let a = live[rng.below(live.len() as u64) as usize];
+                let b = live[rng.below(live.len() as u64) as usize];
+                if (self.servers[b].estimate(), b) < (self.servers[a].estimate(), a) {
+                    b
+                } else {
+                    a
+                }
             }
-            Policy::Random => live[self.rng.below(live.len() as u64) as usize],
+            Policy::Random => {
+                live[out
+                    .rng(&[u64::from(user), u64::from(session)])
+                    .below(live.len() as u64) as usize]
+            }
             Policy::Decentralized => unreachable!("no coordinator in the decentralized policy"),
         };
         self.servers[chosen].assigned_since_report += 1;
         let idx = self.servers[chosen].idx;
         let hops = p.scenario.servers.max_hops;
-        out.send(&mut self.rng, p.layout.server(idx), 0, Body::Connect { user, session, hops, direct: true });
+        out.send(
+            p.layout.server(idx),
+            0,
+            Body::Connect {
+                user,
+                session,
+                hops,
+                direct: true,
+            },
+        );
         (Kind::CoordRoute, idx)
     }
 }

@@ -2,9 +2,7 @@
 //! directory (DNS), the cloud's provisioning quota, scheduled faults and partitions,
 //! and the butterfly perturbation (its own agent and random stream).
 
-use swarmlb_engine::{agent_rng, AgentRng};
-
-use crate::ids::{COORDINATOR, NONE, PERTURBER};
+use crate::ids::{COORDINATOR, NONE};
 use crate::msg::{Body, Timer};
 use crate::net::{Net, Out};
 use crate::record::Kind;
@@ -19,7 +17,9 @@ pub struct Env {
 impl Env {
     /// The environment of a run whose first `initial` servers exist.
     pub fn new(initial: u32) -> Env {
-        Env { next_server: initial }
+        Env {
+            next_server: initial,
+        }
     }
 
     /// Next server index to hand out (all below it were granted).
@@ -55,7 +55,10 @@ impl Env {
         let p = out.params;
         match timer {
             Timer::DirectoryRefresh => {
-                out.set_timer(Timer::DirectoryRefresh, p.scenario.network.directory_refresh.us());
+                out.set_timer(
+                    Timer::DirectoryRefresh,
+                    p.scenario.network.directory_refresh.us(),
+                );
                 *directory = listed();
                 (Kind::DirectoryRefresh, directory.len() as u32)
             }
@@ -90,32 +93,36 @@ impl Env {
 
     /// A server asks for a new server; grant it within the quota.
     /// `servers_in_use` counts granted servers that are running or starting.
-    pub fn on_scale_out(&mut self, out: &mut Out, servers_in_use: u32, peers: Vec<u32>) -> (Kind, u32) {
+    pub fn on_scale_out(
+        &mut self,
+        out: &mut Out,
+        servers_in_use: u32,
+        peers: Vec<u32>,
+    ) -> (Kind, u32) {
         let p = out.params;
-        if servers_in_use >= p.scenario.servers.max_servers || self.next_server >= p.layout.max_servers {
+        if servers_in_use >= p.scenario.servers.max_servers
+            || self.next_server >= p.layout.max_servers
+        {
             return (Kind::ProvisionRefuse, servers_in_use);
         }
         let idx = self.next_server;
         self.next_server += 1;
         out.stats.scale_outs += 1;
-        out.send_reliable(p.layout.server(idx), p.scenario.servers.provisioning_delay.us(), Body::Start { peers });
+        out.send_reliable(
+            p.layout.server(idx),
+            p.scenario.servers.provisioning_delay.us(),
+            Body::Start { peers },
+        );
         (Kind::ProvisionGrant, idx)
     }
 }
 
 /// The butterfly perturbation: an agent of its own, so choosing its victim draws from a
 /// stream nobody else uses.
-#[derive(Clone, Debug)]
-pub struct Perturber {
-    rng: AgentRng,
-}
+#[derive(Clone, Debug, Default)]
+pub struct Perturber;
 
 impl Perturber {
-    /// The perturbation agent of a run with `seed`.
-    pub fn new(seed: u64) -> Perturber {
-        Perturber { rng: agent_rng(seed, u64::from(PERTURBER.0)) }
-    }
-
     /// Schedule the perturbation, if the scenario has one.
     pub fn schedule(&mut self, out: &mut Out) {
         if let Some(b) = &out.params.scenario.butterfly {
@@ -127,7 +134,8 @@ impl Perturber {
     pub fn fire(&mut self, out: &mut Out, connected: &[u32]) -> (Kind, u32) {
         let named = out.params.scenario.butterfly.as_ref().and_then(|b| b.user);
         let victim = named.or_else(|| {
-            (!connected.is_empty()).then(|| connected[self.rng.below(connected.len() as u64) as usize])
+            (!connected.is_empty())
+                .then(|| connected[out.rng(&[0]).below(connected.len() as u64) as usize])
         });
         match victim {
             Some(slot) => {

@@ -84,8 +84,12 @@ impl Layout {
             ("E", "") => Some(ENV),
             ("C", "") => Some(COORDINATOR),
             ("P", "") => Some(PERTURBER),
-            ("S", n) => number(n).filter(|&i| i < self.max_servers).map(|i| self.server(i)),
-            ("U", n) => number(n).filter(|&i| i < self.n_users).map(|i| self.user(i)),
+            ("S", n) => number(n)
+                .filter(|&i| i < self.max_servers)
+                .map(|i| self.server(i)),
+            ("U", n) => number(n)
+                .filter(|&i| i < self.n_users)
+                .map(|i| self.user(i)),
             _ => None,
         }
     }

@@ -22,4 +22,4 @@ pub use observe::Observed;
 pub use record::{Event, Kind};
 pub use run::{RunConfig, Summary};
 pub use scenario::{Policy, Scenario, ScenarioError};
-pub use world::{build, World};
+pub use world::{World, build};

@@ -3,7 +3,7 @@
 
 use swarmlb_engine::SimTime;
 
-use crate::msg::{Body, BODY_NAMES};
+use crate::msg::{BODY_NAMES, Body};
 
 /// Running counters of a run. Agents only add to them; nothing reads them to decide.
 #[derive(Clone, Debug, Default)]
@@ -99,8 +99,16 @@ pub fn load_stats(loads: &[u32]) -> (u32, f64, f64, f64) {
     let sum_sq: f64 = loads.iter().map(|&l| f64::from(l) * f64::from(l)).sum();
     let mean = sum / n;
     let variance = (sum_sq / n - mean * mean).max(0.0);
-    let cov = if mean > 0.0 { variance.sqrt() / mean } else { 0.0 };
-    let jain = if sum_sq > 0.0 { sum * sum / (n * sum_sq) } else { 1.0 };
+    let cov = if mean > 0.0 {
+        variance.sqrt() / mean
+    } else {
+        0.0
+    };
+    let jain = if sum_sq > 0.0 {
+        sum * sum / (n * sum_sq)
+    } else {
+        1.0
+    };
     (loads.iter().copied().max().unwrap_or(0), mean, cov, jain)
 }
 

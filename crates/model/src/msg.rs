@@ -163,9 +163,26 @@ impl Body {
 
 /// Names of message kinds, indexed by [`Body::code`].
 pub const BODY_NAMES: [&str; 20] = [
-    "connect", "accepted", "rejected", "leave", "ping", "pong", "not_connected", "migrate",
-    "gossip_push", "gossip_reply", "pull_request", "pull_reply", "handoff_offer",
-    "handoff_reply", "goodbye", "scale_out", "start", "crash", "load_report", "perturb",
+    "connect",
+    "accepted",
+    "rejected",
+    "leave",
+    "ping",
+    "pong",
+    "not_connected",
+    "migrate",
+    "gossip_push",
+    "gossip_reply",
+    "pull_request",
+    "pull_reply",
+    "handoff_offer",
+    "handoff_reply",
+    "goodbye",
+    "scale_out",
+    "start",
+    "crash",
+    "load_report",
+    "perturb",
 ];
 
 /// Timers; each agent has at most one pending timer of each kind.

@@ -1,7 +1,7 @@
 //! The network between agents: latency drawn by the sender, loss of requests,
 //! partitions between servers. [`Out`] is an agent's only way to act on the world.
 
-use swarmlb_engine::{AgentId, AgentRng, Context, SimTime};
+use swarmlb_engine::{AgentId, AgentRng, Context, KeyedDraw, SimTime, keyed_rng};
 
 use crate::metrics::Stats;
 use crate::msg::{Body, Msg, Timer};
@@ -17,7 +17,12 @@ pub struct Net {
 impl Net {
     fn separates(&self, params: &Params, a: AgentId, b: AgentId) -> bool {
         let Some(cut) = &self.cut else { return false };
-        let side = |id| params.layout.server_idx(id).map(|i| cut.get(i as usize).copied().unwrap_or(false));
+        let side = |id| {
+            params
+                .layout
+                .server_idx(id)
+                .map(|i| cut.get(i as usize).copied().unwrap_or(false))
+        };
         matches!((side(a), side(b)), (Some(x), Some(y)) if x != y)
     }
 }
@@ -33,9 +38,29 @@ pub struct Out<'a, 'c> {
     pub params: &'a Params,
     /// The bootstrap directory (a possibly stale list of server indices, like DNS).
     pub directory: &'a [u32],
+    /// Messages sent so far while handling this event (part of each message's key).
+    pub(crate) sent: u64,
 }
 
-impl Out<'_, '_> {
+impl<'a, 'c> Out<'a, 'c> {
+    /// The acting agent's view of the world for one event.
+    pub(crate) fn new(
+        ctx: &'a mut Context<'c, Msg, Timer>,
+        net: &'a Net,
+        stats: &'a mut Stats,
+        params: &'a Params,
+        directory: &'a [u32],
+    ) -> Self {
+        Out {
+            ctx,
+            net,
+            stats,
+            params,
+            directory,
+            sent: 0,
+        }
+    }
+
     /// The current time.
     pub fn now(&self) -> SimTime {
         self.ctx.now()
@@ -46,21 +71,48 @@ impl Out<'_, '_> {
         self.ctx.me()
     }
 
-    /// Send `body` to `target` with latency and loss drawn from the sender's `rng`;
-    /// `load` is the sender's load, piggybacked on the message.
-    pub fn send(&mut self, rng: &mut AgentRng, target: AgentId, load: u32, body: Body) {
+    /// Send `body` to `target`; `load` is the sender's load, piggybacked on the message.
+    ///
+    /// Latency and loss are drawn from the message's causal identity (sender, target,
+    /// kind, send time, and its rank among this event's sends), not from a running
+    /// stream: one extra message never shifts the latency of any other.
+    pub fn send(&mut self, target: AgentId, load: u32, body: Body) {
         self.stats.count_message(&body);
-        if body.is_lossy() && rng.chance_ppm(self.params.loss_ppm) {
+        let me = self.ctx.me();
+        let key = [
+            u64::from(me.0),
+            u64::from(target.0),
+            body.code() as u64,
+            self.ctx.now().0,
+            self.sent,
+        ];
+        self.sent += 1;
+        let draw = KeyedDraw::new(self.params.seed, &key);
+        if body.is_lossy() && draw.next().chance_ppm(self.params.loss_ppm) {
             self.stats.messages_lost += 1;
             return;
         }
-        if self.net.separates(self.params, self.ctx.me(), target) {
+        if self.net.separates(self.params, me, target) {
             self.stats.messages_cut += 1;
             return;
         }
         let net = &self.params.scenario.network;
-        let latency = rng.between(net.latency_min.us(), net.latency_max.us());
+        let latency = draw.between(net.latency_min.us(), net.latency_max.us());
         self.ctx.send(target, Msg { load, body }, latency);
+    }
+
+    /// The acting agent's own ChaCha stream, positioned for the decision named by `parts`
+    /// (design rule 3: a decision's randomness is keyed by its causal identity).
+    pub fn rng(&self, parts: &[u64]) -> AgentRng {
+        keyed_rng(self.params.seed, u64::from(self.ctx.me().0), parts)
+    }
+
+    /// A draw keyed by `parts` and the acting agent: for decisions that answer a
+    /// particular request, so that they do not depend on the agent's other history.
+    pub fn keyed(&self, parts: &[u64]) -> KeyedDraw {
+        let mut key = vec![u64::from(self.ctx.me().0)];
+        key.extend_from_slice(parts);
+        KeyedDraw::new(self.params.seed, &key)
     }
 
     /// Deliver `body` to `target` after `delay_us`, without loss (the environment's own

@@ -31,7 +31,10 @@ pub enum ServerView {
 impl ServerView {
     /// True while running.
     pub fn is_running(self) -> bool {
-        matches!(self, ServerView::Alive | ServerView::Handoff | ServerView::Draining)
+        matches!(
+            self,
+            ServerView::Alive | ServerView::Handoff | ServerView::Draining
+        )
     }
 }
 
@@ -101,21 +104,35 @@ impl Observed {
                 UserState::Backoff => UserView::Backoff,
             })
             .collect();
-        Observed { layout, servers, users, coordinator_alive: world.coordinator.alive }
+        Observed {
+            layout,
+            servers,
+            users,
+            coordinator_alive: world.coordinator.alive,
+        }
     }
 
     /// Fold one event into the state.
     pub fn apply(&mut self, event: &Event) {
         let searching = |value: u32| {
-            if value == NONE { UserView::Backoff } else { UserView::Connecting(AgentId(value)) }
+            if value == NONE {
+                UserView::Backoff
+            } else {
+                UserView::Connecting(AgentId(value))
+            }
         };
         match self.layout.agent(event.target) {
             Agent::User(slot) => {
-                let Some(user) = self.users.get_mut(slot as usize) else { return };
+                let Some(user) = self.users.get_mut(slot as usize) else {
+                    return;
+                };
                 match event.kind {
-                    Kind::UserSpawn | Kind::Retry | Kind::ServerLost | Kind::Disowned | Kind::Migrated | Kind::Perturbed => {
-                        *user = searching(event.value)
-                    }
+                    Kind::UserSpawn
+                    | Kind::Retry
+                    | Kind::ServerLost
+                    | Kind::Disowned
+                    | Kind::Migrated
+                    | Kind::Perturbed => *user = searching(event.value),
                     Kind::Connected => *user = UserView::Connected(AgentId(event.value)),
                     Kind::Rejected | Kind::AttemptTimeout => *user = UserView::Backoff,
                     Kind::GaveUp | Kind::Death => *user = UserView::Dead,
@@ -123,12 +140,16 @@ impl Observed {
                 }
             }
             Agent::Server(idx) => {
-                let Some((view, load)) = self.servers.get_mut(idx as usize) else { return };
+                let Some((view, load)) = self.servers.get_mut(idx as usize) else {
+                    return;
+                };
                 match event.kind {
                     Kind::ServerStart => *view = ServerView::Alive,
                     Kind::ConnectAccept | Kind::Leave | Kind::StaleLeave => *load = event.value,
                     Kind::HandoffOffer => *view = ServerView::Handoff,
-                    Kind::HandoffRefused | Kind::HandoffTimeout if *view == ServerView::Handoff => *view = ServerView::Alive,
+                    Kind::HandoffRefused | Kind::HandoffTimeout if *view == ServerView::Handoff => {
+                        *view = ServerView::Alive
+                    }
                     Kind::HandoffDone => {
                         *view = ServerView::Draining;
                         *load = event.value;
@@ -172,7 +193,9 @@ impl Observed {
 
     /// Load per server index (0 for servers not running), for macro divergence.
     pub fn loads(&self) -> impl Iterator<Item = u32> + '_ {
-        self.servers.iter().map(|(v, l)| if v.is_running() { *l } else { 0 })
+        self.servers
+            .iter()
+            .map(|(v, l)| if v.is_running() { *l } else { 0 })
     }
 
     /// Servers running.

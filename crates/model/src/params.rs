@@ -67,7 +67,10 @@ impl Params {
         Params {
             scenario: scenario.clone(),
             seed,
-            layout: Layout { max_servers: server_ids(s.max_servers), n_users: scenario.user_slots() },
+            layout: Layout {
+                max_servers: server_ids(s.max_servers),
+                n_users: scenario.user_slots(),
+            },
             policy: scenario.policy,
             capacity,
             high_load: threshold(capacity, s.high_watermark),
@@ -130,7 +133,9 @@ impl Params {
             // The curve is smooth; one-second resolution over one period finds the rise.
             let step = 1_000_000;
             let steps = d.period.us() / step + 1;
-            let found = (1..=steps).map(|k| from.plus(k * step)).find(|&t| slot < self.diurnal_target(t));
+            let found = (1..=steps)
+                .map(|k| from.plus(k * step))
+                .find(|&t| slot < self.diurnal_target(t));
             best = match (best, found) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),

@@ -6,10 +6,10 @@ use std::ops::ControlFlow;
 
 use swarmlb_engine::{Limits, Observer, SimTime, Simulation, StopReason};
 
-use crate::metrics::{quantile, Sample};
+use crate::metrics::{Sample, quantile};
 use crate::observe::Observed;
 use crate::scenario::Scenario;
-use crate::world::{build, World};
+use crate::world::{World, build};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -49,7 +49,14 @@ impl Runner {
     pub fn new(config: RunConfig) -> Runner {
         let sim = build(&config.scenario, config.seed);
         let end = SimTime(config.scenario.duration.us());
-        Runner { sim, config, end, next_sample: SimTime::ZERO, acc: Accumulator::default(), stopped_early: false }
+        Runner {
+            sim,
+            config,
+            end,
+            next_sample: SimTime::ZERO,
+            acc: Accumulator::default(),
+            stopped_early: false,
+        }
     }
 
     /// The configuration.
@@ -77,12 +84,20 @@ impl Runner {
         let sample = self.sim.model.sample(at);
         self.absorb(&sample);
         let interval = self.config.scenario.sample_interval.us();
-        self.next_sample = if at == self.end { SimTime::MAX } else { at.plus(interval).min(self.end) };
+        self.next_sample = if at == self.end {
+            SimTime::MAX
+        } else {
+            at.plus(interval).min(self.end)
+        };
         Some(sample)
     }
 
     /// Run to the end (or until the observer stops it), calling `on_sample` per sample.
-    pub fn run_to_end(&mut self, observer: &mut impl Observer<World>, mut on_sample: impl FnMut(&Sample) -> ControlFlow<()>) {
+    pub fn run_to_end(
+        &mut self,
+        observer: &mut impl Observer<World>,
+        mut on_sample: impl FnMut(&Sample) -> ControlFlow<()>,
+    ) {
         while let Some(sample) = self.step(observer) {
             if on_sample(&sample).is_break() {
                 self.stopped_early = true;
@@ -112,14 +127,17 @@ impl Runner {
         let crashes = &self.config.scenario.crashes;
         for c in crashes {
             let at = SimTime(c.at.us());
-            if let Some(last) = &a.last {
-                if last.time <= at && s.time > at && !a.recovery.iter().any(|(t, _, _)| *t == at) {
-                    a.recovery.push((at, last.users_connected, None));
-                }
+            if let Some(last) = &a.last
+                && last.time <= at
+                && s.time > at
+                && !a.recovery.iter().any(|(t, _, _)| *t == at)
+            {
+                a.recovery.push((at, last.users_connected, None));
             }
         }
         for (_, before, recovered) in a.recovery.iter_mut() {
-            if recovered.is_none() && u64::from(s.users_connected) * 100 >= u64::from(*before) * 95 {
+            if recovered.is_none() && u64::from(s.users_connected) * 100 >= u64::from(*before) * 95
+            {
                 *recovered = Some(s.time);
             }
         }
@@ -132,8 +150,15 @@ impl Runner {
         let a = &self.acc;
         let n = a.samples.max(1) as f64;
         let mut ttc = w.stats.time_to_connect_us.clone();
-        let elapsed = self.sim.now().max(a.last.as_ref().map_or(SimTime::ZERO, |s| s.time));
-        let connected_mean = if elapsed.0 > 0 { (w.tally.connected_area as f64) / elapsed.0 as f64 } else { 0.0 };
+        let elapsed = self
+            .sim
+            .now()
+            .max(a.last.as_ref().map_or(SimTime::ZERO, |s| s.time));
+        let connected_mean = if elapsed.0 > 0 {
+            (w.tally.connected_area as f64) / elapsed.0 as f64
+        } else {
+            0.0
+        };
         let recovery_us = a
             .recovery
             .iter()
@@ -265,26 +290,81 @@ impl Summary {
         let ms = |us: u64| format!("{:.1} ms", us as f64 / 1e3);
         let mut rows = vec![
             ("scenario", format!("{} ({})", self.scenario, self.policy)),
-            ("simulated", format!("{} ({} events)", self.simulated, self.events)),
-            ("servers alive start/end/max", format!("{} / {} / {}", self.servers_start, self.servers_end, self.servers_max)),
-            ("users connected end/mean", format!("{} / {:.1} (alive {})", self.users_connected_end, self.users_connected_mean, self.users_alive_end)),
-            ("load max / mean / CoV", format!("{} / {:.2} / {:.3}", self.load_max, self.load_mean, self.load_cov)),
+            (
+                "simulated",
+                format!("{} ({} events)", self.simulated, self.events),
+            ),
+            (
+                "servers alive start/end/max",
+                format!(
+                    "{} / {} / {}",
+                    self.servers_start, self.servers_end, self.servers_max
+                ),
+            ),
+            (
+                "users connected end/mean",
+                format!(
+                    "{} / {:.1} (alive {})",
+                    self.users_connected_end, self.users_connected_mean, self.users_alive_end
+                ),
+            ),
+            (
+                "load max / mean / CoV",
+                format!(
+                    "{} / {:.2} / {:.3}",
+                    self.load_max, self.load_mean, self.load_cov
+                ),
+            ),
             ("Jain's fairness index", format!("{:.4}", self.jain)),
-            ("users spawned / died / gave up", format!("{} / {} / {}", self.spawned, self.deaths, self.gave_up)),
-            ("connections / rejections", format!("{} / {}", self.connects, self.rejections)),
-            ("migrations / pulls / hand-offs", format!("{} / {} / {}", self.migrations, self.pulls, self.handoffs)),
-            ("terminations / scale-outs", format!("{} / {}", self.terminations, self.scale_outs)),
-            ("messages per connection", format!("{:.2} ({} sent, {} lost)", self.messages_per_connection(), self.messages, self.messages_lost)),
-            ("time to connect p50 / p99", format!("{} / {}", ms(self.ttc_p50_us), ms(self.ttc_p99_us))),
+            (
+                "users spawned / died / gave up",
+                format!("{} / {} / {}", self.spawned, self.deaths, self.gave_up),
+            ),
+            (
+                "connections / rejections",
+                format!("{} / {}", self.connects, self.rejections),
+            ),
+            (
+                "migrations / pulls / hand-offs",
+                format!("{} / {} / {}", self.migrations, self.pulls, self.handoffs),
+            ),
+            (
+                "terminations / scale-outs",
+                format!("{} / {}", self.terminations, self.scale_outs),
+            ),
+            (
+                "messages per connection",
+                format!(
+                    "{:.2} ({} sent, {} lost)",
+                    self.messages_per_connection(),
+                    self.messages,
+                    self.messages_lost
+                ),
+            ),
+            (
+                "time to connect p50 / p99",
+                format!("{} / {}", ms(self.ttc_p50_us), ms(self.ttc_p99_us)),
+            ),
         ];
         for (i, r) in self.recovery_us.iter().enumerate() {
-            let text = r.map_or("not recovered".to_string(), |us| format!("{:.1} s", us as f64 / 1e6));
-            rows.push(if i == 0 { ("recovery after crash", text) } else { ("", text) });
+            let text = r.map_or("not recovered".to_string(), |us| {
+                format!("{:.1} s", us as f64 / 1e6)
+            });
+            rows.push(if i == 0 {
+                ("recovery after crash", text)
+            } else {
+                ("", text)
+            });
         }
         if self.orphans > 0 {
             rows.push((
                 "orphans reconnected / max wait",
-                format!("{} of {} / {:.2} s", self.orphans_reconnected, self.orphans, self.orphan_reconnect_us_max as f64 / 1e6),
+                format!(
+                    "{} of {} / {:.2} s",
+                    self.orphans_reconnected,
+                    self.orphans,
+                    self.orphan_reconnect_us_max as f64 / 1e6
+                ),
             ));
         }
         rows.push(("final state hash", format!("{:016x}", self.state_hash)));

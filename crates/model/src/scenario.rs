@@ -5,8 +5,8 @@ use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use swarmlb_engine::time::format_duration;
 use swarmlb_engine::parse_duration;
+use swarmlb_engine::time::format_duration;
 
 /// A duration in simulated microseconds, written in TOML as `"250ms"`, `"1h30m"` or a
 /// bare number of seconds.
@@ -53,7 +53,9 @@ impl<'de> Deserialize<'de> for Dur {
         impl serde::de::Visitor<'_> for Visitor {
             type Value = Dur;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration like \"250ms\", \"90s\", \"5m\", \"1h30m\" or a number of seconds")
+                f.write_str(
+                    "a duration like \"250ms\", \"90s\", \"5m\", \"1h30m\" or a number of seconds",
+                )
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Dur, E> {
                 parse_duration(v).map(Dur).map_err(E::custom)
@@ -113,11 +115,21 @@ pub struct Dist {
 impl Dist {
     /// An exponential distribution.
     pub const fn exponential(mean: Dur) -> Dist {
-        Dist { dist: DistKind::Exponential, mean: Some(mean), min: None, max: None }
+        Dist {
+            dist: DistKind::Exponential,
+            mean: Some(mean),
+            min: None,
+            max: None,
+        }
     }
     /// A uniform distribution.
     pub const fn uniform(min: Dur, max: Dur) -> Dist {
-        Dist { dist: DistKind::Uniform, mean: None, min: Some(min), max: Some(max) }
+        Dist {
+            dist: DistKind::Uniform,
+            mean: None,
+            min: Some(min),
+            max: Some(max),
+        }
     }
     /// The mean in microseconds (after validation every kind has one).
     pub fn mean_us(&self) -> u64 {
@@ -133,20 +145,25 @@ impl Dist {
         match self.dist {
             DistKind::Fixed => self.mean_us(),
             DistKind::Exponential => rng.exponential(self.mean_us()),
-            DistKind::Uniform => {
-                rng.between(self.min.unwrap_or_default().us(), self.max.unwrap_or_default().us())
-            }
+            DistKind::Uniform => rng.between(
+                self.min.unwrap_or_default().us(),
+                self.max.unwrap_or_default().us(),
+            ),
         }
     }
     fn check(&self, field: &str) -> Result<(), String> {
         match self.dist {
-            DistKind::Fixed | DistKind::Exponential if self.mean.is_none() => {
-                Err(format!("{field}: `mean` is required for dist = \"{:?}\"", self.dist).to_lowercase())
-            }
+            DistKind::Fixed | DistKind::Exponential if self.mean.is_none() => Err(format!(
+                "{field}: `mean` is required for dist = \"{:?}\"",
+                self.dist
+            )
+            .to_lowercase()),
             DistKind::Uniform => match (self.min, self.max) {
                 (Some(min), Some(max)) if min <= max => Ok(()),
                 (Some(_), Some(_)) => Err(format!("{field}: `min` must not exceed `max`")),
-                _ => Err(format!("{field}: `min` and `max` are required for dist = \"uniform\"")),
+                _ => Err(format!(
+                    "{field}: `min` and `max` are required for dist = \"uniform\""
+                )),
             },
             _ => Ok(()),
         }
@@ -198,10 +215,13 @@ impl Policy {
 impl std::str::FromStr for Policy {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Policy::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| {
-            let names: Vec<_> = Policy::ALL.iter().map(|p| p.name()).collect();
-            format!("unknown policy {s:?}; expected one of {}", names.join(", "))
-        })
+        Policy::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Policy::ALL.iter().map(|p| p.name()).collect();
+                format!("unknown policy {s:?}; expected one of {}", names.join(", "))
+            })
     }
 }
 
@@ -522,12 +542,27 @@ pub enum ScenarioError {
 /// Built-in scenarios: name and TOML text (the same files as `scenarios/`).
 pub const BUILTINS: [(&str, &str); 8] = [
     ("default", include_str!("../../../scenarios/default.toml")),
-    ("seed-classic", include_str!("../../../scenarios/seed-classic.toml")),
-    ("flash-crowd", include_str!("../../../scenarios/flash-crowd.toml")),
+    (
+        "seed-classic",
+        include_str!("../../../scenarios/seed-classic.toml"),
+    ),
+    (
+        "flash-crowd",
+        include_str!("../../../scenarios/flash-crowd.toml"),
+    ),
     ("diurnal", include_str!("../../../scenarios/diurnal.toml")),
-    ("node-loss", include_str!("../../../scenarios/node-loss.toml")),
-    ("partition", include_str!("../../../scenarios/partition.toml")),
-    ("coordinator-crash", include_str!("../../../scenarios/coordinator-crash.toml")),
+    (
+        "node-loss",
+        include_str!("../../../scenarios/node-loss.toml"),
+    ),
+    (
+        "partition",
+        include_str!("../../../scenarios/partition.toml"),
+    ),
+    (
+        "coordinator-crash",
+        include_str!("../../../scenarios/coordinator-crash.toml"),
+    ),
     ("large", include_str!("../../../scenarios/large.toml")),
 ];
 
@@ -549,18 +584,30 @@ impl Scenario {
     /// A built-in scenario by name.
     pub fn builtin(name: &str) -> Option<Scenario> {
         let (_, text) = BUILTINS.iter().find(|(n, _)| *n == name)?;
-        Some(Scenario::parse(text, &format!("builtin:{name}"), &[]).expect("built-in scenarios are valid"))
+        Some(
+            Scenario::parse(text, &format!("builtin:{name}"), &[])
+                .expect("built-in scenarios are valid"),
+        )
     }
 
     /// The names of the built-ins, comma separated.
     pub fn builtin_names() -> String {
-        BUILTINS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+        BUILTINS
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Parse and validate TOML `text`; `origin` names it in errors. `overrides` are
     /// `key.path=value` settings applied before validation (`servers.capacity=10`).
-    pub fn parse(text: &str, origin: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-        let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(e, text, origin))?;
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        overrides: &[String],
+    ) -> Result<Scenario, ScenarioError> {
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| syntax_error(e, text, origin))?;
         for text in overrides {
             apply_override(&mut table, text)?;
         }
@@ -571,13 +618,16 @@ impl Scenario {
             overridden = toml::to_string(&table).expect("a table serializes");
             &overridden
         };
-        let scenario: Scenario = toml::from_str(source).map_err(|e| syntax_error(e, source, origin))?;
-        scenario.validate().map_err(|(field, message)| ScenarioError::Invalid {
-            origin: origin.to_string(),
-            line: locate_field(text, &field),
-            field,
-            message,
-        })?;
+        let scenario: Scenario =
+            toml::from_str(source).map_err(|e| syntax_error(e, source, origin))?;
+        scenario
+            .validate()
+            .map_err(|(field, message)| ScenarioError::Invalid {
+                origin: origin.to_string(),
+                line: locate_field(text, &field),
+                field,
+                message,
+            })?;
         Ok(scenario)
     }
 
@@ -599,10 +649,16 @@ impl Scenario {
             return err("sample_interval", "must be positive".into());
         }
         if !(1..=limits::SERVERS_MAX).contains(&s.max_servers) {
-            return err("servers.max_servers", format!("must be in 1..={}", limits::SERVERS_MAX));
+            return err(
+                "servers.max_servers",
+                format!("must be in 1..={}", limits::SERVERS_MAX),
+            );
         }
         if s.initial == 0 || s.initial > s.max_servers {
-            return err("servers.initial", format!("must be in 1..=max_servers ({})", s.max_servers));
+            return err(
+                "servers.initial",
+                format!("must be in 1..=max_servers ({})", s.max_servers),
+            );
         }
         if s.capacity == 0 || s.capacity > 1_000_000 {
             return err("servers.capacity", "must be in 1..=1000000".into());
@@ -619,7 +675,10 @@ impl Scenario {
             }
         }
         if s.terminate_watermark > s.low_watermark {
-            return err("servers.terminate_watermark", "must not exceed low_watermark".into());
+            return err(
+                "servers.terminate_watermark",
+                "must not exceed low_watermark".into(),
+            );
         }
         if s.low_watermark > s.pull_target || s.pull_target > s.high_watermark {
             return err(
@@ -628,10 +687,16 @@ impl Scenario {
             );
         }
         if s.max_hops > limits::HOPS_MAX {
-            return err("servers.max_hops", format!("must be at most {}", limits::HOPS_MAX));
+            return err(
+                "servers.max_hops",
+                format!("must be at most {}", limits::HOPS_MAX),
+            );
         }
         if s.view_size == 0 || s.view_size > limits::VIEW_MAX {
-            return err("servers.view_size", format!("must be in 1..={}", limits::VIEW_MAX));
+            return err(
+                "servers.view_size",
+                format!("must be in 1..={}", limits::VIEW_MAX),
+            );
         }
         for (field, value) in [
             ("servers.gossip_interval", s.gossip_interval),
@@ -651,13 +716,22 @@ impl Scenario {
             return err("network.latency_min", "must not exceed latency_max".into());
         }
         if u.count.saturating_add(u.arrival_slots) > limits::USERS_MAX {
-            return err("users.count", format!("users plus arrival slots must be at most {}", limits::USERS_MAX));
+            return err(
+                "users.count",
+                format!(
+                    "users plus arrival slots must be at most {}",
+                    limits::USERS_MAX
+                ),
+            );
         }
         if u.initial.is_some_and(|i| i > u.count) {
             return err("users.initial", "must not exceed users.count".into());
         }
         if u.retries_max > limits::RETRIES_MAX {
-            return err("users.retries_max", format!("must be at most {}", limits::RETRIES_MAX));
+            return err(
+                "users.retries_max",
+                format!("must be at most {}", limits::RETRIES_MAX),
+            );
         }
         if u.backoff_base > u.backoff_max {
             return err("users.backoff_base", "must not exceed backoff_max".into());
@@ -666,10 +740,17 @@ impl Scenario {
             return err("users.arrival_rate", "must be a non-negative number".into());
         }
         if u.arrival_rate > 0.0 && u.arrival_slots == 0 {
-            return err("users.arrival_slots", "must be positive when arrival_rate is".into());
+            return err(
+                "users.arrival_slots",
+                "must be positive when arrival_rate is".into(),
+            );
         }
-        u.lifespan.check("users.lifespan").or_else(|m| err("users.lifespan", m))?;
-        u.respawn_delay.check("users.respawn_delay").or_else(|m| err("users.respawn_delay", m))?;
+        u.lifespan
+            .check("users.lifespan")
+            .or_else(|m| err("users.lifespan", m))?;
+        u.respawn_delay
+            .check("users.respawn_delay")
+            .or_else(|m| err("users.respawn_delay", m))?;
         if u.lifespan.mean_us() == 0 {
             return err("users.lifespan", "mean must be positive".into());
         }
@@ -681,25 +762,41 @@ impl Scenario {
                 return err("users.diurnal.period", "must be positive".into());
             }
         }
-        if let Some(f) = &u.flash {
-            if u.count.saturating_add(f.extra).saturating_add(u.arrival_slots) > limits::USERS_MAX {
-                return err("users.flash.extra", "too many users".into());
-            }
+        if let Some(f) = &u.flash
+            && u.count
+                .saturating_add(f.extra)
+                .saturating_add(u.arrival_slots)
+                > limits::USERS_MAX
+        {
+            return err("users.flash.extra", "too many users".into());
         }
         for (i, c) in self.crashes.iter().enumerate() {
             if let Some(bad) = c.servers.iter().find(|&&id| id >= s.max_servers) {
-                return err(&format!("crashes[{i}].servers"), format!("server {bad} is not below max_servers ({})", s.max_servers));
+                return err(
+                    &format!("crashes[{i}].servers"),
+                    format!("server {bad} is not below max_servers ({})", s.max_servers),
+                );
             }
         }
         for (i, p) in self.partitions.iter().enumerate() {
             if let Some(bad) = p.servers.iter().find(|&&id| id >= s.max_servers) {
-                return err(&format!("partitions[{i}].servers"), format!("server {bad} is not below max_servers ({})", s.max_servers));
+                return err(
+                    &format!("partitions[{i}].servers"),
+                    format!("server {bad} is not below max_servers ({})", s.max_servers),
+                );
             }
         }
-        if let Some(b) = &self.butterfly {
-            if b.user.is_some_and(|user| user >= self.user_slots()) {
-                return err("butterfly.user", format!("no user slot {} (there are {})", b.user.unwrap_or(0), self.user_slots()));
-            }
+        if let Some(b) = &self.butterfly
+            && b.user.is_some_and(|user| user >= self.user_slots())
+        {
+            return err(
+                "butterfly.user",
+                format!(
+                    "no user slot {} (there are {})",
+                    b.user.unwrap_or(0),
+                    self.user_slots()
+                ),
+            );
         }
         Ok(())
     }
@@ -713,19 +810,29 @@ impl Scenario {
     pub fn steady_slots(&self) -> u32 {
         let u = &self.users;
         let flash = u.flash.as_ref().map_or(0, |f| f.extra);
-        let diurnal = u.diurnal.as_ref().map_or(0, |d| (u.count as f64 * d.amplitude).ceil() as u32);
+        let diurnal = u
+            .diurnal
+            .as_ref()
+            .map_or(0, |d| (u.count as f64 * d.amplitude).ceil() as u32);
         u.count + flash.max(diurnal)
     }
 }
 
 /// Load a scenario by built-in name or file path, with overrides.
-pub fn load(name_or_path: &str, overrides: &[String], read: impl FnOnce(&Path) -> Option<String>) -> Result<Scenario, ScenarioError> {
+pub fn load(
+    name_or_path: &str,
+    overrides: &[String],
+    read: impl FnOnce(&Path) -> Option<String>,
+) -> Result<Scenario, ScenarioError> {
     if let Some((name, text)) = BUILTINS.iter().find(|(n, _)| *n == name_or_path) {
         return Scenario::parse(text, &format!("builtin:{name}"), overrides);
     }
     match read(Path::new(name_or_path)) {
         Some(text) => Scenario::parse(&text, name_or_path, overrides),
-        None => Err(ScenarioError::Unknown { name: name_or_path.to_string(), builtins: Scenario::builtin_names() }),
+        None => Err(ScenarioError::Unknown {
+            name: name_or_path.to_string(),
+            builtins: Scenario::builtin_names(),
+        }),
     }
 }
 
@@ -734,13 +841,21 @@ fn syntax_error(e: toml::de::Error, text: &str, origin: &str) -> ScenarioError {
         Some(span) => line_col(text, span.start),
         None => (0, 0),
     };
-    ScenarioError::Syntax { origin: origin.to_string(), line, column, message: e.message().trim().to_string() }
+    ScenarioError::Syntax {
+        origin: origin.to_string(),
+        line,
+        column,
+        message: e.message().trim().to_string(),
+    }
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1)
+        + 1;
     (line, column)
 }
 
@@ -755,13 +870,24 @@ fn locate_field(text: &str, field: &str) -> usize {
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
-            current = trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            current = trimmed
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
             continue;
         }
-        let Some((lhs, _)) = trimmed.split_once('=') else { continue };
+        let Some((lhs, _)) = trimmed.split_once('=') else {
+            continue;
+        };
         let lhs = lhs.trim();
-        let full = if current.is_empty() { lhs.to_string() } else { format!("{current}.{lhs}") };
-        if full == format!("{section}.{key}").trim_start_matches('.') || (lhs == key && current == section) {
+        let full = if current.is_empty() {
+            lhs.to_string()
+        } else {
+            format!("{current}.{lhs}")
+        };
+        if full == format!("{section}.{key}").trim_start_matches('.')
+            || (lhs == key && current == section)
+        {
             return i + 1;
         }
     }
@@ -770,8 +896,13 @@ fn locate_field(text: &str, field: &str) -> usize {
 
 /// Apply `a.b.c=value` to a TOML table; the value is read as TOML, or as a string.
 fn apply_override(table: &mut toml::Table, text: &str) -> Result<(), ScenarioError> {
-    let bad = |message: &str| ScenarioError::Override { text: text.to_string(), message: message.to_string() };
-    let (path, raw) = text.split_once('=').ok_or_else(|| bad("expected KEY=VALUE"))?;
+    let bad = |message: &str| ScenarioError::Override {
+        text: text.to_string(),
+        message: message.to_string(),
+    };
+    let (path, raw) = text
+        .split_once('=')
+        .ok_or_else(|| bad("expected KEY=VALUE"))?;
     let keys: Vec<&str> = path.trim().split('.').collect();
     if keys.iter().any(|k| k.is_empty()) {
         return Err(bad("empty key"));
@@ -784,8 +915,12 @@ fn apply_override(table: &mut toml::Table, text: &str) -> Result<(), ScenarioErr
     let (last, parents) = keys.split_last().expect("non-empty");
     let mut current = table;
     for key in parents {
-        let entry = current.entry(key.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        current = entry.as_table_mut().ok_or_else(|| bad(&format!("`{key}` is not a table")))?;
+        let entry = current
+            .entry(key.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = entry
+            .as_table_mut()
+            .ok_or_else(|| bad(&format!("`{key}` is not a table")))?;
     }
     current.insert(last.to_string(), value);
     Ok(())

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use swarmlb_engine::{agent_rng, AgentId, AgentRng, SimTime};
+use swarmlb_engine::{AgentId, SimTime};
 
 use crate::ids::{ENV, NONE};
 use crate::msg::{Body, PeerEntry, Timer};
@@ -34,7 +34,10 @@ pub enum ServerStatus {
 impl ServerStatus {
     /// True while the server runs (receives messages, holds users).
     pub fn is_running(self) -> bool {
-        matches!(self, ServerStatus::Alive | ServerStatus::Handoff { .. } | ServerStatus::Draining)
+        matches!(
+            self,
+            ServerStatus::Alive | ServerStatus::Handoff { .. } | ServerStatus::Draining
+        )
     }
 }
 
@@ -50,14 +53,13 @@ pub struct Server {
     low_since: Option<SimTime>,
     strikes: u32,
     scale_out_pending: bool,
-    rng: AgentRng,
 }
 
 type Outcome = (Kind, u32);
 
 impl Server {
-    /// Server `idx` (engine id `id`), not started.
-    pub fn new(idx: u32, id: AgentId, seed: u64) -> Server {
+    /// Server `idx`, not started.
+    pub fn new(idx: u32) -> Server {
         Server {
             idx,
             status: ServerStatus::Off,
@@ -66,7 +68,6 @@ impl Server {
             low_since: None,
             strikes: 0,
             scale_out_pending: false,
-            rng: agent_rng(seed, u64::from(id.0)),
         }
     }
 
@@ -81,24 +82,37 @@ impl Server {
     }
 
     /// Handle a message from `from`.
-    pub fn on_message(&mut self, out: &mut Out, from: AgentId, sender_load: u32, body: Body) -> Outcome {
+    pub fn on_message(
+        &mut self,
+        out: &mut Out,
+        from: AgentId,
+        sender_load: u32,
+        body: Body,
+    ) -> Outcome {
         let from_server = out.params.layout.server_idx(from);
-        if let Some(peer) = from_server {
-            if body != Body::Goodbye {
-                let k = out.params.scenario.servers.view_size as usize;
-                self.learn(peer, sender_load, out.now(), k);
-            }
+        if let Some(peer) = from_server
+            && body != Body::Goodbye
+        {
+            let k = out.params.scenario.servers.view_size as usize;
+            self.learn(peer, sender_load, out.now(), k);
         }
         match body {
             Body::Start { peers } => self.start(out, &peers),
-            Body::Connect { user, session, hops, direct } => {
-                self.on_connect(out, from_server, user, session, hops, direct)
-            }
+            Body::Connect {
+                user,
+                session,
+                hops,
+                direct,
+            } => self.on_connect(out, from_server, user, session, hops, direct),
             Body::Leave { session } => self.on_leave(out, from, session),
             Body::Ping { session } => {
                 let user = self.user_slot(out, from);
                 let held = self.sessions.contains(&(user, session));
-                let reply = if held { Body::Pong { session } } else { Body::NotConnected { session } };
+                let reply = if held {
+                    Body::Pong { session }
+                } else {
+                    Body::NotConnected { session }
+                };
                 self.send(out, from, reply);
                 (Kind::PingReply, u32::from(held))
             }
@@ -106,7 +120,11 @@ impl Server {
                 self.merge(&entries, out);
                 if let Some(peer) = from_server {
                     let sample = self.sample(out.now());
-                    self.send(out, out.params.layout.server(peer), Body::GossipReply(sample));
+                    self.send(
+                        out,
+                        out.params.layout.server(peer),
+                        Body::GossipReply(sample),
+                    );
                 }
                 (Kind::GossipPush, entries.len() as u32)
             }
@@ -127,7 +145,13 @@ impl Server {
             Body::Crash => {
                 self.status = ServerStatus::Crashed;
                 self.sessions.clear();
-                for timer in [Timer::Gossip, Timer::Periodic, Timer::HandoffTimeout, Timer::ScaleOutCooldown, Timer::Report] {
+                for timer in [
+                    Timer::Gossip,
+                    Timer::Periodic,
+                    Timer::HandoffTimeout,
+                    Timer::ScaleOutCooldown,
+                    Timer::Report,
+                ] {
                     out.cancel_timer(timer);
                 }
                 (Kind::Crash, 0)
@@ -138,7 +162,11 @@ impl Server {
 
     /// Handle one of this server's timers.
     pub fn on_timer(&mut self, out: &mut Out, timer: Timer) -> Outcome {
-        debug_assert!(self.status.is_running(), "timer {timer:?} on stopped server {}", self.idx);
+        debug_assert!(
+            self.status.is_running(),
+            "timer {timer:?} on stopped server {}",
+            self.idx
+        );
         match timer {
             Timer::Gossip => self.gossip(out),
             Timer::Periodic => self.periodic(out),
@@ -154,7 +182,10 @@ impl Server {
                 (Kind::ScaleOutReady, 0)
             }
             Timer::Report => {
-                out.set_timer(Timer::Report, out.params.scenario.servers.report_interval.us());
+                out.set_timer(
+                    Timer::Report,
+                    out.params.scenario.servers.report_interval.us(),
+                );
                 self.send(out, crate::ids::COORDINATOR, Body::LoadReport);
                 (Kind::LoadReportSent, self.load())
             }
@@ -163,9 +194,8 @@ impl Server {
     }
 
     /// Send with this server's stream, piggybacking its current load.
-    fn send(&mut self, out: &mut Out, target: AgentId, body: Body) {
-        let load = self.load();
-        out.send(&mut self.rng, target, load, body);
+    fn send(&self, out: &mut Out, target: AgentId, body: Body) {
+        out.send(target, self.load(), body);
     }
 
     fn start(&mut self, out: &mut Out, peers: &[u32]) -> Outcome {
@@ -177,22 +207,31 @@ impl Server {
             .iter()
             .filter(|&&p| p != self.idx)
             .take(k)
-            .map(|&idx| PeerEntry { idx, load: 0, seen_us: now.0 })
+            .map(|&idx| PeerEntry {
+                idx,
+                load: 0,
+                seen_us: now.0,
+            })
             .collect();
         self.low_since = Some(now);
         let s = &out.params.scenario.servers;
         if out.params.policy.is_centralized() {
-            let jitter = self.rng.below(s.report_interval.us());
+            let jitter = out.rng(&[0]).below(s.report_interval.us());
             out.set_timer(Timer::Report, jitter);
         } else {
-            let gossip = self.rng.below(s.gossip_interval.us()) + 1;
-            let periodic = self.rng.below(s.pull_interval.us()) + 1;
+            let mut rng = out.rng(&[0]);
+            let gossip = rng.below(s.gossip_interval.us()) + 1;
+            let periodic = rng.below(s.pull_interval.us()) + 1;
             out.set_timer(Timer::Gossip, gossip);
             out.set_timer(Timer::Periodic, periodic);
             // Announce ourselves so that peers learn we exist.
             let sample = self.sample(now);
             for peer in self.view.iter().map(|e| e.idx).collect::<Vec<_>>() {
-                self.send(out, out.params.layout.server(peer), Body::GossipPush(sample.clone()));
+                self.send(
+                    out,
+                    out.params.layout.server(peer),
+                    Body::GossipPush(sample.clone()),
+                );
             }
         }
         (Kind::ServerStart, 0)
@@ -216,17 +255,32 @@ impl Server {
     ) -> Outcome {
         let p = out.params;
         let load = self.load();
-        let accepting = self.status == ServerStatus::Alive || matches!(self.status, ServerStatus::Handoff { .. });
+        let accepting = self.status == ServerStatus::Alive
+            || matches!(self.status, ServerStatus::Handoff { .. });
         if accepting && (load < p.high_load || (direct && load < p.capacity)) {
             return self.accept(out, user, session);
         }
-        let can_delegate = !direct && hops < p.scenario.servers.max_hops && !p.policy.is_centralized();
-        if can_delegate {
-            if let Some(peer) = self.pick_peer_with_room(out, from_server) {
-                let target = p.layout.server(peer);
-                self.send(out, target, Body::Connect { user, session, hops: hops + 1, direct: false });
-                return (Kind::ConnectDelegate, peer);
-            }
+        let can_delegate =
+            !direct && hops < p.scenario.servers.max_hops && !p.policy.is_centralized();
+        if can_delegate
+            && let Some(peer) = self.pick_peer_with_room(
+                out,
+                from_server,
+                [u64::from(user), u64::from(session), u64::from(hops)],
+            )
+        {
+            let target = p.layout.server(peer);
+            self.send(
+                out,
+                target,
+                Body::Connect {
+                    user,
+                    session,
+                    hops: hops + 1,
+                    direct: false,
+                },
+            );
+            return (Kind::ConnectDelegate, peer);
         }
         if accepting && load < p.capacity {
             return self.accept(out, user, session);
@@ -243,9 +297,17 @@ impl Server {
     fn accept(&mut self, out: &mut Out, user: u32, session: u32) -> Outcome {
         let inserted = self.sessions.insert((user, session));
         debug_assert!(inserted, "session ({user}, {session}) accepted twice");
-        assert!(self.load() <= out.params.capacity, "server {} above capacity", self.idx);
+        assert!(
+            self.load() <= out.params.capacity,
+            "server {} above capacity",
+            self.idx
+        );
         out.stats.accepts += 1;
-        self.send(out, out.params.layout.user(user), Body::Accepted { session });
+        self.send(
+            out,
+            out.params.layout.user(user),
+            Body::Accepted { session },
+        );
         self.on_load_change(out);
         (Kind::ConnectAccept, self.load())
     }
@@ -284,12 +346,21 @@ impl Server {
         let mut peers = vec![self.idx];
         peers.extend(self.view.iter().map(|e| e.idx));
         out.send_reliable(ENV, 0, Body::ScaleOut { peers });
-        out.set_timer(Timer::ScaleOutCooldown, 2 * s.provisioning_delay.us() + s.pull_interval.us());
+        out.set_timer(
+            Timer::ScaleOutCooldown,
+            2 * s.provisioning_delay.us() + s.pull_interval.us(),
+        );
     }
 
     fn terminate(&mut self, out: &mut Out) -> Outcome {
         self.status = ServerStatus::Terminated;
-        for timer in [Timer::Gossip, Timer::Periodic, Timer::HandoffTimeout, Timer::ScaleOutCooldown, Timer::Report] {
+        for timer in [
+            Timer::Gossip,
+            Timer::Periodic,
+            Timer::HandoffTimeout,
+            Timer::ScaleOutCooldown,
+            Timer::Report,
+        ] {
             out.cancel_timer(timer);
         }
         out.stats.terminations += 1;
@@ -300,28 +371,40 @@ impl Server {
         out.now().0.saturating_sub(entry.seen_us) <= out.params.scenario.servers.peer_ttl.us()
     }
 
-    fn pick_peer_with_room(&mut self, out: &Out, exclude: Option<u32>) -> Option<u32> {
+    /// A fresh peer believed to have room, chosen by rendezvous hashing on the request's
+    /// identity: a peer entering or leaving the candidate set only moves the requests it
+    /// wins, so small differences in load estimates do not reshuffle every choice.
+    fn pick_peer_with_room(
+        &mut self,
+        out: &Out,
+        exclude: Option<u32>,
+        request: [u64; 3],
+    ) -> Option<u32> {
         let high = out.params.high_load;
-        let candidates: Vec<usize> = (0..self.view.len())
+        let key = out.keyed(&request);
+        let best = (0..self.view.len())
             .filter(|&i| {
                 let e = &self.view[i];
                 Some(e.idx) != exclude && e.load < high && self.is_fresh(e, out)
             })
-            .collect();
-        if candidates.is_empty() {
-            return None;
-        }
-        let i = candidates[self.rng.below(candidates.len() as u64) as usize];
+            .max_by_key(|&i| (key.mix(u64::from(self.view[i].idx)), self.view[i].idx))?;
         // Optimistically count the user we are sending, so a burst spreads out.
-        self.view[i].load += 1;
-        Some(self.view[i].idx)
+        self.view[best].load += 1;
+        Some(self.view[best].idx)
     }
 
     fn learn(&mut self, peer: u32, load: u32, now: SimTime, k: usize) {
         if peer == self.idx {
             return;
         }
-        self.insert_entry(PeerEntry { idx: peer, load, seen_us: now.0 }, k);
+        self.insert_entry(
+            PeerEntry {
+                idx: peer,
+                load,
+                seen_us: now.0,
+            },
+            k,
+        );
     }
 
     /// Add or refresh an entry, evicting the stalest one when the view is full.
@@ -359,21 +442,34 @@ impl Server {
 
     fn sample(&self, now: SimTime) -> Vec<PeerEntry> {
         let mut sample = self.view.clone();
-        sample.push(PeerEntry { idx: self.idx, load: self.load(), seen_us: now.0 });
+        sample.push(PeerEntry {
+            idx: self.idx,
+            load: self.load(),
+            seen_us: now.0,
+        });
         sample
     }
 
     fn gossip(&mut self, out: &mut Out) -> Outcome {
-        out.set_timer(Timer::Gossip, out.params.scenario.servers.gossip_interval.us());
+        out.set_timer(
+            Timer::Gossip,
+            out.params.scenario.servers.gossip_interval.us(),
+        );
         let ttl = out.params.scenario.servers.peer_ttl.us();
         let now = out.now().0;
-        self.view.retain(|e| now.saturating_sub(e.seen_us) <= 2 * ttl);
+        self.view
+            .retain(|e| now.saturating_sub(e.seen_us) <= 2 * ttl);
         if self.view.is_empty() {
             return (Kind::GossipTick, NONE);
         }
-        let peer = self.view[self.rng.below(self.view.len() as u64) as usize].idx;
+        let round = out.now().0 / out.params.scenario.servers.gossip_interval.us().max(1);
+        let peer = self.view[out.keyed(&[round]).below(self.view.len() as u64) as usize].idx;
         let sample = self.sample(out.now());
-        self.send(out, out.params.layout.server(peer), Body::GossipPush(sample));
+        self.send(
+            out,
+            out.params.layout.server(peer),
+            Body::GossipPush(sample),
+        );
         (Kind::GossipTick, peer)
     }
 
@@ -395,7 +491,11 @@ impl Server {
                 .map(|e| e.idx);
             if let Some(peer) = target {
                 self.status = ServerStatus::Handoff { peer };
-                self.send(out, p.layout.server(peer), Body::HandoffOffer { users: load });
+                self.send(
+                    out,
+                    p.layout.server(peer),
+                    Body::HandoffOffer { users: load },
+                );
                 out.set_timer(Timer::HandoffTimeout, p.handoff_timeout_us);
                 return (Kind::HandoffOffer, peer);
             }
@@ -419,15 +519,29 @@ impl Server {
     fn on_pull_request(&mut self, out: &mut Out, from: AgentId, want: u32) -> Outcome {
         let p = out.params;
         let load = self.load();
-        let Some(puller) = p.layout.server_idx(from) else { unreachable!("pull from a non-server") };
+        let Some(puller) = p.layout.server_idx(from) else {
+            unreachable!("pull from a non-server")
+        };
         if self.status != ServerStatus::Alive || load <= p.pull_target_load {
             self.send(out, from, Body::PullReply { granted: 0 });
             return (Kind::PullRefuse, 0);
         }
         let granted = want.min(load - p.pull_target_load);
-        let moving: Vec<(u32, u32)> = self.sessions.iter().take(granted as usize).copied().collect();
+        let moving: Vec<(u32, u32)> = self
+            .sessions
+            .iter()
+            .take(granted as usize)
+            .copied()
+            .collect();
         for (user, session) in moving {
-            self.send(out, p.layout.user(user), Body::Migrate { session, to: puller });
+            self.send(
+                out,
+                p.layout.user(user),
+                Body::Migrate {
+                    session,
+                    to: puller,
+                },
+            );
         }
         out.stats.pulls += 1;
         self.send(out, from, Body::PullReply { granted });
@@ -466,7 +580,11 @@ impl Server {
         let load = self.load();
         let moving: Vec<(u32, u32)> = self.sessions.iter().copied().collect();
         for (user, session) in moving {
-            self.send(out, p.layout.user(user), Body::Migrate { session, to: peer });
+            self.send(
+                out,
+                p.layout.user(user),
+                Body::Migrate { session, to: peer },
+            );
         }
         for e in std::mem::take(&mut self.view) {
             self.send(out, p.layout.server(e.idx), Body::Goodbye);

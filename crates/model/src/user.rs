@@ -2,7 +2,7 @@
 //! directory, retries with exponential back-off and jitter, keeps its session alive with
 //! heartbeats, follows migrations, dies after its lifespan and is replaced.
 
-use swarmlb_engine::{agent_rng, AgentId, AgentRng, SimTime};
+use swarmlb_engine::{AgentId, SimTime};
 
 use crate::ids::{COORDINATOR, NONE};
 use crate::msg::{Body, Timer};
@@ -41,26 +41,35 @@ pub struct User {
     /// Lives started in this slot.
     pub generation: u32,
     session: u32,
+    attempts: u32,
     failures: u32,
     search_since: SimTime,
     lifespan_started: bool,
-    rng: AgentRng,
 }
 
 type Outcome = (Kind, u32);
 
+// What a user decides; with the generation and session they key its random draws, so a
+// user's choices do not depend on how many numbers it drew before (design rule 3).
+const FIRST_SPAWN: u64 = 1;
+const PICK_SERVER: u64 = 2;
+const BACKOFF: u64 = 3;
+const LIFESPAN: u64 = 4;
+const FIRST_PING: u64 = 5;
+const RESPAWN: u64 = 6;
+
 impl User {
-    /// Slot `slot` with engine id `id`, not yet alive.
-    pub fn new(slot: u32, id: AgentId, seed: u64) -> User {
+    /// Slot `slot`, not yet alive.
+    pub fn new(slot: u32) -> User {
         User {
             slot,
             state: UserState::Dead,
             generation: 0,
             session: 0,
+            attempts: 0,
             failures: 0,
             search_since: SimTime::ZERO,
             lifespan_started: false,
-            rng: agent_rng(seed, u64::from(id.0)),
         }
     }
 
@@ -74,14 +83,15 @@ impl User {
         let p = out.params;
         let u = &p.scenario.users;
         let initial = u.initial.unwrap_or(u.count);
+        let mut rng = out.rng(&[FIRST_SPAWN]);
         if p.is_arrival_slot(self.slot) {
-            let delay = self.rng.exponential(p.arrival_slot_gap_us);
+            let delay = rng.exponential(p.arrival_slot_gap_us);
             out.set_timer(Timer::Spawn, delay);
         } else if self.slot < initial {
-            let delay = self.rng.below(u.spawn_spread.us().max(1));
+            let delay = rng.below(u.spawn_spread.us().max(1));
             out.set_timer(Timer::Spawn, delay);
         } else if self.slot < u.count {
-            let delay = u.respawn_delay.sample(&mut self.rng);
+            let delay = u.respawn_delay.sample(&mut rng);
             out.set_timer(Timer::Spawn, delay);
         } else if let Some(at) = p.next_active(self.slot, out.now()) {
             out.set_timer(Timer::Spawn, at.since(out.now()));
@@ -103,7 +113,7 @@ impl User {
                     unreachable!("heartbeat while not connected")
                 };
                 let p = out.params;
-                out.send(&mut self.rng, p.layout.server(server), 0, Body::Ping { session });
+                out.send(p.layout.server(server), 0, Body::Ping { session });
                 out.set_timer(Timer::PingTimeout, p.scenario.users.heartbeat_timeout.us());
                 out.set_timer(Timer::Heartbeat, p.scenario.users.heartbeat_interval.us());
                 (Kind::HeartbeatSent, server)
@@ -129,7 +139,7 @@ impl User {
                     }
                     _ => {
                         // An answer to an attempt we gave up on: release it at once.
-                        out.send(&mut self.rng, from, 0, Body::Leave { session });
+                        out.send(from, 0, Body::Leave { session });
                         (Kind::StaleAccept, server)
                     }
                 }
@@ -156,7 +166,9 @@ impl User {
             },
             Body::Migrate { session, to } => {
                 let current = match self.state {
-                    UserState::Connected { session: s, server } => s == session && layout.server(server) == from,
+                    UserState::Connected { session: s, server } => {
+                        s == session && layout.server(server) == from
+                    }
                     UserState::Connecting { session: s, .. } => s == session,
                     _ => false,
                 };
@@ -164,7 +176,7 @@ impl User {
                     return (Kind::StaleMigrate, 0);
                 }
                 // Release the old session (a no-op at the server if it never got there).
-                out.send(&mut self.rng, from, 0, Body::Leave { session });
+                out.send(from, 0, Body::Leave { session });
                 self.stop_session_timers(out);
                 out.stats.migrations += 1;
                 self.search_since = out.now();
@@ -174,7 +186,7 @@ impl User {
             }
             Body::Perturb => match self.state {
                 UserState::Connected { server, session } => {
-                    out.send(&mut self.rng, layout.server(server), 0, Body::Leave { session });
+                    out.send(layout.server(server), 0, Body::Leave { session });
                     self.stop_session_timers(out);
                     self.search_since = out.now();
                     self.failures = 0;
@@ -196,6 +208,7 @@ impl User {
             return (Kind::SlotIdle, 0);
         }
         self.generation += 1;
+        self.attempts = 0;
         self.failures = 0;
         self.lifespan_started = false;
         self.search_since = out.now();
@@ -212,8 +225,20 @@ impl User {
             self.back_off(out);
             return NONE;
         } else {
-            let pick = self.rng.below(out.directory.len() as u64) as usize;
-            out.params.layout.server(out.directory[pick])
+            // Rendezvous hashing: each listed server gets a keyed score and the best wins,
+            // so a server joining or leaving the directory only moves the users it wins.
+            let key = [
+                PICK_SERVER,
+                u64::from(self.generation),
+                u64::from(self.attempts),
+            ];
+            let best = out
+                .directory
+                .iter()
+                .max_by_key(|&&idx| (out.keyed(&key).mix(u64::from(idx)), idx));
+            out.params
+                .layout
+                .server(*best.expect("directory is not empty"))
         };
         self.connect_to(out, target, false);
         target.0
@@ -221,14 +246,21 @@ impl User {
 
     fn connect_to(&mut self, out: &mut Out, target: AgentId, direct: bool) {
         self.session += 1;
+        self.attempts += 1;
         let session = self.session;
         self.state = UserState::Connecting { target, session };
-        let body = Body::Connect { user: self.slot, session, hops: 0, direct };
-        out.send(&mut self.rng, target, 0, body);
-        // Delegation adds hops, each one a network trip.
+        let body = Body::Connect {
+            user: self.slot,
+            session,
+            hops: 0,
+            direct,
+        };
+        out.send(target, 0, body);
+        // One round trip at the worst latency, plus the configured patience. A delegated
+        // request that takes longer is answered after the user gave up (a stale accept).
         let p = out.params;
-        let hops = u64::from(p.scenario.servers.max_hops) + 2;
-        let timeout = p.scenario.users.attempt_timeout.us() + hops * p.scenario.network.latency_max.us();
+        let timeout =
+            p.scenario.users.attempt_timeout.us() + 2 * p.scenario.network.latency_max.us();
         out.set_timer(Timer::AttemptTimeout, timeout);
     }
 
@@ -240,10 +272,16 @@ impl User {
         let u = &out.params.scenario.users;
         if !self.lifespan_started {
             self.lifespan_started = true;
-            let life = out.params.lifespan().sample(&mut self.rng).max(1);
+            let mut rng = out.rng(&[LIFESPAN, u64::from(self.generation)]);
+            let life = out.params.lifespan().sample(&mut rng).max(1);
             out.set_timer(Timer::Lifespan, life);
         }
-        let first_ping = self.rng.between(1, u.heartbeat_interval.us());
+        let key = [
+            FIRST_PING,
+            u64::from(self.generation),
+            u64::from(self.attempts),
+        ];
+        let first_ping = out.rng(&key).between(1, u.heartbeat_interval.us());
         out.set_timer(Timer::Heartbeat, first_ping);
     }
 
@@ -261,9 +299,19 @@ impl User {
     fn back_off(&mut self, out: &mut Out) {
         let u = &out.params.scenario.users;
         let exponent = self.failures.saturating_sub(1).min(32);
-        let ceiling = u.backoff_base.us().saturating_mul(1 << exponent).min(u.backoff_max.us()).max(1);
+        let ceiling = u
+            .backoff_base
+            .us()
+            .saturating_mul(1 << exponent)
+            .min(u.backoff_max.us())
+            .max(1);
         // "Equal jitter": half the delay fixed, half random, so retries spread out.
-        let delay = ceiling / 2 + self.rng.below(ceiling / 2 + 1);
+        let key = [
+            BACKOFF,
+            u64::from(self.generation),
+            u64::from(self.attempts),
+        ];
+        let delay = ceiling / 2 + out.rng(&key).below(ceiling / 2 + 1);
         self.state = UserState::Backoff;
         out.set_timer(Timer::Retry, delay.max(1));
     }
@@ -285,7 +333,7 @@ impl User {
 
     fn die(&mut self, out: &mut Out) -> Outcome {
         if let UserState::Connected { server, session } = self.state {
-            out.send(&mut self.rng, out.params.layout.server(server), 0, Body::Leave { session });
+            out.send(out.params.layout.server(server), 0, Body::Leave { session });
         }
         out.stats.deaths += 1;
         self.end_life(out);
@@ -293,15 +341,22 @@ impl User {
     }
 
     fn end_life(&mut self, out: &mut Out) {
-        for timer in [Timer::Retry, Timer::AttemptTimeout, Timer::Lifespan, Timer::Heartbeat, Timer::PingTimeout] {
+        for timer in [
+            Timer::Retry,
+            Timer::AttemptTimeout,
+            Timer::Lifespan,
+            Timer::Heartbeat,
+            Timer::PingTimeout,
+        ] {
             out.cancel_timer(timer);
         }
         self.state = UserState::Dead;
         let p = out.params;
+        let mut rng = out.rng(&[RESPAWN, u64::from(self.generation)]);
         let delay = if p.is_arrival_slot(self.slot) {
-            self.rng.exponential(p.arrival_slot_gap_us)
+            rng.exponential(p.arrival_slot_gap_us)
         } else {
-            p.scenario.users.respawn_delay.sample(&mut self.rng)
+            p.scenario.users.respawn_delay.sample(&mut rng)
         };
         out.set_timer(Timer::Spawn, delay.max(1));
     }

@@ -8,7 +8,7 @@ use swarmlb_engine::{Context, Delivery, Payload, SimTime, Simulation};
 use crate::coordinator::Coordinator;
 use crate::env::{Env, Perturber};
 use crate::ids::{Agent, ENV, PERTURBER};
-use crate::metrics::{load_stats, Sample, Stats};
+use crate::metrics::{Sample, Stats, load_stats};
 use crate::msg::{Body, Msg, Timer};
 use crate::net::{Net, Out};
 use crate::params::Params;
@@ -74,11 +74,11 @@ pub fn build(scenario: &Scenario, seed: u64) -> Simulation<World> {
     let layout = params.layout;
     let initial = scenario.servers.initial;
     let world = World {
-        servers: (0..layout.max_servers).map(|i| Server::new(i, layout.server(i), seed)).collect(),
-        users: (0..layout.n_users).map(|i| User::new(i, layout.user(i), seed)).collect(),
-        coordinator: Coordinator::new(initial, seed),
+        servers: (0..layout.max_servers).map(Server::new).collect(),
+        users: (0..layout.n_users).map(User::new).collect(),
+        coordinator: Coordinator::new(initial),
         env: Env::new(initial),
-        perturber: Perturber::new(seed),
+        perturber: Perturber,
         net: Net::default(),
         directory: (0..initial).collect(),
         stats: Stats::default(),
@@ -87,15 +87,17 @@ pub fn build(scenario: &Scenario, seed: u64) -> Simulation<World> {
     };
     let mut sim = Simulation::new(world, layout.n_agents());
     sim.act_as(ENV, |w, ctx| {
-        let World { params, env, stats, .. } = w;
+        let World {
+            params, env, stats, ..
+        } = w;
         let idle = Net::default();
-        let mut out = Out { ctx, net: &idle, stats, params, directory: &[] };
+        let mut out = Out::new(ctx, &idle, stats, params, &[]);
         env.schedule(&mut out);
         // Initial servers start at time zero, each with a random partial view drawn
         // from its own stream so that no server's choice shifts another's.
         let k = out.params.scenario.servers.view_size;
         for idx in 0..initial {
-            let mut rng = swarmlb_engine::keyed_rng(seed, u64::from(layout.server(idx).0), 0);
+            let mut rng = swarmlb_engine::keyed_rng(seed, u64::from(layout.server(idx).0), &[0]);
             let mut peers = Vec::new();
             let wanted = k.min(initial - 1);
             while (peers.len() as u32) < wanted {
@@ -108,15 +110,27 @@ pub fn build(scenario: &Scenario, seed: u64) -> Simulation<World> {
         }
     });
     sim.act_as(PERTURBER, |w, ctx| {
-        let World { params, perturber, stats, .. } = w;
+        let World {
+            params,
+            perturber,
+            stats,
+            ..
+        } = w;
         let idle = Net::default();
-        let mut out = Out { ctx, net: &idle, stats, params, directory: &[] };
+        let mut out = Out::new(ctx, &idle, stats, params, &[]);
         perturber.schedule(&mut out);
     });
     for slot in 0..layout.n_users {
         sim.act_as(layout.user(slot), |w, ctx| {
-            let World { params, users, stats, net, directory, .. } = w;
-            let mut out = Out { ctx, net, stats, params, directory };
+            let World {
+                params,
+                users,
+                stats,
+                net,
+                directory,
+                ..
+            } = w;
+            let mut out = Out::new(ctx, net, stats, params, directory);
             users[slot as usize].schedule_first(&mut out);
         });
     }
@@ -128,25 +142,42 @@ impl swarmlb_engine::Handler for World {
     type Timer = Timer;
     type Record = (Kind, u32);
 
-    fn handle(&mut self, ctx: &mut Context<'_, Msg, Timer>, delivery: Delivery<Msg, Timer>) -> (Kind, u32) {
+    fn handle(
+        &mut self,
+        ctx: &mut Context<'_, Msg, Timer>,
+        delivery: Delivery<Msg, Timer>,
+    ) -> (Kind, u32) {
         let key = delivery.key;
         self.tally.advance(key.time);
-        let World { params, servers, users, coordinator, env, perturber, net, directory, stats, tally } = self;
+        let World {
+            params,
+            servers,
+            users,
+            coordinator,
+            env,
+            perturber,
+            net,
+            directory,
+            stats,
+            tally,
+        } = self;
         match params.layout.agent(key.target) {
             Agent::User(slot) => {
                 let user = &mut users[slot as usize];
                 let was_connected = matches!(user.state, UserState::Connected { .. });
-                let mut out = Out { ctx, net, stats, params, directory };
+                let mut out = Out::new(ctx, net, stats, params, directory);
                 let record = match delivery.payload {
                     Payload::Message(msg) => user.on_message(&mut out, key.source, msg.body),
                     Payload::Timer(t) => user.on_timer(&mut out, t),
                 };
                 let is_connected = matches!(user.state, UserState::Connected { .. });
-                tally.connected = tally.connected + u32::from(is_connected) - u32::from(was_connected);
+                tally.connected =
+                    tally.connected + u32::from(is_connected) - u32::from(was_connected);
                 if is_connected && !was_connected {
                     if let Some(since) = tally.orphans.remove(&slot) {
                         tally.orphans_reconnected += 1;
-                        tally.orphan_reconnect_us_max = tally.orphan_reconnect_us_max.max(key.time.since(since));
+                        tally.orphan_reconnect_us_max =
+                            tally.orphan_reconnect_us_max.max(key.time.since(since));
                     }
                 } else if user.state == UserState::Dead {
                     tally.orphans.remove(&slot);
@@ -155,10 +186,11 @@ impl swarmlb_engine::Handler for World {
             }
             Agent::Server(idx) => {
                 let server = &mut servers[idx as usize];
-                let mut out = Out { ctx, net, stats, params, directory };
+                let mut out = Out::new(ctx, net, stats, params, directory);
                 match delivery.payload {
                     Payload::Message(msg) => {
-                        let starting = server.status == ServerStatus::Off && matches!(msg.body, Body::Start { .. });
+                        let starting = server.status == ServerStatus::Off
+                            && matches!(msg.body, Body::Start { .. });
                         if !server.status.is_running() && !starting {
                             out.stats.messages_dropped += 1;
                             return (Kind::Dropped, msg.body.code() as u32);
@@ -176,7 +208,7 @@ impl swarmlb_engine::Handler for World {
                 }
             }
             Agent::Coordinator => {
-                let mut out = Out { ctx, net, stats, params, directory };
+                let mut out = Out::new(ctx, net, stats, params, directory);
                 match delivery.payload {
                     Payload::Message(msg) if coordinator.alive => {
                         coordinator.on_message(&mut out, key.source, msg.load, msg.body)
@@ -190,13 +222,21 @@ impl swarmlb_engine::Handler for World {
             }
             Agent::Env => {
                 let idle = Net::default();
-                let mut out = Out { ctx, net: &idle, stats, params, directory: &[] };
+                let mut out = Out::new(ctx, &idle, stats, params, &[]);
                 match delivery.payload {
-                    Payload::Message(Msg { body: Body::ScaleOut { peers }, .. }) => {
+                    Payload::Message(Msg {
+                        body: Body::ScaleOut { peers },
+                        ..
+                    }) => {
                         // Granted servers that have not stopped: running or still starting.
                         let in_use = servers[..env.next_server() as usize]
                             .iter()
-                            .filter(|s| !matches!(s.status, ServerStatus::Terminated | ServerStatus::Crashed))
+                            .filter(|s| {
+                                !matches!(
+                                    s.status,
+                                    ServerStatus::Terminated | ServerStatus::Crashed
+                                )
+                            })
                             .count() as u32;
                         env.on_scale_out(&mut out, in_use, peers)
                     }
@@ -213,7 +253,7 @@ impl swarmlb_engine::Handler for World {
                     .filter(|&i| matches!(users[i as usize].state, UserState::Connected { .. }))
                     .collect();
                 let idle = Net::default();
-                let mut out = Out { ctx, net: &idle, stats, params, directory: &[] };
+                let mut out = Out::new(ctx, &idle, stats, params, &[]);
                 perturber.fire(&mut out, &connected)
             }
         }
@@ -223,7 +263,12 @@ impl swarmlb_engine::Handler for World {
 impl World {
     /// Sample the whole system at `time`.
     pub fn sample(&self, time: SimTime) -> Sample {
-        let loads: Vec<u32> = self.servers.iter().filter(|s| s.status.is_running()).map(|s| s.load()).collect();
+        let loads: Vec<u32> = self
+            .servers
+            .iter()
+            .filter(|s| s.status.is_running())
+            .map(|s| s.load())
+            .collect();
         let (load_max, load_mean, load_cov, jain) = load_stats(&loads);
         let users_connected = self.tally.connected;
         let alive = self.users.iter().filter(|u| u.is_alive()).count() as u32;
@@ -237,7 +282,11 @@ impl World {
             load_mean,
             load_cov,
             jain,
-            utilization: if capacity > 0.0 { loads.iter().map(|&l| f64::from(l)).sum::<f64>() / capacity } else { 0.0 },
+            utilization: if capacity > 0.0 {
+                loads.iter().map(|&l| f64::from(l)).sum::<f64>() / capacity
+            } else {
+                0.0
+            },
             messages: self.stats.messages_total(),
             migrations: self.stats.migrations,
             rejections: self.stats.rejections,
@@ -251,6 +300,9 @@ impl World {
 
     /// Servers running now.
     pub fn servers_running(&self) -> u32 {
-        self.servers.iter().filter(|s| s.status.is_running()).count() as u32
+        self.servers
+            .iter()
+            .filter(|s| s.status.is_running())
+            .count() as u32
     }
 }

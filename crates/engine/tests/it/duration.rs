@@ -1,5 +1,5 @@
 use swarmlb_engine::time::format_duration;
-use swarmlb_engine::{parse_duration, SimTime};
+use swarmlb_engine::{SimTime, parse_duration};
 
 #[test]
 fn reads_units_and_sums() {
@@ -21,7 +21,17 @@ fn reads_units_and_sums() {
 
 #[test]
 fn rejects_garbage_without_panicking() {
-    for text in ["", "abc", "5x", "m5", "1.2.3s", "s", "99999999999999999999h", "-3s", "5 m"] {
+    for text in [
+        "",
+        "abc",
+        "5x",
+        "m5",
+        "1.2.3s",
+        "s",
+        "99999999999999999999h",
+        "-3s",
+        "5 m",
+    ] {
         assert!(parse_duration(text).is_err(), "{text} should be an error");
     }
 }

@@ -15,7 +15,10 @@ fn pops_in_key_order_time_then_target_then_source() {
             Payload::Timer(k) => format!("timer{k}"),
         });
     }
-    assert_eq!(order, ["t5-to1-from0", "timer7", "t5-to1-from3", "t5-to2", "late"]);
+    assert_eq!(
+        order,
+        ["t5-to1-from0", "timer7", "t5-to1-from3", "t5-to2", "late"]
+    );
 }
 
 #[test]

@@ -1,0 +1,426 @@
+//! Commands that read one trace: verify, replay, stats, log, export.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use swarmlb_engine::{AgentId, SimTime};
+use swarmlb_model::{Agent, Event, Kind};
+use swarmlb_trace::fold::Cursor;
+use swarmlb_trace::replay::Outcome;
+use swarmlb_trace::text::Style;
+use swarmlb_trace::{TraceError, TraceReader};
+
+use crate::CheckFailed;
+use crate::progress::Progress;
+
+fn open(path: &Path) -> anyhow::Result<TraceReader<std::io::BufReader<std::fs::File>>> {
+    TraceReader::open(path).with_context(|| format!("cannot read trace {}", path.display()))
+}
+
+fn style_of<R: std::io::Read>(reader: &TraceReader<R>) -> anyhow::Result<Style> {
+    let scenario = reader.scenario()?;
+    Ok(Style {
+        layout: reader.layout(),
+        capacity: scenario.servers.capacity,
+    })
+}
+
+/// A damaged trace is a failed check (exit 3); anything else is an error.
+fn damaged(path: &Path, e: TraceError) -> anyhow::Error {
+    match e {
+        TraceError::Io { .. } => anyhow::Error::new(e),
+        other => CheckFailed(format!("{}: {other}", path.display())).into(),
+    }
+}
+
+/// Check a trace's integrity: checksums, block structure, time order, footer.
+#[derive(Args)]
+#[command(
+    after_help = "Exit status 0 when the trace is intact, 3 with the byte offset and reason of the first problem.\n\n\
+    Example:\n  swarmlb verify run.swlb"
+)]
+pub struct VerifyArgs {
+    /// The trace file.
+    file: PathBuf,
+}
+
+pub fn verify(args: VerifyArgs) -> anyhow::Result<()> {
+    let mut reader = match TraceReader::open(&args.file) {
+        Ok(r) => r,
+        Err(e) => return Err(damaged(&args.file, e)),
+    };
+    println!("verify: {}", args.file.display());
+    match swarmlb_trace::verify::verify(&mut reader) {
+        Ok(report) if report.footer.is_some() => {
+            println!("{}", report.describe());
+            Ok(())
+        }
+        Ok(report) => Err(CheckFailed(format!(
+            "{}: no footer after {} events",
+            args.file.display(),
+            report.events
+        ))
+        .into()),
+        Err((report, e)) => {
+            println!(
+                "intact: {} events in {} blocks, up to t={}",
+                report.events, report.blocks, report.end_time
+            );
+            Err(damaged(&args.file, e))
+        }
+    }
+}
+
+/// Re-simulate a trace from its header and compare every event and checkpoint.
+#[derive(Args)]
+#[command(
+    after_help = "Prints `replay identical: N events`, or the first mismatch and exits with status 3.\n\n\
+    Example:\n  swarmlb replay run.swlb"
+)]
+pub struct ReplayArgs {
+    /// The trace file.
+    file: PathBuf,
+}
+
+pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
+    let reader = open(&args.file)?;
+    let scenario = reader.scenario()?;
+    let mut bar = Progress::new(scenario.duration.us() / 1_000_000, "replaying");
+    let outcome =
+        swarmlb_trace::replay::replay(reader, &mut |t: SimTime| bar.set(t.as_micros() / 1_000_000));
+    bar.finish();
+    match outcome.map_err(|e| damaged(&args.file, e))? {
+        Outcome::Identical {
+            events,
+            checkpoints,
+        } => {
+            println!("replay identical: {events} events, {checkpoints} checkpoints");
+            Ok(())
+        }
+        Outcome::Mismatch(m) => {
+            println!("replay mismatch at event {} (t={})", m.index, m.time);
+            println!("  expected: {}", m.expected);
+            println!("  actual:   {}", m.actual);
+            Err(CheckFailed(format!(
+                "{}: replay differs from the recording at event {}",
+                args.file.display(),
+                m.index
+            ))
+            .into())
+        }
+    }
+}
+
+/// Count events by kind and by agent.
+#[derive(Args)]
+#[command(after_help = "Example:\n  swarmlb stats run.swlb")]
+pub struct StatsArgs {
+    /// The trace file.
+    file: PathBuf,
+    /// How many of the busiest agents to list.
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+}
+
+pub fn stats(args: StatsArgs) -> anyhow::Result<()> {
+    let reader = open(&args.file)?;
+    let scenario = reader.scenario()?;
+    let layout = reader.layout();
+    println!("trace: {}", args.file.display());
+    println!(
+        "scenario: {} ({}), seed {}, by {}",
+        scenario.name,
+        scenario.policy.name(),
+        reader.header().seed,
+        reader.header().producer
+    );
+    let mut by_kind = vec![0u64; Kind::ALL.len()];
+    let mut by_agent = vec![0u64; layout.n_agents()];
+    let (mut first, mut last, mut total) = (None, SimTime::ZERO, 0u64);
+    let mut cursor = Cursor::new(reader);
+    let result = loop {
+        match cursor.next_event() {
+            Ok(Some(e)) => {
+                by_kind[e.kind as usize] += 1;
+                by_agent[e.target.0 as usize] += 1;
+                first.get_or_insert(e.time);
+                last = e.time;
+                total += 1;
+            }
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    println!(
+        "events: {total}, simulated time {} .. {last}",
+        first.unwrap_or(SimTime::ZERO)
+    );
+    println!("by kind:");
+    let mut kinds: Vec<(Kind, u64)> = Kind::ALL
+        .iter()
+        .map(|&k| (k, by_kind[k as usize]))
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    kinds.sort_by_key(|&(k, n)| (std::cmp::Reverse(n), k));
+    for (kind, n) in kinds {
+        let share = 100.0 * n as f64 / total.max(1) as f64;
+        println!(
+            "  {:<9} {:<18} {n:>10} {share:>6.2}%",
+            kind.category().name(),
+            kind.name()
+        );
+    }
+    let mut classes = [0u64; 5];
+    for (id, n) in by_agent.iter().enumerate() {
+        let class = match layout.agent(AgentId(id as u32)) {
+            Agent::Server(_) => 0,
+            Agent::User(_) => 1,
+            Agent::Env => 2,
+            Agent::Coordinator => 3,
+            Agent::Perturber => 4,
+        };
+        classes[class] += n;
+    }
+    println!(
+        "by agent class (handling): servers {}, users {}, environment {}, coordinator {}, perturbation {}",
+        classes[0], classes[1], classes[2], classes[3], classes[4]
+    );
+    let mut busiest: Vec<(u64, usize)> = by_agent
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| (n, i))
+        .filter(|&(n, _)| n > 0)
+        .collect();
+    busiest.sort_by_key(|&(n, i)| (std::cmp::Reverse(n), i));
+    println!("busiest agents:");
+    for (n, i) in busiest.into_iter().take(args.top) {
+        println!(
+            "  {:<8} {n:>10}",
+            layout.agent(AgentId(i as u32)).to_string()
+        );
+    }
+    result.map_err(|e| damaged(&args.file, e))
+}
+
+/// Print one line per event, filtered.
+#[derive(Args)]
+#[command(
+    after_help = "Line format (see traces/FORMAT.md):  t=12.003417s S4 -> U1203 ConnectAccept load=7/10\n\n\
+    Examples:\n  swarmlb log run.swlb --kind ConnectDelegate\n  swarmlb log run.swlb --agent S4 --from 5m --to 6m\n  \
+    swarmlb log run.swlb --kind TRANSFER | grep Migrated"
+)]
+pub struct LogArgs {
+    /// The trace file.
+    file: PathBuf,
+    /// Only this kind (like ConnectAccept) or category (COMM, COLLAB, TRANSFER, NEGO, BUTTERFLY).
+    #[arg(long)]
+    kind: Option<String>,
+    /// Only events whose source or target is this agent (S4, U12, E, C, P).
+    #[arg(long)]
+    agent: Option<String>,
+    /// Only events at or after this time (like 90s or 5m).
+    #[arg(long, value_parser = parse_time)]
+    from: Option<SimTime>,
+    /// Only events at or before this time.
+    #[arg(long, value_parser = parse_time)]
+    to: Option<SimTime>,
+}
+
+fn parse_time(text: &str) -> Result<SimTime, String> {
+    swarmlb_engine::parse_duration(text)
+        .map(SimTime)
+        .map_err(|e| e.to_string())
+}
+
+fn kind_filter(text: &str) -> anyhow::Result<Box<dyn Fn(Kind) -> bool>> {
+    if let Some(&k) = Kind::ALL
+        .iter()
+        .find(|k| k.name().eq_ignore_ascii_case(text))
+    {
+        return Ok(Box::new(move |x| x == k));
+    }
+    let category = Kind::ALL
+        .iter()
+        .map(|k| k.category())
+        .find(|c| c.name().eq_ignore_ascii_case(text));
+    match category {
+        Some(c) => Ok(Box::new(move |x: Kind| x.category() == c)),
+        None => anyhow::bail!(
+            "unknown kind {text:?}; kinds are {} and categories COMM, COLLAB, TRANSFER, NEGO, BUTTERFLY",
+            Kind::ALL
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Write to stdout, treating a closed pipe (`| head`) as success.
+fn ignore_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Walk the events of `reader` that `keep` accepts, then report a damaged tail.
+fn each_event<R: std::io::Read>(
+    path: &Path,
+    reader: TraceReader<R>,
+    mut f: impl FnMut(u64, &Event) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut cursor = Cursor::new(reader);
+    let mut index = 0;
+    loop {
+        match cursor.next_event() {
+            Ok(Some(e)) => {
+                if let Err(err) = f(index, &e) {
+                    return ignore_broken_pipe(Err(err));
+                }
+                index += 1;
+            }
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(damaged(path, e)),
+        }
+    }
+}
+
+pub fn log(args: LogArgs) -> anyhow::Result<()> {
+    let reader = open(&args.file)?;
+    let style = style_of(&reader)?;
+    let kind = args.kind.as_deref().map(kind_filter).transpose()?;
+    let agent =
+        match &args.agent {
+            Some(text) => Some(style.layout.parse(text).ok_or_else(|| {
+                anyhow::anyhow!("unknown agent {text:?}; use S<n>, U<n>, E, C or P")
+            })?),
+            None => None,
+        };
+    let (from, to) = (
+        args.from.unwrap_or(SimTime::ZERO),
+        args.to.unwrap_or(SimTime::MAX),
+    );
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = each_event(&args.file, reader, |_, e| {
+        let keep = e.time >= from
+            && e.time <= to
+            && kind.as_ref().is_none_or(|k| k(e.kind))
+            && agent.is_none_or(|a| e.source == a || e.target == a);
+        if keep {
+            writeln!(out, "{}", style.line(e))
+        } else {
+            Ok(())
+        }
+    });
+    ignore_broken_pipe(out.flush())?;
+    result
+}
+
+/// Export formats.
+#[derive(Copy, Clone, Debug, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line per event.
+    Jsonl,
+    /// Chrome Trace Event JSON (opens in Perfetto or chrome://tracing), one track per server.
+    Chrome,
+}
+
+/// Export a trace as JSON lines or Chrome Trace Event JSON.
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  swarmlb export run.swlb --format jsonl | jq .kind\n  swarmlb export run.swlb --format chrome -o run.json   # open in ui.perfetto.dev"
+)]
+pub struct ExportArgs {
+    /// The trace file.
+    file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Format,
+    /// Write here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let reader = open(&args.file)?;
+    let style = style_of(&reader)?;
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let layout = style.layout;
+    let result = match args.format {
+        Format::Jsonl => each_event(&args.file, reader, |i, e| {
+            let line = serde_json::json!({
+                "index": i,
+                "time_us": e.time.as_micros(),
+                "source": style.agent(e.source),
+                "target": style.agent(e.target),
+                "kind": e.kind.name(),
+                "category": e.kind.category().name(),
+                "value": e.value,
+                "text": style.value(e),
+            });
+            writeln!(out, "{line}")
+        }),
+        Format::Chrome => {
+            // One "thread" per server (tid = index + 1), users on tid 0, the rest on
+            // tid = max_servers + 1; server loads as counter tracks.
+            let other = layout.max_servers + 1;
+            let track = |e: &Event| match layout.agent(e.target) {
+                Agent::Server(i) => i + 1,
+                Agent::User(_) => match layout.agent(e.source) {
+                    Agent::Server(i) => i + 1,
+                    _ => 0,
+                },
+                _ => other,
+            };
+            let mut named = vec![false; other as usize + 1];
+            let mut first = true;
+            let head = writeln!(out, "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+            let mut emit =
+                |out: &mut Box<dyn Write>, value: serde_json::Value| -> std::io::Result<()> {
+                    let sep = if first { "" } else { ",\n" };
+                    first = false;
+                    write!(out, "{sep}{value}")
+                };
+            let body = head.and_then(|()| {
+                each_event(&args.file, reader, |_, e| {
+                    let tid = track(e);
+                    if !named[tid as usize] {
+                        named[tid as usize] = true;
+                        let name = match tid {
+                            0 => "users".to_string(),
+                            t if t == other => "environment".to_string(),
+                            t => format!("S{}", t - 1),
+                        };
+                        emit(&mut out, serde_json::json!({"ph":"M","pid":1,"tid":tid,"name":"thread_name","args":{"name":name}}))?;
+                    }
+                    let ts = e.time.as_micros();
+                    emit(&mut out, serde_json::json!({
+                        "ph":"i","s":"t","pid":1,"tid":tid,"ts":ts,
+                        "name": e.kind.name(), "cat": e.kind.category().name(),
+                        "args": {"source": style.agent(e.source), "target": style.agent(e.target), "value": style.value(e)}
+                    }))?;
+                    if matches!(e.kind, Kind::ConnectAccept | Kind::Leave | Kind::HandoffDone)
+                        && let Agent::Server(i) = layout.agent(e.target) {
+                            emit(&mut out, serde_json::json!({"ph":"C","pid":1,"ts":ts,"name":format!("load S{i}"),"args":{"load":e.value}}))?;
+                        }
+                    Ok(())
+                })
+                .map_err(std::io::Error::other)
+            });
+            body.and_then(|()| writeln!(out, "\n]}}"))
+                .map_err(anyhow::Error::from)
+        }
+    };
+    ignore_broken_pipe(out.flush())?;
+    result
+}

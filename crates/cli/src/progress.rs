@@ -1,0 +1,69 @@
+//! Progress on stderr: a bar that appears only for runs longer than about a second and only
+//! on a terminal, and the Ctrl-C flag that long work checks.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Raised by Ctrl-C.
+pub static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Install the Ctrl-C handler (once).
+pub fn install_ctrl_c() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // If a handler cannot be installed, Ctrl-C simply kills the process; the
+        // `.partial` trace it leaves still reads back.
+        let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    });
+}
+
+/// True once Ctrl-C was pressed.
+pub fn stopped() -> bool {
+    STOP.load(Ordering::Relaxed)
+}
+
+/// A progress bar over `total` units that shows itself after a second on a terminal.
+pub struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    /// A hidden bar with `total` units labelled `what`.
+    pub fn new(total: u64, what: &str) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        let template =
+            format!("{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} s simulated ({{eta}} left)");
+        bar.set_style(
+            ProgressStyle::with_template(&template)
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        Progress {
+            bar,
+            started: Instant::now(),
+            shown: false,
+        }
+    }
+
+    /// Move to `position`.
+    pub fn set(&mut self, position: u64) {
+        if !self.shown
+            && self.started.elapsed() > Duration::from_secs(1)
+            && std::io::stderr().is_terminal()
+        {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+        self.bar.set_position(position);
+    }
+
+    /// Remove the bar.
+    pub fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}

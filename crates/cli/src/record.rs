@@ -1,0 +1,127 @@
+//! Running a scenario with the optional outputs: trace file, metrics CSV, progress, Ctrl-C.
+
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use swarmlb_model::metrics::SAMPLE_CSV_HEADER;
+use swarmlb_model::run::Runner;
+use swarmlb_model::{Observed, RunConfig, Scenario, Summary};
+use swarmlb_trace::format::{CHECKPOINT_EVERY, Ending};
+use swarmlb_trace::write::{Recorder, TraceFile, header_for};
+
+use crate::progress::{self, Progress};
+
+/// Where a run writes.
+#[derive(Default)]
+pub struct Outputs<'a> {
+    /// The trace file, if any.
+    pub trace: Option<&'a Path>,
+    /// The per-sample metrics CSV, if any.
+    pub metrics: Option<&'a Path>,
+    /// Show a progress bar labelled so.
+    pub progress: Option<&'a str>,
+}
+
+/// What a run produced.
+pub struct Recorded {
+    /// The summary.
+    pub summary: Summary,
+    /// Stopped by Ctrl-C.
+    pub interrupted: bool,
+    /// Trace size, when one was written.
+    pub trace_bytes: Option<u64>,
+    /// Samples taken.
+    pub samples: u64,
+    /// Wall time in seconds.
+    pub wall_s: f64,
+}
+
+/// Run `scenario` with `seed` to its end (or Ctrl-C), writing what `outputs` asks for.
+pub fn run(scenario: &Scenario, seed: u64, outputs: &Outputs) -> anyhow::Result<Recorded> {
+    progress::install_ctrl_c();
+    let started = std::time::Instant::now();
+    let mut runner = Runner::new(RunConfig {
+        scenario: scenario.clone(),
+        seed,
+    });
+    let mut metrics = match outputs.metrics {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            writeln!(w, "{SAMPLE_CSV_HEADER}")?;
+            Some((w, path.to_path_buf()))
+        }
+        None => None,
+    };
+    let mut bar = outputs
+        .progress
+        .map(|what| Progress::new(runner.end().as_micros() / 1_000_000, what));
+    let mut samples = 0u64;
+    let mut csv_error: Option<anyhow::Error> = None;
+    let mut on_sample = |s: &swarmlb_model::metrics::Sample| {
+        samples += 1;
+        if let Some(bar) = bar.as_mut() {
+            bar.set(s.time.as_micros() / 1_000_000);
+        }
+        if let Some((w, path)) = metrics.as_mut()
+            && let Err(e) = writeln!(w, "{}", s.csv_row())
+        {
+            csv_error =
+                Some(anyhow::Error::new(e).context(format!("cannot write {}", path.display())));
+            return ControlFlow::Break(());
+        }
+        if progress::stopped() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let mut trace_bytes = None;
+    match outputs.trace {
+        Some(path) => {
+            let header = header_for(&runner.sim.model, CHECKPOINT_EVERY);
+            let mut file = TraceFile::create(path, &header)
+                .with_context(|| format!("cannot create trace {}", path.display()))?;
+            let mut recorder = Recorder::new(file.writer(), Some(&progress::STOP));
+            runner.run_to_end(&mut recorder, &mut on_sample);
+            if let Some(e) = recorder.error.take() {
+                return Err(e.into());
+            }
+            let ending = if runner.stopped_early() {
+                Ending::Interrupted
+            } else {
+                Ending::Complete
+            };
+            let hash = Observed::of_world(&runner.sim.model).hash();
+            trace_bytes = Some(file.finish(hash, ending)?);
+        }
+        None => runner.run_to_end(&mut (), &mut on_sample),
+    }
+    if let Some(e) = csv_error {
+        return Err(e);
+    }
+    if let Some((mut w, path)) = metrics {
+        w.flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    Ok(Recorded {
+        summary: runner.summary(),
+        interrupted: runner.stopped_early(),
+        trace_bytes,
+        samples,
+        wall_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// `dir/name`, creating `dir`.
+pub fn in_dir(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    Ok(dir.join(name))
+}

@@ -1,0 +1,65 @@
+//! The scenario options shared by every command that runs a simulation.
+
+use std::path::Path;
+
+use anyhow::Context;
+use clap::Args;
+use swarmlb_model::scenario::Dur;
+use swarmlb_model::{Policy, Scenario};
+
+/// Which scenario to run, and how.
+#[derive(Args, Clone, Debug)]
+pub struct ScenarioArgs {
+    /// A built-in scenario name (see `swarmlb scenarios`) or a path to a TOML file.
+    #[arg(default_value = "default")]
+    pub scenario: String,
+    /// Master seed (default: the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated time to run, like 90s, 5m or 1h30m (default: the scenario's `duration`).
+    #[arg(long, value_parser = parse_dur)]
+    pub duration: Option<Dur>,
+    /// Who routes users: decentralized, round-robin, least-connections, power-of-two, random.
+    #[arg(long)]
+    pub policy: Option<Policy>,
+    /// Override a scenario field, like `--set servers.capacity=10` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+}
+
+fn parse_dur(text: &str) -> Result<Dur, String> {
+    text.parse::<Dur>().map_err(|e| e.to_string())
+}
+
+impl ScenarioArgs {
+    /// Load the scenario with every option applied, and the seed to use.
+    pub fn resolve(&self) -> anyhow::Result<(Scenario, u64)> {
+        let read = |path: &Path| std::fs::read_to_string(path).ok();
+        let mut scenario = swarmlb_model::scenario::load(&self.scenario, &self.overrides, read)
+            .with_context(|| format!("cannot load scenario {:?}", self.scenario))?;
+        if let Some(d) = self.duration {
+            anyhow::ensure!(d.us() > 0, "--duration must be positive");
+            scenario.duration = d;
+        }
+        if let Some(p) = self.policy {
+            scenario.policy = p;
+        }
+        let seed = self.seed.unwrap_or(scenario.seed);
+        Ok((scenario, seed))
+    }
+
+    /// The arguments that reproduce this run exactly, with the seed made explicit.
+    pub fn reproduce(&self, seed: u64) -> String {
+        let mut parts = vec![self.scenario.clone(), format!("--seed {seed}")];
+        if let Some(d) = self.duration {
+            parts.push(format!("--duration {d}"));
+        }
+        if let Some(p) = self.policy {
+            parts.push(format!("--policy {}", p.name()));
+        }
+        for o in &self.overrides {
+            parts.push(format!("--set '{o}'"));
+        }
+        parts.join(" ")
+    }
+}

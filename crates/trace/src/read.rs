@@ -1,0 +1,331 @@
+//! Streaming trace reader: one block in memory at a time, every byte checked (CRC, lengths,
+//! indices, time order, kinds, agent ids). Problems come back as errors with the byte
+//! offset of the block where they were found, never as panics.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use swarmlb_engine::{AgentId, SimTime};
+use swarmlb_model::{Event, Kind, Layout, Scenario};
+
+use crate::error::TraceError;
+use crate::format::{
+    self, BLOCK_LEN_MAX, FORMAT_MAJOR, Footer, HEADER_LEN_MAX, Header, MAGIC, RawBlock,
+};
+
+/// A decoded block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Block {
+    /// Events with absolute times, starting at trace index `first_index`.
+    Events {
+        /// Index of the first event.
+        first_index: u64,
+        /// The events.
+        events: Vec<Event>,
+    },
+    /// The state hash after the first `index` events.
+    Checkpoint {
+        /// Events before the checkpoint.
+        index: u64,
+        /// Time of the last of them.
+        time: SimTime,
+        /// Hash of the observable state.
+        state_hash: u64,
+    },
+    /// The end of the trace.
+    Footer(Footer),
+}
+
+/// Reads a trace block by block.
+pub struct TraceReader<R: Read> {
+    input: R,
+    name: PathBuf,
+    header: Header,
+    layout: Layout,
+    offset: u64,
+    events_seen: u64,
+    last_time_us: u64,
+    finished: bool,
+    payload: Vec<u8>,
+}
+
+impl TraceReader<BufReader<File>> {
+    /// Open a trace file and read its header.
+    pub fn open(path: &Path) -> Result<Self, TraceError> {
+        let file = File::open(path).map_err(|e| TraceError::io(path, e))?;
+        TraceReader::new(BufReader::with_capacity(1 << 16, file), path)
+    }
+}
+
+/// Read until `buf` is full or the input ends; returns how many bytes were read.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+impl<R: Read> TraceReader<R> {
+    /// Read the header from `input` (`name` appears in errors).
+    pub fn new(mut input: R, name: impl Into<PathBuf>) -> Result<Self, TraceError> {
+        let name = name.into();
+        let mut preamble = [0u8; format::PREAMBLE_LEN as usize];
+        let n = read_full(&mut input, &mut preamble).map_err(|e| TraceError::io(&name, e))?;
+        if n < 8 || preamble[..8] != MAGIC {
+            return Err(TraceError::BadMagic);
+        }
+        if n < preamble.len() {
+            return Err(TraceError::Truncated {
+                offset: 0,
+                events_intact: 0,
+            });
+        }
+        let u16_at = |i: usize| u16::from_le_bytes([preamble[i], preamble[i + 1]]);
+        let u32_at = |i: usize| u32::from_le_bytes(preamble[i..i + 4].try_into().expect("4 bytes"));
+        let (major, minor, len, crc) = (u16_at(8), u16_at(10), u32_at(12), u32_at(16));
+        if major > FORMAT_MAJOR {
+            return Err(TraceError::UnsupportedVersion {
+                found_major: major,
+                found_minor: minor,
+                major: FORMAT_MAJOR,
+            });
+        }
+        let corrupt = |offset, reason: String| TraceError::Corrupt { offset, reason };
+        if major == 0 {
+            return Err(corrupt(8, "format major version 0 does not exist".into()));
+        }
+        if len > HEADER_LEN_MAX {
+            return Err(corrupt(
+                12,
+                format!("header length {len} exceeds the maximum {HEADER_LEN_MAX}"),
+            ));
+        }
+        let mut payload = vec![0u8; len as usize];
+        let n = read_full(&mut input, &mut payload).map_err(|e| TraceError::io(&name, e))?;
+        if n < payload.len() {
+            return Err(TraceError::Truncated {
+                offset: 0,
+                events_intact: 0,
+            });
+        }
+        let actual = format::header_crc(major, minor, &payload);
+        if actual != crc {
+            return Err(corrupt(
+                0,
+                format!("header checksum mismatch (stored {crc:08x}, computed {actual:08x})"),
+            ));
+        }
+        let header: Header = format::decode(&payload)
+            .map_err(|e| corrupt(format::PREAMBLE_LEN, format!("header does not decode: {e}")))?;
+        let layout = Layout {
+            max_servers: header.max_servers,
+            n_users: header.n_users,
+        };
+        Ok(TraceReader {
+            input,
+            name,
+            header,
+            layout,
+            offset: format::PREAMBLE_LEN + u64::from(len),
+            events_seen: 0,
+            last_time_us: 0,
+            finished: false,
+            payload: Vec::new(),
+        })
+    }
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The agent id layout of the run.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The scenario stored in the header.
+    pub fn scenario(&self) -> Result<Scenario, TraceError> {
+        Scenario::parse(&self.header.scenario_toml, "trace header", &[]).map_err(|e| {
+            TraceError::Corrupt {
+                offset: format::PREAMBLE_LEN,
+                reason: format!("scenario in header: {e}"),
+            }
+        })
+    }
+
+    /// Byte offset of the next block.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Events read so far.
+    pub fn events_seen(&self) -> u64 {
+        self.events_seen
+    }
+
+    /// The next block; `None` after the footer. A file that ends without a footer is
+    /// reported as truncated, with the events intact before the end.
+    pub fn next_block(&mut self) -> Result<Option<Block>, TraceError> {
+        if self.finished {
+            return self.expect_end().map(|()| None);
+        }
+        let start = self.offset;
+        let truncated = TraceError::Truncated {
+            offset: start,
+            events_intact: self.events_seen,
+        };
+        let mut frame = [0u8; format::FRAME_LEN as usize];
+        let n =
+            read_full(&mut self.input, &mut frame).map_err(|e| TraceError::io(&self.name, e))?;
+        if n < frame.len() {
+            return Err(truncated);
+        }
+        let len = u32::from_le_bytes(frame[..4].try_into().expect("4 bytes"));
+        let crc = u32::from_le_bytes(frame[4..].try_into().expect("4 bytes"));
+        let corrupt = |reason: String| TraceError::Corrupt {
+            offset: start,
+            reason,
+        };
+        if len > BLOCK_LEN_MAX {
+            return Err(corrupt(format!(
+                "block length {len} exceeds the maximum {BLOCK_LEN_MAX}"
+            )));
+        }
+        self.payload.resize(len as usize, 0);
+        let n = read_full(&mut self.input, &mut self.payload)
+            .map_err(|e| TraceError::io(&self.name, e))?;
+        if n < self.payload.len() {
+            return Err(truncated);
+        }
+        let actual = crc32fast::hash(&self.payload);
+        if actual != crc {
+            return Err(corrupt(format!(
+                "block checksum mismatch (stored {crc:08x}, computed {actual:08x})"
+            )));
+        }
+        let raw: RawBlock = format::decode(&self.payload)
+            .map_err(|e| corrupt(format!("block does not decode: {e}")))?;
+        self.offset += format::FRAME_LEN + u64::from(len);
+        let block = self.check(raw).map_err(corrupt)?;
+        Ok(Some(block))
+    }
+
+    fn check(&mut self, raw: RawBlock) -> Result<Block, String> {
+        match raw {
+            RawBlock::Events {
+                first_index,
+                base_time_us,
+                events,
+            } => {
+                if first_index != self.events_seen {
+                    return Err(format!(
+                        "block starts at event {first_index}, expected {}",
+                        self.events_seen
+                    ));
+                }
+                if base_time_us != self.last_time_us {
+                    return Err(format!(
+                        "block base time {base_time_us} µs, expected {}",
+                        self.last_time_us
+                    ));
+                }
+                if events.is_empty() {
+                    return Err("empty event block".into());
+                }
+                let n_agents = self.layout.n_agents() as u64;
+                let mut time = base_time_us;
+                let mut out = Vec::with_capacity(events.len());
+                for (i, e) in events.iter().enumerate() {
+                    let index = first_index + i as u64;
+                    time = time
+                        .checked_add(e.dt)
+                        .ok_or_else(|| format!("event {index}: time overflows"))?;
+                    let kind = Kind::from_code(e.kind)
+                        .ok_or_else(|| format!("event {index}: unknown kind code {}", e.kind))?;
+                    if u64::from(e.source) >= n_agents || u64::from(e.target) >= n_agents {
+                        return Err(format!(
+                            "event {index}: agent id out of range ({} agents)",
+                            n_agents
+                        ));
+                    }
+                    out.push(Event {
+                        time: SimTime(time),
+                        source: AgentId(e.source),
+                        target: AgentId(e.target),
+                        kind,
+                        value: e.value,
+                    });
+                }
+                self.events_seen += out.len() as u64;
+                self.last_time_us = time;
+                Ok(Block::Events {
+                    first_index,
+                    events: out,
+                })
+            }
+            RawBlock::Checkpoint {
+                index,
+                time_us,
+                state_hash,
+            } => {
+                if index != self.events_seen || time_us != self.last_time_us {
+                    return Err(format!(
+                        "checkpoint claims {index} events at {time_us} µs; {} events read, last at {} µs",
+                        self.events_seen, self.last_time_us
+                    ));
+                }
+                Ok(Block::Checkpoint {
+                    index,
+                    time: SimTime(time_us),
+                    state_hash,
+                })
+            }
+            RawBlock::Footer(footer) => {
+                if footer.events != self.events_seen || footer.end_time_us != self.last_time_us {
+                    return Err(format!(
+                        "footer claims {} events ending at {} µs; {} events read, last at {} µs",
+                        footer.events, footer.end_time_us, self.events_seen, self.last_time_us
+                    ));
+                }
+                self.finished = true;
+                Ok(Block::Footer(footer))
+            }
+        }
+    }
+
+    fn expect_end(&mut self) -> Result<(), TraceError> {
+        let mut byte = [0u8; 1];
+        let n = read_full(&mut self.input, &mut byte).map_err(|e| TraceError::io(&self.name, e))?;
+        if n > 0 {
+            return Err(TraceError::Corrupt {
+                offset: self.offset,
+                reason: "data after the footer".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Visit every event in order (and checkpoints and the footer as blocks); stops at
+    /// the first error.
+    pub fn for_each_block(
+        &mut self,
+        mut f: impl FnMut(&Block),
+    ) -> Result<Option<Footer>, TraceError> {
+        while let Some(block) = self.next_block()? {
+            f(&block);
+            if let Block::Footer(footer) = block {
+                self.expect_end()?;
+                return Ok(Some(footer));
+            }
+        }
+        Ok(None)
+    }
+}

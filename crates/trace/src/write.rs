@@ -1,0 +1,274 @@
+//! Streaming trace writer. Memory stays constant: events are buffered one block at a time.
+//! Files are written as `FILE.partial` and renamed when complete, so a file under its
+//! final name is always whole, and a killed run leaves a `.partial` whose complete
+//! blocks read back.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use swarmlb_engine::{EventKey, Observer};
+use swarmlb_model::{Kind, Observed, World};
+
+use crate::error::TraceError;
+use crate::format::{
+    self, EVENTS_PER_BLOCK, Ending, FORMAT_MAJOR, FORMAT_MINOR, Footer, Header, MAGIC, RawBlock,
+    StoredEvent,
+};
+
+/// Writes a trace to any `Write`.
+pub struct TraceWriter<W: Write> {
+    out: W,
+    name: PathBuf,
+    checkpoint_every: u64,
+    events: u64,
+    last_time_us: u64,
+    block: Vec<StoredEvent>,
+    block_first: u64,
+    block_base_us: u64,
+    bytes: u64,
+}
+
+impl<W: Write> TraceWriter<W> {
+    /// Start a trace on `out` (`name` appears in error messages) by writing the header.
+    pub fn new(mut out: W, name: impl Into<PathBuf>, header: &Header) -> Result<Self, TraceError> {
+        let name = name.into();
+        let payload = format::encode(header);
+        let mut preamble = Vec::with_capacity(format::PREAMBLE_LEN as usize);
+        preamble.extend_from_slice(&MAGIC);
+        preamble.extend_from_slice(&FORMAT_MAJOR.to_le_bytes());
+        preamble.extend_from_slice(&FORMAT_MINOR.to_le_bytes());
+        preamble.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        preamble.extend_from_slice(
+            &format::header_crc(FORMAT_MAJOR, FORMAT_MINOR, &payload).to_le_bytes(),
+        );
+        out.write_all(&preamble)
+            .and_then(|()| out.write_all(&payload))
+            .map_err(|e| TraceError::io(&name, e))?;
+        Ok(TraceWriter {
+            out,
+            name,
+            checkpoint_every: header.checkpoint_every.max(1),
+            events: 0,
+            last_time_us: 0,
+            block: Vec::with_capacity(EVENTS_PER_BLOCK),
+            block_first: 0,
+            block_base_us: 0,
+            bytes: preamble.len() as u64 + payload.len() as u64,
+        })
+    }
+
+    /// Events written so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Bytes written so far (buffered blocks excluded).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// True when the next checkpoint is due (after every `checkpoint_every` events).
+    pub fn checkpoint_due(&self) -> bool {
+        self.events.is_multiple_of(self.checkpoint_every)
+    }
+
+    /// Append one event. Times must not go back.
+    pub fn push(
+        &mut self,
+        time_us: u64,
+        source: u32,
+        target: u32,
+        kind: Kind,
+        value: u32,
+    ) -> Result<(), TraceError> {
+        assert!(
+            time_us >= self.last_time_us,
+            "trace events must be in time order"
+        );
+        if self.block.is_empty() {
+            self.block_first = self.events;
+            self.block_base_us = self.last_time_us;
+        }
+        self.block.push(StoredEvent {
+            dt: time_us - self.last_time_us,
+            source,
+            target,
+            kind: kind as u8,
+            value,
+        });
+        self.last_time_us = time_us;
+        self.events += 1;
+        if self.block.len() == EVENTS_PER_BLOCK {
+            self.flush_block()?;
+        }
+        Ok(())
+    }
+
+    /// Write a checkpoint of the state after the last event.
+    pub fn checkpoint(&mut self, state_hash: u64) -> Result<(), TraceError> {
+        self.flush_block()?;
+        let block = RawBlock::Checkpoint {
+            index: self.events,
+            time_us: self.last_time_us,
+            state_hash,
+        };
+        self.write_block(&block)
+    }
+
+    fn flush_block(&mut self) -> Result<(), TraceError> {
+        if self.block.is_empty() {
+            return Ok(());
+        }
+        let block = RawBlock::Events {
+            first_index: self.block_first,
+            base_time_us: self.block_base_us,
+            events: std::mem::take(&mut self.block),
+        };
+        self.write_block(&block)?;
+        if let RawBlock::Events { mut events, .. } = block {
+            events.clear();
+            self.block = events; // keep the allocation
+        }
+        Ok(())
+    }
+
+    fn write_block(&mut self, block: &RawBlock) -> Result<(), TraceError> {
+        let payload = format::encode(block);
+        let mut frame = [0u8; 8];
+        frame[..4].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        frame[4..].copy_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        self.out
+            .write_all(&frame)
+            .and_then(|()| self.out.write_all(&payload))
+            .map_err(|e| TraceError::io(&self.name, e))?;
+        self.bytes += 8 + payload.len() as u64;
+        Ok(())
+    }
+
+    /// Write the last events and the footer; returns the underlying writer.
+    pub fn finish(mut self, final_hash: u64, ending: Ending) -> Result<W, TraceError> {
+        self.flush_block()?;
+        let footer = Footer {
+            events: self.events,
+            end_time_us: self.last_time_us,
+            final_hash,
+            ending,
+        };
+        self.write_block(&RawBlock::Footer(footer))?;
+        self.out
+            .flush()
+            .map_err(|e| TraceError::io(&self.name, e))?;
+        Ok(self.out)
+    }
+}
+
+/// The header of a trace of `world`'s run.
+pub fn header_for(world: &World, checkpoint_every: u64) -> Header {
+    let p = &world.params;
+    Header {
+        producer: format!("swarmlb {}", env!("CARGO_PKG_VERSION")),
+        seed: p.seed,
+        scenario_toml: p.scenario.to_toml(),
+        max_servers: p.layout.max_servers,
+        n_users: p.layout.n_users,
+        checkpoint_every,
+    }
+}
+
+/// A trace file being written: `PATH.partial` until [`TraceFile::finish`] renames it.
+pub struct TraceFile {
+    writer: TraceWriter<BufWriter<File>>,
+    path: PathBuf,
+    partial: PathBuf,
+}
+
+impl TraceFile {
+    /// Create `path.partial` and write the header.
+    pub fn create(path: &Path, header: &Header) -> Result<TraceFile, TraceError> {
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let file = File::create(&partial).map_err(|e| TraceError::io(&partial, e))?;
+        let writer = TraceWriter::new(BufWriter::with_capacity(1 << 16, file), &partial, header)?;
+        Ok(TraceFile {
+            writer,
+            path: path.to_path_buf(),
+            partial,
+        })
+    }
+
+    /// The writer.
+    pub fn writer(&mut self) -> &mut TraceWriter<BufWriter<File>> {
+        &mut self.writer
+    }
+
+    /// Finish the trace and rename it to its final name; returns its size in bytes.
+    pub fn finish(self, final_hash: u64, ending: Ending) -> Result<u64, TraceError> {
+        let bytes = {
+            let w = &self.writer;
+            w.bytes()
+        };
+        let out = self.writer.finish(final_hash, ending)?;
+        let file = out
+            .into_inner()
+            .map_err(|e| TraceError::io(&self.partial, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| TraceError::io(&self.partial, e))?;
+        drop(file);
+        std::fs::rename(&self.partial, &self.path).map_err(|e| TraceError::io(&self.path, e))?;
+        let size = std::fs::metadata(&self.path)
+            .map(|m| m.len())
+            .unwrap_or(bytes);
+        Ok(size)
+    }
+}
+
+/// An engine observer that records every event into a writer, with checkpoints, and
+/// stops the run on a write error or when `stop` is raised (Ctrl-C).
+pub struct Recorder<'a, W: Write> {
+    /// The writer.
+    pub writer: &'a mut TraceWriter<W>,
+    /// Raised from outside to stop the run cleanly.
+    pub stop: Option<&'a AtomicBool>,
+    /// The first write error, which stopped the run.
+    pub error: Option<TraceError>,
+}
+
+impl<'a, W: Write> Recorder<'a, W> {
+    /// Record into `writer`.
+    pub fn new(writer: &'a mut TraceWriter<W>, stop: Option<&'a AtomicBool>) -> Self {
+        Recorder {
+            writer,
+            stop,
+            error: None,
+        }
+    }
+}
+
+impl<W: Write> Observer<World> for Recorder<'_, W> {
+    fn on_event(&mut self, key: &EventKey, record: &(Kind, u32), world: &World) -> ControlFlow<()> {
+        let pushed = self
+            .writer
+            .push(key.time.0, key.source.0, key.target.0, record.0, record.1);
+        let result = pushed.and_then(|()| {
+            if self.writer.checkpoint_due() {
+                self.writer.checkpoint(Observed::of_world(world).hash())
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = result {
+            self.error = Some(e);
+            return ControlFlow::Break(());
+        }
+        if self.writer.events().is_multiple_of(1024)
+            && self.stop.is_some_and(|s| s.load(Ordering::Relaxed))
+        {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+}
