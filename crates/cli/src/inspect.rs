@@ -234,7 +234,16 @@ fn parse_time(text: &str) -> Result<SimTime, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A kind by its name (`ConnectAccept`, any case) or a category by its upper-case name
+/// (`BUTTERFLY` is the category, `Butterfly` the kind).
 fn kind_filter(text: &str) -> anyhow::Result<Box<dyn Fn(Kind) -> bool>> {
+    if let Some(c) = Kind::ALL
+        .iter()
+        .map(|k| k.category())
+        .find(|c| c.name() == text)
+    {
+        return Ok(Box::new(move |x: Kind| x.category() == c));
+    }
     if let Some(&k) = Kind::ALL
         .iter()
         .find(|k| k.name().eq_ignore_ascii_case(text))

@@ -8,7 +8,7 @@ use anyhow::Context;
 use swarmlb_model::metrics::SAMPLE_CSV_HEADER;
 use swarmlb_model::run::Runner;
 use swarmlb_model::{Observed, RunConfig, Scenario, Summary};
-use swarmlb_trace::format::{CHECKPOINT_EVERY, Ending};
+use swarmlb_trace::format::{Ending, checkpoint_interval};
 use swarmlb_trace::write::{Recorder, TraceFile, header_for};
 
 use crate::progress::{self, Progress};
@@ -82,7 +82,10 @@ pub fn run(scenario: &Scenario, seed: u64, outputs: &Outputs) -> anyhow::Result<
     let mut trace_bytes = None;
     match outputs.trace {
         Some(path) => {
-            let header = header_for(&runner.sim.model, CHECKPOINT_EVERY);
+            let header = header_for(
+                &runner.sim.model,
+                checkpoint_interval(runner.sim.model.params.layout.n_agents()),
+            );
             let mut file = TraceFile::create(path, &header)
                 .with_context(|| format!("cannot create trace {}", path.display()))?;
             let mut recorder = Recorder::new(file.writer(), Some(&progress::STOP));

@@ -618,8 +618,21 @@ impl Scenario {
             overridden = toml::to_string(&table).expect("a table serializes");
             &overridden
         };
-        let scenario: Scenario =
-            toml::from_str(source).map_err(|e| syntax_error(e, source, origin))?;
+        let scenario: Scenario = match toml::from_str(source) {
+            Ok(s) => s,
+            Err(e) if source == text => return Err(syntax_error(e, text, origin)),
+            // The file's own mistakes are reported against its lines; otherwise an
+            // override is to blame, and it is named instead.
+            Err(e) => match toml::from_str::<Scenario>(text) {
+                Err(own) => return Err(syntax_error(own, text, origin)),
+                Ok(_) => {
+                    return Err(ScenarioError::Override {
+                        text: overrides.join(" "),
+                        message: e.message().trim().to_string(),
+                    });
+                }
+            },
+        };
         scenario
             .validate()
             .map_err(|(field, message)| ScenarioError::Invalid {

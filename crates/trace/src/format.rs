@@ -10,9 +10,13 @@ pub const FORMAT_MAJOR: u16 = 1;
 /// Minor format version: additions a reader of the same major may ignore.
 pub const FORMAT_MINOR: u16 = 0;
 /// Events per event block.
-pub const EVENTS_PER_BLOCK: usize = 4096;
-/// Default number of events between checkpoints.
-pub const CHECKPOINT_EVERY: u64 = 65_536;
+pub const EVENTS_PER_BLOCK: usize = 1024;
+/// Events between checkpoints for a run of `n_agents` agents: a checkpoint hashes every
+/// agent, so it comes every 8 events per agent (at least 1024, at most 2^20 events),
+/// which keeps its cost a small, constant share of recording.
+pub fn checkpoint_interval(n_agents: usize) -> u64 {
+    (n_agents as u64 * 8).clamp(1024, 1 << 20)
+}
 /// Largest block payload a reader accepts; a larger length field means corruption.
 pub const BLOCK_LEN_MAX: u32 = 16 << 20;
 /// Largest header a reader accepts.

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod error;
 pub mod fold;
 pub mod format;
+pub mod fuzz;
 pub mod read;
 pub mod replay;
 pub mod text;

@@ -128,6 +128,17 @@ impl<R: Read> TraceReader<R> {
             max_servers: header.max_servers,
             n_users: header.n_users,
         };
+        // The layout sizes every fold; it must be the one the stored scenario implies,
+        // so a damaged header cannot make a reader allocate without bound.
+        let scenario = Scenario::parse(&header.scenario_toml, "trace header", &[])
+            .map_err(|e| corrupt(format::PREAMBLE_LEN, format!("scenario in header: {e}")))?;
+        let implied = swarmlb_model::params::Params::new(&scenario, header.seed).layout;
+        if implied != layout {
+            return Err(corrupt(
+                format::PREAMBLE_LEN,
+                format!("header layout {layout:?} does not match its scenario's {implied:?}"),
+            ));
+        }
         Ok(TraceReader {
             input,
             name,

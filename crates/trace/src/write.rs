@@ -272,3 +272,27 @@ impl<W: Write> Observer<World> for Recorder<'_, W> {
         ControlFlow::Continue(())
     }
 }
+
+/// Run `scenario` with `seed` to its end and return the complete trace bytes (for tests,
+/// golden files and in-process branches).
+pub fn record_to_vec(
+    scenario: &swarmlb_model::Scenario,
+    seed: u64,
+    checkpoint_every: u64,
+) -> Result<Vec<u8>, TraceError> {
+    let mut runner = swarmlb_model::run::Runner::new(swarmlb_model::RunConfig {
+        scenario: scenario.clone(),
+        seed,
+    });
+    let header = header_for(&runner.sim.model, checkpoint_every);
+    let mut writer = TraceWriter::new(Vec::new(), "memory", &header)?;
+    let mut recorder = Recorder::new(&mut writer, None);
+    runner.run_to_end(&mut recorder, |_| ControlFlow::Continue(()));
+    if let Some(e) = recorder.error.take() {
+        return Err(e);
+    }
+    writer.finish(
+        Observed::of_world(&runner.sim.model).hash(),
+        Ending::Complete,
+    )
+}

@@ -1,1 +1,35 @@
+//! Integration tests of the trace format: round trips, corruption, truncation, fold,
+//! replay, diff, and the fuzz corpora.
 
+mod corpus;
+mod corruption;
+mod diff;
+mod fold;
+mod replay;
+mod roundtrip;
+
+use swarmlb_model::Scenario;
+
+/// A small scenario that exercises every mechanism in a few thousand events.
+pub fn small(overrides: &[&str]) -> Scenario {
+    let mut all = vec!["duration=\"2m\"".to_string()];
+    all.extend(overrides.iter().map(|s| s.to_string()));
+    let text = swarmlb_model::scenario::BUILTINS
+        .iter()
+        .find(|(n, _)| *n == "seed-classic")
+        .unwrap()
+        .1;
+    Scenario::parse(text, "seed-classic", &all).unwrap()
+}
+
+/// The bytes of a recorded run.
+pub fn record(scenario: &Scenario, seed: u64, checkpoint_every: u64) -> Vec<u8> {
+    swarmlb_trace::write::record_to_vec(scenario, seed, checkpoint_every).unwrap()
+}
+
+/// A reader over bytes.
+pub fn reader(
+    bytes: &[u8],
+) -> Result<swarmlb_trace::TraceReader<&[u8]>, swarmlb_trace::TraceError> {
+    swarmlb_trace::TraceReader::new(bytes, "test")
+}

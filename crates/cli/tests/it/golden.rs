@@ -1,0 +1,70 @@
+//! The golden traces in traces/golden are reproduced byte for byte by a fresh process.
+
+use crate::{repo, scratch, swarmlb, swarmlb_in};
+
+#[test]
+fn regenerating_golden_traces_gives_identical_bytes() {
+    let dir = scratch("golden");
+    let o = swarmlb_in(
+        &dir,
+        &[
+            "run",
+            "seed-classic",
+            "--seed",
+            "1",
+            "--duration",
+            "1m",
+            "--trace",
+            "seed-classic.swlb",
+        ],
+    );
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    let o = swarmlb_in(
+        &dir,
+        &[
+            "butterfly",
+            "seed-classic",
+            "--seed",
+            "1",
+            "--duration",
+            "1m",
+            "--at",
+            "20s",
+            "--user",
+            "8",
+            "--out",
+            "butterfly",
+        ],
+    );
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    let golden = repo().join("traces/golden");
+    for file in [
+        "seed-classic.swlb",
+        "butterfly/baseline.swlb",
+        "butterfly/perturbed.swlb",
+        "butterfly/divergence.csv",
+    ] {
+        let fresh = std::fs::read(dir.join(file)).unwrap();
+        let stored = std::fs::read(golden.join(file)).unwrap();
+        assert!(
+            fresh == stored,
+            "{file} differs from traces/golden; regenerate with the commands in traces/README.md if the change is intended"
+        );
+    }
+}
+
+#[test]
+fn every_golden_trace_replays_identically() {
+    for file in [
+        "traces/golden/seed-classic.swlb",
+        "traces/golden/butterfly/baseline.swlb",
+        "traces/golden/butterfly/perturbed.swlb",
+    ] {
+        let o = swarmlb(&["replay", file]);
+        assert!(o.status.success(), "{file}: {}", crate::stderr(&o));
+        assert!(
+            crate::stdout(&o).starts_with("replay identical: "),
+            "{file}"
+        );
+    }
+}

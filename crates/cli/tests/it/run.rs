@@ -1,0 +1,118 @@
+use crate::{scratch, stdout, swarmlb};
+
+#[test]
+fn run_prints_a_deterministic_summary_and_reproduce_line() {
+    let args = ["run", "seed-classic", "--seed", "1", "--duration", "1m"];
+    let a = swarmlb(&args);
+    assert!(a.status.success());
+    let b = swarmlb(&args);
+    assert_eq!(a.stdout, b.stdout, "same arguments, same bytes");
+    insta::assert_snapshot!("run_seed_classic", stdout(&a));
+}
+
+#[test]
+fn run_defaults_to_the_default_scenario() {
+    let o = swarmlb(&["run", "--duration", "2m"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("swarmlb run: default (decentralized), seed 1, 2m simulated"),
+        "{out}"
+    );
+    assert!(
+        out.contains("reproduce with: swarmlb run default --seed 1 --duration 2m"),
+        "{out}"
+    );
+    for label in [
+        "servers alive start/end/max",
+        "load max / mean / CoV",
+        "Jain's fairness index",
+        "messages per connection",
+        "time to connect p50 / p99",
+    ] {
+        assert!(out.contains(label), "missing {label}: {out}");
+    }
+}
+
+#[test]
+fn a_different_seed_prints_a_different_summary() {
+    let a = swarmlb(&["run", "seed-classic", "--duration", "1m", "--seed", "1"]);
+    let b = swarmlb(&["run", "seed-classic", "--duration", "1m", "--seed", "2"]);
+    assert_ne!(a.stdout, b.stdout);
+}
+
+#[test]
+fn policy_and_overrides_apply() {
+    let o = swarmlb(&[
+        "run",
+        "--duration",
+        "1m",
+        "--policy",
+        "round-robin",
+        "--set",
+        "servers.capacity=60",
+    ]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("default (round-robin)"), "{out}");
+    assert!(
+        out.contains("--policy round-robin --set 'servers.capacity=60'"),
+        "{out}"
+    );
+}
+
+#[test]
+fn metrics_csv_has_one_row_per_sample() {
+    let dir = scratch("metrics");
+    let csv = dir.join("m.csv");
+    let o = swarmlb(&[
+        "run",
+        "seed-classic",
+        "--duration",
+        "30s",
+        "--metrics",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], swarmlb_model::metrics::SAMPLE_CSV_HEADER);
+    assert_eq!(lines.len(), 1 + 31, "t = 0..=30 s every second");
+}
+
+#[test]
+fn scenarios_lists_every_builtin() {
+    let o = swarmlb(&["scenarios"]);
+    assert!(o.status.success());
+    insta::assert_snapshot!("scenarios", stdout(&o));
+    let show = swarmlb(&["scenarios", "--show", "node-loss"]);
+    assert!(stdout(&show).contains("[[crashes]]"));
+}
+
+#[test]
+fn every_command_has_help_with_examples() {
+    for cmd in [
+        "run",
+        "scenarios",
+        "verify",
+        "replay",
+        "stats",
+        "log",
+        "export",
+        "diff",
+        "butterfly",
+    ] {
+        let o = swarmlb(&[cmd, "--help"]);
+        assert!(o.status.success(), "{cmd} --help");
+        let text = stdout(&o);
+        assert!(text.contains("Usage: swarmlb"), "{cmd}: {text}");
+        if cmd != "scenarios" {
+            assert!(
+                text.contains("Example"),
+                "{cmd} --help has no example: {text}"
+            );
+        }
+    }
+    let top = swarmlb(&["--help"]);
+    assert!(stdout(&top).contains("Exit codes"));
+}

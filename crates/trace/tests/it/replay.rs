@@ -1,0 +1,80 @@
+//! Replay re-simulates from the header and finds the first mismatch.
+
+use swarmlb_trace::format::{self, Header, PREAMBLE_LEN};
+use swarmlb_trace::replay::{Outcome, replay};
+
+use crate::{reader, record, small};
+
+fn replay_bytes(bytes: &[u8]) -> Outcome {
+    replay(reader(bytes).unwrap(), &mut |_| {}).unwrap()
+}
+
+#[test]
+fn replay_of_a_recording_is_identical() {
+    let bytes = record(&small(&["network.loss=0.05"]), 4, 1000);
+    match replay_bytes(&bytes) {
+        Outcome::Identical {
+            events,
+            checkpoints,
+        } => {
+            assert!(events > 1000);
+            assert!(checkpoints > 0);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The same body under a header whose scenario was edited (with a valid checksum).
+fn with_edited_scenario(bytes: &[u8], edit: impl Fn(&str) -> String) -> Vec<u8> {
+    let r = reader(bytes).unwrap();
+    let header_end = r.offset() as usize;
+    let mut header: Header = r.header().clone();
+    header.scenario_toml = edit(&header.scenario_toml);
+    let payload = format::encode(&header);
+    let mut out = bytes[..12].to_vec();
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    let crc = format::header_crc(format::FORMAT_MAJOR, format::FORMAT_MINOR, &payload);
+    out.extend_from_slice(&crc.to_le_bytes());
+    assert_eq!(out.len() as u64, PREAMBLE_LEN);
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&bytes[header_end..]);
+    out
+}
+
+#[test]
+fn an_edited_scenario_gives_a_precise_first_mismatch() {
+    let bytes = record(&small(&[]), 4, 1000);
+    let edited = with_edited_scenario(&bytes, |toml| {
+        toml.replacen("capacity = 10", "capacity = 9", 1)
+    });
+    assert_ne!(edited, bytes);
+    match replay_bytes(&edited) {
+        Outcome::Mismatch(m) => {
+            assert!(m.index > 0, "the first events do not depend on lifespans");
+            assert_ne!(m.expected, m.actual);
+            assert!(
+                m.expected.starts_with("t=") || m.expected.contains("hash"),
+                "{m:?}"
+            );
+        }
+        Outcome::Identical { .. } => panic!("an edited scenario must not replay identically"),
+    }
+}
+
+#[test]
+fn a_different_seed_in_the_header_mismatches_early() {
+    let bytes = record(&small(&[]), 4, 1000);
+    let r = reader(&bytes).unwrap();
+    let header_end = r.offset() as usize;
+    let mut header = r.header().clone();
+    header.seed = 5;
+    let payload = format::encode(&header);
+    let mut out = bytes[..12].to_vec();
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(
+        &format::header_crc(format::FORMAT_MAJOR, format::FORMAT_MINOR, &payload).to_le_bytes(),
+    );
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&bytes[header_end..]);
+    assert!(matches!(replay_bytes(&out), Outcome::Mismatch(_)));
+}

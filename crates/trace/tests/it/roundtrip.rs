@@ -1,0 +1,91 @@
+use proptest::prelude::*;
+use swarmlb_engine::{AgentId, SimTime};
+use swarmlb_model::{Event, Kind};
+use swarmlb_trace::TraceWriter;
+use swarmlb_trace::fold::Cursor;
+use swarmlb_trace::format::{Ending, Header};
+
+use crate::{reader, record, small};
+
+/// A header whose layout (160 servers, 800 users) has room for agents 0..50.
+fn header() -> Header {
+    let scenario = swarmlb_model::Scenario::default();
+    let layout = swarmlb_model::params::Params::new(&scenario, 1).layout;
+    Header {
+        producer: "test".into(),
+        seed: 1,
+        scenario_toml: scenario.to_toml(),
+        max_servers: layout.max_servers,
+        n_users: layout.n_users,
+        checkpoint_every: 1000,
+    }
+}
+
+fn events_strategy() -> impl Strategy<Value = Vec<Event>> {
+    proptest::collection::vec(
+        (
+            0u64..5_000_000,
+            0u32..50,
+            0u32..50,
+            0usize..Kind::ALL.len(),
+            any::<u32>(),
+        ),
+        0..10_000,
+    )
+    .prop_map(|raw| {
+        let mut time = 0;
+        raw.into_iter()
+            .map(|(dt, s, t, k, value)| {
+                time += dt;
+                Event {
+                    time: SimTime(time),
+                    source: AgentId(s),
+                    target: AgentId(t),
+                    kind: Kind::ALL[k],
+                    value,
+                }
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    #[test]
+    fn decode_of_encode_is_identity(events in events_strategy()) {
+        let mut w = TraceWriter::new(Vec::new(), "mem", &header()).unwrap();
+        for (i, e) in events.iter().enumerate() {
+            w.push(e.time.0, e.source.0, e.target.0, e.kind, e.value).unwrap();
+            if i % 777 == 0 {
+                w.checkpoint(i as u64).unwrap();
+            }
+        }
+        let bytes = w.finish(42, Ending::Complete).unwrap();
+        let mut cursor = Cursor::new(reader(&bytes).unwrap());
+        let mut back = vec![];
+        while let Some(e) = cursor.next_event().unwrap() {
+            back.push(e);
+        }
+        prop_assert_eq!(back, events);
+    }
+}
+
+#[test]
+fn same_seed_gives_byte_identical_traces_in_one_process() {
+    let sc = small(&[]);
+    let a = record(&sc, 5, 500);
+    let b = record(&sc, 5, 500);
+    assert_eq!(a, b);
+    assert_ne!(a, record(&sc, 6, 500), "another seed is another run");
+}
+
+#[test]
+fn model_traces_are_compact() {
+    let sc = small(&[]);
+    let bytes = record(&sc, 1, 65_536);
+    let verify = swarmlb_trace::verify::verify(&mut reader(&bytes).unwrap()).unwrap();
+    let per_event = bytes.len() as f64 / verify.events as f64;
+    assert!(verify.events > 1_000, "{} events", verify.events);
+    assert!(per_event < 16.0, "{per_event:.2} bytes per event");
+}
