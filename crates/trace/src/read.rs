@@ -234,7 +234,8 @@ impl<R: Read> TraceReader<R> {
             RawBlock::Events {
                 first_index,
                 base_time_us,
-                events,
+                count,
+                packed,
             } => {
                 if first_index != self.events_seen {
                     return Err(format!(
@@ -248,14 +249,14 @@ impl<R: Read> TraceReader<R> {
                         self.last_time_us
                     ));
                 }
-                if events.is_empty() {
-                    return Err("empty event block".into());
+                if count == 0 || count as usize > format::EVENTS_PER_BLOCK {
+                    return Err(format!("event block claims {count} events"));
                 }
                 let n_agents = self.layout.n_agents() as u64;
                 let mut time = base_time_us;
-                let mut out = Vec::with_capacity(events.len());
-                for (i, e) in events.iter().enumerate() {
-                    let index = first_index + i as u64;
+                let mut out = Vec::with_capacity(count as usize);
+                format::unpack_events(&packed, count, |e| {
+                    let index = first_index + out.len() as u64;
                     time = time
                         .checked_add(e.dt)
                         .ok_or_else(|| format!("event {index}: time overflows"))?;
@@ -263,8 +264,7 @@ impl<R: Read> TraceReader<R> {
                         .ok_or_else(|| format!("event {index}: unknown kind code {}", e.kind))?;
                     if u64::from(e.source) >= n_agents || u64::from(e.target) >= n_agents {
                         return Err(format!(
-                            "event {index}: agent id out of range ({} agents)",
-                            n_agents
+                            "event {index}: agent id out of range ({n_agents} agents)"
                         ));
                     }
                     out.push(Event {
@@ -274,7 +274,8 @@ impl<R: Read> TraceReader<R> {
                         kind,
                         value: e.value,
                     });
-                }
+                    Ok(())
+                })?;
                 self.events_seen += out.len() as u64;
                 self.last_time_us = time;
                 Ok(Block::Events {

@@ -122,17 +122,16 @@ impl<W: Write> TraceWriter<W> {
         if self.block.is_empty() {
             return Ok(());
         }
+        let mut packed = Vec::with_capacity(self.block.len() * 12);
+        format::pack_events(&self.block, &mut packed);
         let block = RawBlock::Events {
             first_index: self.block_first,
             base_time_us: self.block_base_us,
-            events: std::mem::take(&mut self.block),
+            count: self.block.len() as u32,
+            packed,
         };
-        self.write_block(&block)?;
-        if let RawBlock::Events { mut events, .. } = block {
-            events.clear();
-            self.block = events; // keep the allocation
-        }
-        Ok(())
+        self.block.clear();
+        self.write_block(&block)
     }
 
     fn write_block(&mut self, block: &RawBlock) -> Result<(), TraceError> {

@@ -94,3 +94,16 @@ proptest::proptest! {
         let _ = Scenario::parse(&text, "fuzz", &[]);
     }
 }
+
+#[test]
+fn kind_codes_are_dense_and_stable() {
+    use swarmlb_model::Kind;
+    for (i, k) in Kind::ALL.iter().enumerate() {
+        assert_eq!(*k as usize, i, "{k} is out of place");
+        assert_eq!(Kind::from_code(i as u8), Some(*k));
+    }
+    // Codes are part of the trace format (traces/FORMAT.md): spot-check a few.
+    assert_eq!(Kind::ConnectAccept as u8, 3);
+    assert_eq!(Kind::Butterfly as u8, 51);
+    assert_eq!(Kind::from_code(Kind::ALL.len() as u8), None);
+}
