@@ -12,6 +12,6 @@ pub mod sim;
 pub mod time;
 
 pub use rng::{AgentRng, KeyedDraw, agent_rng, keyed_rng};
-pub use scheduler::{AgentId, Context, Delivery, EventKey, Payload, Scheduler};
+pub use scheduler::{AgentId, Context, Delivery, EventKey, Payload, Scheduler, TimerKind};
 pub use sim::{Handler, Limits, Observer, RunOutcome, Simulation, StopReason};
 pub use time::{DurationError, SimTime, parse_duration};

@@ -84,6 +84,12 @@ impl KeyedDraw {
         KeyedDraw(parts.iter().fold(splitmix(seed), |h, &p| splitmix(h ^ p)))
     }
 
+    /// The draw for this key followed by more parts (`new(s, a).extend(b)` equals
+    /// `new(s, a ++ b)`).
+    pub fn extend(self, parts: &[u64]) -> KeyedDraw {
+        KeyedDraw(parts.iter().fold(self.0, |h, &p| splitmix(h ^ p)))
+    }
+
     /// A draw for this key combined with one more part (for rendezvous hashing:
     /// `key.mix(candidate)` scores each candidate independently of the others).
     pub fn mix(self, part: u64) -> u64 {

@@ -1,5 +1,4 @@
-//! The event queue: causally ordered keys, messages on a binary heap, and cancellable
-//! timers on an indexed priority queue.
+//! The event queue: causally ordered keys on one binary heap, with cancellable timers.
 //!
 //! Ordering contract: the scheduler pops the smallest [`EventKey`]
 //! `(time, target, source, seq)`, where `seq` counts the events its *source* has scheduled.
@@ -7,17 +6,33 @@
 //! a global counter, so inserting an event at one agent does not reorder simultaneous
 //! events elsewhere. Two events can never share a key: one source never reuses a `seq`.
 //!
-//! Messages (the bulk of events) are never cancelled, so they live on a plain
-//! `BinaryHeap`. Timers can be cancelled or moved, so they live on `priority-queue`'s
-//! indexed heap, keyed by `(agent, timer kind)`: one pending timer per kind per agent.
+//! Timers are cancelled lazily: each (agent, timer slot) remembers the `seq` of its one live
+//! timer in a plain vector; setting a timer again or cancelling it just changes that
+//! number, and an entry whose `seq` is no longer the live one is discarded when it reaches
+//! the top of the heap. No hashing on the hot path: measured against an indexed heap
+//! (`priority-queue`, the first version of this module) it is what makes a model with
+//! 100,000 heart-beating users run several times faster (see BENCHMARKS.md).
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::hash::{BuildHasherDefault, DefaultHasher, Hash};
-
-use priority_queue::PriorityQueue;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use crate::time::SimTime;
+
+/// A timer kind the scheduler can track without hashing.
+pub trait TimerKind: Copy {
+    /// Slots per agent.
+    const SLOTS: usize;
+    /// This kind's slot in `0..SLOTS`, or `None` for one-shot timers that are never
+    /// cancelled or moved (they always fire).
+    fn slot(&self) -> Option<usize>;
+}
+
+impl TimerKind for () {
+    const SLOTS: usize = 0;
+    fn slot(&self) -> Option<usize> {
+        None
+    }
+}
 
 /// Identity of an agent: a dense index chosen by the model.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,46 +76,69 @@ pub struct Delivery<M, T> {
     pub payload: Payload<M, T>,
 }
 
-struct QueuedMessage<M> {
+/// A queued event: the key (unique, so it alone decides the order), the timer's
+/// (agent, slot) index for timers that can be cancelled ([`NOT_TRACKED`] otherwise), so
+/// that spotting a stale timer reads nothing else, and the payload.
+struct Queued<M, T> {
     key: EventKey,
-    message: M,
+    tracked: u32,
+    payload: Payload<M, T>,
 }
 
-impl<M> PartialEq for QueuedMessage<M> {
+impl<M, T> PartialEq for Queued<M, T> {
     fn eq(&self, other: &Self) -> bool {
         self.key == other.key
     }
 }
-impl<M> Eq for QueuedMessage<M> {}
-impl<M> PartialOrd for QueuedMessage<M> {
+impl<M, T> Eq for Queued<M, T> {}
+impl<M, T> PartialOrd for Queued<M, T> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<M> Ord for QueuedMessage<M> {
+impl<M, T> Ord for Queued<M, T> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.key.cmp(&other.key)
     }
 }
 
-/// A fixed hasher: the timer index is never iterated for decisions, but a fixed hasher
-/// keeps even its memory layout identical from run to run.
-type FixedState = BuildHasherDefault<DefaultHasher>;
+/// Timer-slot value of messages and one-shot timers.
+const NOT_TRACKED: u32 = u32::MAX;
+
+/// Width of one far-future bucket in µs (about a second).
+const BUCKET_US: u64 = 1 << 20;
 
 /// The pending events of a simulation.
-pub struct Scheduler<M, T: Hash + Eq> {
-    messages: BinaryHeap<Reverse<QueuedMessage<M>>>,
-    timers: PriorityQueue<(AgentId, T), Reverse<EventKey>, FixedState>,
+///
+/// Two levels keep the hot heap small and cache-resident: events before `horizon` (the
+/// end of the current one-second bucket) sit in a binary heap; later ones wait unsorted in
+/// per-bucket vectors, ordered by bucket in a `BTreeMap`, and are heapified when their
+/// bucket comes up. The pop order is exactly the key order either way.
+pub struct Scheduler<M, T: TimerKind> {
+    heap: BinaryHeap<Reverse<Queued<M, T>>>,
+    horizon: SimTime,
+    far: BTreeMap<u64, Vec<Queued<M, T>>>,
     seq_by_source: Vec<u64>,
+    /// `seq` of the live timer per (agent, slot); 0 when none is pending.
+    live_timer: Vec<u64>,
+    /// Timers set and not yet fired or cancelled.
+    timers_pending: usize,
 }
 
-impl<M, T: Copy + Hash + Eq> Scheduler<M, T> {
+impl<M, T: TimerKind> Scheduler<M, T> {
     /// An empty queue for agents `0..n_agents`.
     pub fn new(n_agents: usize) -> Self {
+        assert!(
+            n_agents * T::SLOTS < NOT_TRACKED as usize,
+            "too many timer slots"
+        );
         Scheduler {
-            messages: BinaryHeap::new(),
-            timers: PriorityQueue::with_default_hasher(),
+            heap: BinaryHeap::new(),
+            horizon: SimTime(BUCKET_US),
+            far: BTreeMap::new(),
             seq_by_source: vec![0; n_agents],
+            live_timer: vec![0; n_agents * T::SLOTS],
+            timers_pending: 0,
         }
     }
 
@@ -120,6 +158,40 @@ impl<M, T: Copy + Hash + Eq> Scheduler<M, T> {
         }
     }
 
+    fn slot_index(agent: AgentId, kind: &T) -> Option<usize> {
+        kind.slot().map(|slot| {
+            debug_assert!(slot < T::SLOTS);
+            agent.idx() * T::SLOTS + slot
+        })
+    }
+
+    fn push(&mut self, queued: Queued<M, T>) {
+        if queued.key.time < self.horizon {
+            self.heap.push(Reverse(queued));
+        } else {
+            // No recycling of bucket vectors: a recycled near bucket's large capacity
+            // would end up held by a sparse far bucket (measured: memory grew without
+            // bound on `large`).
+            self.far
+                .entry(queued.key.time.0 / BUCKET_US)
+                .or_default()
+                .push(queued);
+        }
+    }
+
+    /// Move the earliest far bucket into the (empty) heap; false when there is none.
+    fn advance(&mut self) -> bool {
+        let Some((bucket, events)) = self.far.pop_first() else {
+            return false;
+        };
+        debug_assert!(self.heap.is_empty());
+        self.horizon = SimTime((bucket + 1).saturating_mul(BUCKET_US));
+        let mut heap = std::mem::take(&mut self.heap).into_vec();
+        heap.extend(events.into_iter().map(Reverse));
+        self.heap = BinaryHeap::from(heap);
+        true
+    }
+
     /// Schedule `message` from `source` to arrive at `target` at `time`.
     pub fn push_message(&mut self, time: SimTime, source: AgentId, target: AgentId, message: M) {
         assert!(
@@ -127,86 +199,109 @@ impl<M, T: Copy + Hash + Eq> Scheduler<M, T> {
             "message to unknown agent {target:?}"
         );
         let key = self.next_key(time, source, target);
-        self.messages.push(Reverse(QueuedMessage { key, message }));
+        self.push(Queued {
+            key,
+            tracked: NOT_TRACKED,
+            payload: Payload::Message(message),
+        });
     }
 
     /// Set (or move) `agent`'s timer of kind `kind` to fire at `time`.
     pub fn set_timer(&mut self, time: SimTime, agent: AgentId, kind: T) {
         let key = self.next_key(time, agent, agent);
-        self.timers.push((agent, kind), Reverse(key));
+        let tracked = match Self::slot_index(agent, &kind) {
+            Some(i) => {
+                if self.live_timer[i] == 0 {
+                    self.timers_pending += 1;
+                }
+                self.live_timer[i] = key.seq;
+                i as u32
+            }
+            None => {
+                self.timers_pending += 1;
+                NOT_TRACKED
+            }
+        };
+        self.push(Queued {
+            key,
+            tracked,
+            payload: Payload::Timer(kind),
+        });
     }
 
     /// Cancel `agent`'s timer of kind `kind`; true if one was pending.
     pub fn cancel_timer(&mut self, agent: AgentId, kind: T) -> bool {
-        self.timers.remove(&(agent, kind)).is_some()
+        let i = Self::slot_index(agent, &kind).expect("one-shot timers cannot be cancelled");
+        let was = self.live_timer[i] != 0;
+        if was {
+            self.timers_pending -= 1;
+        }
+        self.live_timer[i] = 0;
+        was
     }
 
-    /// When `agent`'s timer of kind `kind` fires, if it is pending.
-    pub fn timer_at(&self, agent: AgentId, kind: T) -> Option<SimTime> {
-        self.timers
-            .get_priority(&(agent, kind))
-            .map(|Reverse(key)| key.time)
-    }
-
-    /// The key of the next event, without removing it.
-    pub fn peek_key(&self) -> Option<EventKey> {
-        let message = self.messages.peek().map(|Reverse(m)| m.key);
-        let timer = self.timers.peek().map(|(_, Reverse(key))| *key);
-        match (message, timer) {
-            (Some(m), Some(t)) => Some(m.min(t)),
-            (m, t) => m.or(t),
+    /// The key of the next live event, without removing it (stale timers are dropped).
+    pub fn peek_key(&mut self) -> Option<EventKey> {
+        loop {
+            let Some(Reverse(top)) = self.heap.peek() else {
+                if self.advance() {
+                    continue;
+                }
+                return None;
+            };
+            if top.tracked == NOT_TRACKED || self.live_timer[top.tracked as usize] == top.key.seq {
+                return Some(top.key);
+            }
+            self.heap.pop();
         }
     }
 
-    /// Remove and return the next event in key order.
+    /// Remove and return the next live event in key order.
     pub fn pop(&mut self) -> Option<Delivery<M, T>> {
-        let message_key = self.messages.peek().map(|Reverse(m)| m.key);
-        let timer_key = self.timers.peek().map(|(_, Reverse(key))| *key);
-        let take_timer = match (message_key, timer_key) {
-            (None, None) => return None,
-            (Some(_), None) => false,
-            (None, Some(_)) => true,
-            (Some(m), Some(t)) => t < m,
-        };
-        if take_timer {
-            let ((_, kind), Reverse(key)) = self.timers.pop().expect("peeked");
-            Some(Delivery {
-                key,
-                payload: Payload::Timer(kind),
-            })
-        } else {
-            let Reverse(QueuedMessage { key, message }) = self.messages.pop().expect("peeked");
-            Some(Delivery {
-                key,
-                payload: Payload::Message(message),
-            })
+        self.peek_key()?;
+        let Reverse(Queued {
+            key,
+            tracked,
+            payload,
+        }) = self.heap.pop().expect("peeked");
+        if let Payload::Timer(_) = &payload {
+            if tracked != NOT_TRACKED {
+                self.live_timer[tracked as usize] = 0;
+            }
+            self.timers_pending -= 1;
         }
+        Some(Delivery { key, payload })
     }
 
-    /// Number of pending events.
+    /// Number of live pending events.
     pub fn len(&self) -> usize {
-        self.messages.len() + self.timers.len()
+        self.messages_in_flight().count() + self.timers_pending
     }
 
-    /// True when nothing is pending.
+    /// True when nothing live is pending.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Every message in flight, in no particular order (for invariant checkers).
     pub fn messages_in_flight(&self) -> impl Iterator<Item = (&EventKey, &M)> {
-        self.messages.iter().map(|Reverse(m)| (&m.key, &m.message))
+        let near = self.heap.iter().map(|Reverse(q)| q);
+        let far = self.far.values().flatten();
+        near.chain(far).filter_map(|q| match &q.payload {
+            Payload::Message(m) => Some((&q.key, m)),
+            Payload::Timer(_) => None,
+        })
     }
 }
 
 /// The model's handle on the world while it handles one event.
-pub struct Context<'a, M, T: Hash + Eq> {
+pub struct Context<'a, M, T: TimerKind> {
     now: SimTime,
     me: AgentId,
     scheduler: &'a mut Scheduler<M, T>,
 }
 
-impl<'a, M, T: Copy + Hash + Eq> Context<'a, M, T> {
+impl<'a, M, T: TimerKind> Context<'a, M, T> {
     /// A context for `me` at `now`; the run loop makes these.
     pub fn new(now: SimTime, me: AgentId, scheduler: &'a mut Scheduler<M, T>) -> Self {
         Context { now, me, scheduler }
@@ -237,10 +332,5 @@ impl<'a, M, T: Copy + Hash + Eq> Context<'a, M, T> {
     /// Cancel this agent's timer `kind`; true if it was pending.
     pub fn cancel_timer(&mut self, kind: T) -> bool {
         self.scheduler.cancel_timer(self.me, kind)
-    }
-
-    /// When this agent's timer `kind` fires, if pending.
-    pub fn timer_at(&self, kind: T) -> Option<SimTime> {
-        self.scheduler.timer_at(self.me, kind)
     }
 }

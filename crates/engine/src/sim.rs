@@ -1,9 +1,8 @@
 //! The run loop: pop the next event, hand it to the model, show the result to an observer.
 
-use std::hash::Hash;
 use std::ops::ControlFlow;
 
-use crate::scheduler::{AgentId, Context, Delivery, EventKey, Scheduler};
+use crate::scheduler::{AgentId, Context, Delivery, EventKey, Scheduler, TimerKind};
 use crate::time::SimTime;
 
 /// A model the engine can drive.
@@ -11,7 +10,7 @@ pub trait Handler {
     /// Messages between agents.
     type Msg;
     /// Timer kinds; an agent has at most one pending timer per kind.
-    type Timer: Copy + Hash + Eq;
+    type Timer: TimerKind;
     /// What handling one event produced, shown to the observer (the trace record).
     type Record;
 

@@ -223,3 +223,26 @@ pub enum Timer {
     /// Perturbation: disconnect a user.
     Butterfly,
 }
+
+impl swarmlb_engine::TimerKind for Timer {
+    // An agent is a user or a server, never both, so their slots can overlap.
+    const SLOTS: usize = 6;
+
+    fn slot(&self) -> Option<usize> {
+        Some(match self {
+            Timer::Spawn | Timer::Gossip => 0,
+            Timer::Retry | Timer::Periodic => 1,
+            Timer::AttemptTimeout | Timer::HandoffTimeout => 2,
+            Timer::Lifespan | Timer::ScaleOutCooldown => 3,
+            Timer::Heartbeat | Timer::Report => 4,
+            Timer::PingTimeout => 5,
+            // The environment's and the perturbation's timers are set once and always fire.
+            Timer::DirectoryRefresh
+            | Timer::Crash(_)
+            | Timer::PartitionStart(_)
+            | Timer::PartitionEnd(_)
+            | Timer::CoordinatorCrash
+            | Timer::Butterfly => return None,
+        })
+    }
+}

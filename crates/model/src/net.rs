@@ -110,9 +110,7 @@ impl<'a, 'c> Out<'a, 'c> {
     /// A draw keyed by `parts` and the acting agent: for decisions that answer a
     /// particular request, so that they do not depend on the agent's other history.
     pub fn keyed(&self, parts: &[u64]) -> KeyedDraw {
-        let mut key = vec![u64::from(self.ctx.me().0)];
-        key.extend_from_slice(parts);
-        KeyedDraw::new(self.params.seed, &key)
+        KeyedDraw::new(self.params.seed, &[u64::from(self.ctx.me().0)]).extend(parts)
     }
 
     /// Deliver `body` to `target` after `delay_us`, without loss (the environment's own

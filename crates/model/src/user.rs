@@ -225,20 +225,17 @@ impl User {
             self.back_off(out);
             return NONE;
         } else {
-            // Rendezvous hashing: each listed server gets a keyed score and the best wins,
-            // so a server joining or leaving the directory only moves the users it wins.
             let key = [
                 PICK_SERVER,
                 u64::from(self.generation),
                 u64::from(self.attempts),
             ];
-            let best = out
-                .directory
-                .iter()
-                .max_by_key(|&&idx| (out.keyed(&key).mix(u64::from(idx)), idx));
-            out.params
-                .layout
-                .server(*best.expect("directory is not empty"))
+            let server = stable_pick(
+                out.keyed(&key),
+                out.directory,
+                out.params.layout.max_servers,
+            );
+            out.params.layout.server(server)
         };
         self.connect_to(out, target, false);
         target.0
@@ -360,4 +357,23 @@ impl User {
         };
         out.set_timer(Timer::Spawn, delay.max(1));
     }
+}
+
+/// Most probes of [`stable_pick`] before it falls back to a plain uniform pick.
+const PROBES_MAX: u64 = 64;
+
+/// Pick a server from the sorted `directory`, uniformly, and stably: keyed probes into the
+/// whole id space until one is listed. A server joining or leaving the directory changes
+/// the pick only if it is one of the probes before the winner, so two branches whose
+/// directories differ slightly still send most users to the same servers. Expected probes:
+/// id space / listed servers (about 4 to 8 here), bounded by [`PROBES_MAX`].
+fn stable_pick(draw: swarmlb_engine::KeyedDraw, directory: &[u32], id_space: u32) -> u32 {
+    debug_assert!(directory.is_sorted());
+    for probe in 0..PROBES_MAX {
+        let candidate = draw.mix(probe) % u64::from(id_space);
+        if let Ok(i) = directory.binary_search(&(candidate as u32)) {
+            return directory[i];
+        }
+    }
+    directory[draw.below(directory.len() as u64) as usize]
 }

@@ -31,7 +31,7 @@ fn regenerating_golden_traces_gives_identical_bytes() {
             "--at",
             "20s",
             "--user",
-            "8",
+            "9",
             "--out",
             "butterfly",
         ],

@@ -48,7 +48,7 @@ fn butterfly_snapshot() {
             "--at",
             "20s",
             "--user",
-            "8",
+            "9",
             "--out",
             "bf",
         ],
