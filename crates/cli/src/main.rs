@@ -1,6 +1,7 @@
 //! `swarmlb`: run, record, verify, replay and compare simulations of decentralized load
 //! balancing. `main` maps errors to documented exit codes; everything else is in modules.
 
+mod bench_cmd;
 mod butterfly;
 mod inspect;
 mod progress;
@@ -72,6 +73,7 @@ enum Command {
     Export(inspect::ExportArgs),
     Diff(butterfly::DiffArgs),
     Butterfly(butterfly::ButterflyArgs),
+    Bench(bench_cmd::BenchArgs),
 }
 
 fn try_main(cli: Cli) -> anyhow::Result<()> {
@@ -85,6 +87,7 @@ fn try_main(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => inspect::export(args),
         Command::Diff(args) => butterfly::diff(args),
         Command::Butterfly(args) => butterfly::butterfly(args),
+        Command::Bench(args) => bench_cmd::bench(args),
     }
 }
 

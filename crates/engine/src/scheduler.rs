@@ -259,6 +259,11 @@ impl<M, T: TimerKind> Scheduler<M, T> {
     /// Remove and return the next live event in key order.
     pub fn pop(&mut self) -> Option<Delivery<M, T>> {
         self.peek_key()?;
+        Some(self.pop_peeked())
+    }
+
+    /// Remove the event [`Scheduler::peek_key`] just returned (it must have returned one).
+    pub fn pop_peeked(&mut self) -> Delivery<M, T> {
         let Reverse(Queued {
             key,
             tracked,
@@ -270,7 +275,7 @@ impl<M, T: TimerKind> Scheduler<M, T> {
             }
             self.timers_pending -= 1;
         }
-        Some(Delivery { key, payload })
+        Delivery { key, payload }
     }
 
     /// Number of live pending events.

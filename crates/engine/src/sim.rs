@@ -144,7 +144,7 @@ impl<H: Handler> Simulation<H> {
             if next.time >= limits.until {
                 break StopReason::TimeLimit;
             }
-            let delivery = self.scheduler.pop().expect("peeked");
+            let delivery = self.scheduler.pop_peeked();
             let key = delivery.key;
             debug_assert!(
                 key.time >= self.now,

@@ -1,0 +1,369 @@
+//! Benchmarks that print ratios against baselines measured in the same process, because
+//! these machines are noisy: the engine against a bare `BinaryHeap` PHOLD loop, recording
+//! against not recording, replay against the original run. Absolute figures follow.
+
+use std::collections::BinaryHeap;
+use std::cmp::Reverse;
+use std::io::BufWriter;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use priority_queue::PriorityQueue;
+use swarmlb_engine::phold::{self, PholdConfig};
+use swarmlb_engine::{agent_rng, EventKey, Limits, SimTime};
+use swarmlb_model::run::Runner;
+use swarmlb_model::scenario::{Butterfly, Dur};
+use swarmlb_model::{Kind, Observed, RunConfig, Scenario};
+use swarmlb_trace::format::{checkpoint_interval, Ending};
+use swarmlb_trace::write::{header_for, Recorder, TraceFile, TraceWriter};
+
+/// How much to measure.
+#[derive(Copy, Clone, Debug)]
+pub struct Plan {
+    /// Short runs (about a minute in all) instead of the full set (several minutes).
+    pub quick: bool,
+}
+
+/// One figure of the report.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// JSON key.
+    pub key: &'static str,
+    /// What it measures.
+    pub label: String,
+    /// The value.
+    pub value: f64,
+    /// How to print it.
+    pub unit: Unit,
+    /// The target, if the issue sets one.
+    pub target: Option<&'static str>,
+}
+
+/// Units of figures.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum Unit {
+    /// A dimensionless ratio.
+    Ratio,
+    /// Events per second.
+    PerSecond,
+    /// Bytes.
+    Bytes,
+    /// Seconds.
+    Seconds,
+    /// A percentage.
+    Percent,
+    /// A plain count.
+    Count,
+}
+
+impl Figure {
+    fn show(&self) -> String {
+        match self.unit {
+            Unit::Ratio => format!("{:.2}×", self.value),
+            Unit::PerSecond => format!("{:.2} M/s", self.value / 1e6),
+            Unit::Bytes if self.value >= 1e6 => format!("{:.1} MB", self.value / 1e6),
+            Unit::Bytes => format!("{:.1} B", self.value),
+            Unit::Seconds => format!("{:.2} s", self.value),
+            Unit::Percent => format!("{:+.1}%", self.value),
+            Unit::Count => format!("{:.0}", self.value),
+        }
+    }
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// The figures, ratios first.
+    pub figures: Vec<Figure>,
+    /// Machine description.
+    pub machine: String,
+    /// Quick or full.
+    pub quick: bool,
+}
+
+impl Report {
+    fn add(&mut self, key: &'static str, label: impl Into<String>, value: f64, unit: Unit, target: Option<&'static str>) {
+        self.figures.push(Figure { key, label: label.into(), value, unit, target });
+    }
+
+    /// A Markdown table.
+    pub fn table(&self) -> String {
+        let mut out = format!(
+            "{} run on {}\n\n| measure | value | target |\n|---|---|---|\n",
+            if self.quick { "Quick" } else { "Full" },
+            self.machine
+        );
+        for f in &self.figures {
+            out.push_str(&format!("| {} | {} | {} |\n", f.label, f.show(), f.target.unwrap_or("")));
+        }
+        out
+    }
+
+    /// One JSON object, keyed by figure.
+    pub fn json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for f in &self.figures {
+            map.insert(f.key.to_string(), serde_json::json!(f.value));
+        }
+        map.insert("quick".into(), serde_json::json!(self.quick));
+        map.insert("machine".into(), serde_json::json!(self.machine));
+        serde_json::Value::Object(map)
+    }
+}
+
+/// Best (smallest) wall time of `runs` runs of `f`, in seconds, with `f`'s last result.
+fn best_of<R>(runs: usize, mut f: impl FnMut() -> R) -> (f64, R) {
+    let mut best = f64::INFINITY;
+    let mut last = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let r = f();
+        best = best.min(start.elapsed().as_secs_f64());
+        last = Some(r);
+    }
+    (best, last.expect("at least one run"))
+}
+
+const PHOLD_LPS: u32 = 1_000;
+const PHOLD_EVENTS_PER_LP: u32 = 10;
+const PHOLD_DELAY_US: u64 = 1_000;
+
+/// PHOLD on a bare `BinaryHeap` with the same draws as the engine's PHOLD: the practical
+/// limit of a sequential kernel.
+fn phold_bare(events: u64) -> u64 {
+    let n = u64::from(PHOLD_LPS);
+    let mut rngs: Vec<_> = (0..n).map(|i| agent_rng(1, i)).collect();
+    let mut heap = BinaryHeap::new();
+    let hop = |rngs: &mut Vec<swarmlb_engine::AgentRng>, lp: usize| {
+        let rng = &mut rngs[lp];
+        (rng.below(n) as u32, 1 + rng.below(2 * PHOLD_DELAY_US))
+    };
+    for lp in 0..PHOLD_LPS as usize {
+        for _ in 0..PHOLD_EVENTS_PER_LP {
+            let (target, delay) = hop(&mut rngs, lp);
+            heap.push(Reverse((delay, target)));
+        }
+    }
+    let mut checksum = 0u64;
+    for _ in 0..events {
+        let Reverse((time, lp)) = heap.pop().expect("constant population");
+        let (target, delay) = hop(&mut rngs, lp as usize);
+        checksum = checksum.wrapping_add(u64::from(target));
+        heap.push(Reverse((time + delay, target)));
+    }
+    checksum
+}
+
+/// The same loop on `priority-queue` (every push and pop keeps its hash index): the
+/// reference for what an indexed queue costs.
+fn phold_indexed(events: u64) -> u64 {
+    let n = u64::from(PHOLD_LPS);
+    let mut rngs: Vec<_> = (0..n).map(|i| agent_rng(1, i)).collect();
+    let mut queue = PriorityQueue::new();
+    let mut next_id = 0u64;
+    for lp in 0..PHOLD_LPS as usize {
+        for _ in 0..PHOLD_EVENTS_PER_LP {
+            let rng = &mut rngs[lp];
+            let (target, delay) = (rng.below(n) as u32, 1 + rng.below(2 * PHOLD_DELAY_US));
+            queue.push(next_id, Reverse((delay, target)));
+            next_id += 1;
+        }
+    }
+    let mut checksum = 0u64;
+    for _ in 0..events {
+        let (_, Reverse((time, lp))) = queue.pop().expect("constant population");
+        let rng = &mut rngs[lp as usize];
+        let (target, delay) = (rng.below(n) as u32, 1 + rng.below(2 * PHOLD_DELAY_US));
+        checksum = checksum.wrapping_add(u64::from(target));
+        queue.push(next_id, Reverse((time + delay, target)));
+        next_id += 1;
+    }
+    checksum
+}
+
+fn phold_config() -> PholdConfig {
+    PholdConfig { n_lps: PHOLD_LPS, events_per_lp: PHOLD_EVENTS_PER_LP, delay_us_mean: PHOLD_DELAY_US, seed: 1 }
+}
+
+fn phold_engine(events: u64) -> u64 {
+    let mut sim = phold::build(phold_config());
+    sim.run(Limits { until: SimTime::MAX, events_max: events }, &mut ());
+    sim.now().0
+}
+
+fn phold_engine_traced(events: u64, dir: &Path) -> u64 {
+    let mut sim = phold::build(phold_config());
+    let scenario = Scenario::default();
+    let world = swarmlb_model::build(&scenario, 1);
+    let header = header_for(&world.model, 1 << 20);
+    let file = std::fs::File::create(dir.join("phold.swlb")).expect("temp file");
+    let mut writer = TraceWriter::new(BufWriter::with_capacity(1 << 16, file), "phold", &header).expect("header");
+    sim.run(Limits { until: SimTime::MAX, events_max: events }, &mut |key: &EventKey, _: &(), _: &_| {
+        // PHOLD LP ids stay below the default layout's agent count.
+        writer.push(key.time.0, key.source.0, key.target.0, Kind::Tick, 0).expect("write");
+        ControlFlow::Continue(())
+    });
+    writer.finish(0, Ending::Complete).expect("finish");
+    sim.now().0
+}
+
+/// Peak resident memory since the last reset, from /proc (Linux), in bytes.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Reset the peak-memory mark (Linux `clear_refs` 5); false if not possible.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn scenario(name: &str, overrides: &[String]) -> Scenario {
+    swarmlb_model::scenario::load(name, overrides, |_| None).expect("bench scenarios are valid")
+}
+
+/// Run without a trace; returns (events, seconds).
+fn run_plain(sc: &Scenario) -> (u64, f64) {
+    let start = Instant::now();
+    let mut runner = Runner::new(RunConfig { scenario: sc.clone(), seed: 1 });
+    runner.run_to_end(&mut (), |_| ControlFlow::Continue(()));
+    (runner.sim.events_total(), start.elapsed().as_secs_f64())
+}
+
+/// Run with a trace file; returns (events, seconds, bytes).
+fn run_traced(sc: &Scenario, path: &Path) -> (u64, f64, u64) {
+    let start = Instant::now();
+    let mut runner = Runner::new(RunConfig { scenario: sc.clone(), seed: 1 });
+    let header = header_for(&runner.sim.model, checkpoint_interval(runner.sim.model.params.layout.n_agents()));
+    let mut file = TraceFile::create(path, &header).expect("temp trace");
+    let mut recorder = Recorder::new(file.writer(), None);
+    runner.run_to_end(&mut recorder, |_| ControlFlow::Continue(()));
+    assert!(recorder.error.is_none(), "trace write failed");
+    let hash = Observed::of_world(&runner.sim.model).hash();
+    let bytes = file.finish(hash, Ending::Complete).expect("finish trace");
+    (runner.sim.events_total(), start.elapsed().as_secs_f64(), bytes)
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("swarmlb-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{cpu}, {cores} cores, release build")
+}
+
+/// Run every workload and report; `progress` hears what is being measured.
+pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
+    let dir = temp_dir();
+    let mut report = Report { machine: machine(), quick: plan.quick, ..Report::default() };
+    let runs = if plan.quick { 2 } else { 3 };
+
+    // 1. PHOLD.
+    progress("PHOLD: bare BinaryHeap, priority-queue, engine, engine + trace");
+    let n = if plan.quick { 2_000_000 } else { 10_000_000 };
+    let (bare, _) = best_of(runs, || phold_bare(n));
+    let (indexed, _) = best_of(runs, || phold_indexed(n));
+    let (engine, _) = best_of(runs, || phold_engine(n));
+    let (traced, _) = best_of(runs, || phold_engine_traced(n, &dir));
+    report.add("phold_ratio_no_trace", "PHOLD engine / bare BinaryHeap loop", bare / engine, Unit::Ratio, Some(">= 0.6"));
+    report.add("phold_ratio_trace", "PHOLD engine writing a trace / bare loop", bare / traced, Unit::Ratio, Some(">= 0.45"));
+    report.add("phold_ratio_priority_queue", "PHOLD on priority-queue / bare loop (reference)", bare / indexed, Unit::Ratio, None);
+
+    // 2. Traces on the default scenario.
+    progress("traces: default scenario with and without recording, verify, fold, replay");
+    let sc = scenario("default", &[]);
+    let trace = dir.join("default.swlb");
+    let (plain_s, (events, _)) = best_of(runs, || run_plain(&sc));
+    let (traced_s, (_, _, bytes)) = best_of(runs, || run_traced(&sc, &trace));
+    report.add("recording_overhead_percent", "recording overhead (default, 1 h)", (traced_s / plain_s - 1.0) * 100.0, Unit::Percent, Some("<= +20%"));
+    let (verify_s, _) = best_of(runs, || {
+        let mut r = swarmlb_trace::TraceReader::open(&trace).expect("trace");
+        swarmlb_trace::verify::verify(&mut r).expect("intact")
+    });
+    let (fold_s, _) = best_of(runs, || {
+        let r = swarmlb_trace::TraceReader::open(&trace).expect("trace");
+        let mut state = swarmlb_trace::State::new(r.layout());
+        let mut cursor = swarmlb_trace::fold::Cursor::new(r);
+        cursor.fold_until(&mut state, SimTime::MAX).expect("intact");
+        state.events
+    });
+    let (replay_s, outcome) = best_of(runs, || {
+        let r = swarmlb_trace::TraceReader::open(&trace).expect("trace");
+        swarmlb_trace::replay::replay(r, &mut |_| {}).expect("replay")
+    });
+    assert!(matches!(outcome, swarmlb_trace::replay::Outcome::Identical { .. }), "replay must be identical");
+    report.add("replay_ratio", "replay speed / original run speed", plain_s / replay_s, Unit::Ratio, Some(">= 0.8"));
+    report.add("trace_bytes_per_event", "trace bytes per event (default)", bytes as f64 / events as f64, Unit::Bytes, Some("<= 16"));
+    report.add("verify_events_per_s", "verify", events as f64 / verify_s, Unit::PerSecond, Some(">= 30 M/s"));
+    report.add("fold_events_per_s", "fold (rebuild state from the trace)", events as f64 / fold_s, Unit::PerSecond, None);
+    report.add("model_events_per_s_default", "model, default (20 servers / 800 users)", events as f64 / plain_s, Unit::PerSecond, None);
+
+    // 3. The model at three sizes.
+    let sizes: [(u32, u32, &str, &str, &'static str, &'static str, &'static str); 3] = [
+        (100, 10_000, "10m", "2m", "model_events_per_s_100_10k", "rss_bytes_per_agent_100_10k", "wall_s_per_sim_hour_100_10k"),
+        (1_000, 100_000, "10m", "2m", "model_events_per_s", "rss_bytes_per_agent_1k_100k", "wall_s_per_sim_hour_1k_100k"),
+        (10_000, 1_000_000, "3m", "1m", "model_events_per_s_10k_1m", "peak_rss_bytes_1m_users", "wall_s_per_sim_hour_10k_1m"),
+    ];
+    for (servers, users, full, quick, key_speed, key_rss, key_wall) in sizes {
+        let duration = if plan.quick { quick } else { full };
+        progress(&format!("model: {servers} servers / {users} users, {duration} simulated"));
+        let overrides = vec![
+            format!("servers.initial={servers}"),
+            format!("servers.max_servers={}", servers * 2),
+            format!("users.count={users}"),
+            format!("duration=\"{duration}\""),
+        ];
+        let sc = scenario("large", &overrides);
+        let reset = reset_peak_rss();
+        let (events, secs) = run_plain(&sc);
+        let rss = peak_rss().unwrap_or(0);
+        let n_agents = f64::from(servers * 2 * 4 + users + 3);
+        let label = format!("{servers} servers / {users} users");
+        let target = (servers == 1_000).then_some(">= 3 M/s");
+        report.add(key_speed, format!("model, {label}"), events as f64 / secs, Unit::PerSecond, target);
+        let sim_hours = sc.duration.us() as f64 / 3.6e9;
+        report.add(key_wall, format!("wall time per simulated hour, {label}"), secs / sim_hours, Unit::Seconds, None);
+        if users == 1_000_000 {
+            let note = if reset { "" } else { " (peak of the whole bench)" };
+            report.add(key_rss, format!("peak memory, {label}{note}"), rss as f64, Unit::Bytes, Some("<= 2 GiB"));
+            report.add("rss_bytes_per_user_10k_1m", format!("peak memory per user, {label}"), rss as f64 / f64::from(users), Unit::Bytes, Some("about 1 KiB"));
+        } else {
+            report.add(key_rss, format!("peak memory per agent, {label}"), rss as f64 / n_agents, Unit::Bytes, None);
+        }
+    }
+
+    // 4. diff of two long traces.
+    let hours = if plan.quick { "1h" } else { "9h" };
+    progress(&format!("diff: two diurnal traces of {hours}"));
+    let base = scenario("diurnal", &[format!("duration=\"{hours}\"")]);
+    let mut perturbed = base.clone();
+    perturbed.butterfly = Some(Butterfly { at: Dur(base.duration.us() / 4), user: None });
+    let (a, b) = (dir.join("a.swlb"), dir.join("b.swlb"));
+    let (events_a, _, _) = run_traced(&base, &a);
+    run_traced(&perturbed, &b);
+    let reset = reset_peak_rss();
+    let before = peak_rss().unwrap_or(0);
+    let start = Instant::now();
+    let open = || Ok((swarmlb_trace::TraceReader::open(&a)?, swarmlb_trace::TraceReader::open(&b)?));
+    let diff = swarmlb_trace::diff::diff(open, None).expect("diff");
+    let diff_s = start.elapsed().as_secs_f64();
+    let peak = peak_rss().unwrap_or(0);
+    let label = format!("diff: events per trace (verdict: {})", diff.verdict.name());
+    report.add("diff_events", label, events_a as f64, Unit::Count, None);
+    report.add("diff_wall_s", "diff: wall time", diff_s, Unit::Seconds, None);
+    // What the diff added on top of what the process already held.
+    let label = if reset { "diff: peak memory added" } else { "diff: peak memory added (since the bench started)" };
+    report.add("diff_peak_rss_bytes", label, peak.saturating_sub(before) as f64, Unit::Bytes, Some("flat in trace length"));
+    let _ = std::fs::remove_dir_all(&dir);
+    report
+}
