@@ -3,6 +3,8 @@
 
 fn main() {
     // `cargo test --benches` runs this with `--bench`-less args; keep it quick either way.
-    let report = swarmlb_cli::bench::run(swarmlb_cli::bench::Plan { quick: true }, &mut |what| eprintln!("measuring {what}"));
+    let report = swarmlb_cli::bench::run(swarmlb_cli::bench::Plan { quick: true }, &mut |what| {
+        eprintln!("measuring {what}")
+    });
     println!("{}", report.table());
 }

@@ -2,8 +2,8 @@
 //! these machines are noisy: the engine against a bare `BinaryHeap` PHOLD loop, recording
 //! against not recording, replay against the original run. Absolute figures follow.
 
-use std::collections::BinaryHeap;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io::BufWriter;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -11,12 +11,12 @@ use std::time::Instant;
 
 use priority_queue::PriorityQueue;
 use swarmlb_engine::phold::{self, PholdConfig};
-use swarmlb_engine::{agent_rng, EventKey, Limits, SimTime};
+use swarmlb_engine::{EventKey, Limits, SimTime, agent_rng};
 use swarmlb_model::run::Runner;
 use swarmlb_model::scenario::{Butterfly, Dur};
 use swarmlb_model::{Kind, Observed, RunConfig, Scenario};
-use swarmlb_trace::format::{checkpoint_interval, Ending};
-use swarmlb_trace::write::{header_for, Recorder, TraceFile, TraceWriter};
+use swarmlb_trace::format::{Ending, checkpoint_interval};
+use swarmlb_trace::write::{Recorder, TraceFile, TraceWriter, header_for};
 
 /// How much to measure.
 #[derive(Copy, Clone, Debug)]
@@ -83,8 +83,21 @@ pub struct Report {
 }
 
 impl Report {
-    fn add(&mut self, key: &'static str, label: impl Into<String>, value: f64, unit: Unit, target: Option<&'static str>) {
-        self.figures.push(Figure { key, label: label.into(), value, unit, target });
+    fn add(
+        &mut self,
+        key: &'static str,
+        label: impl Into<String>,
+        value: f64,
+        unit: Unit,
+        target: Option<&'static str>,
+    ) {
+        self.figures.push(Figure {
+            key,
+            label: label.into(),
+            value,
+            unit,
+            target,
+        });
     }
 
     /// A Markdown table.
@@ -95,7 +108,12 @@ impl Report {
             self.machine
         );
         for f in &self.figures {
-            out.push_str(&format!("| {} | {} | {} |\n", f.label, f.show(), f.target.unwrap_or("")));
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                f.label,
+                f.show(),
+                f.target.unwrap_or("")
+            ));
         }
         out
     }
@@ -162,9 +180,8 @@ fn phold_indexed(events: u64) -> u64 {
     let mut rngs: Vec<_> = (0..n).map(|i| agent_rng(1, i)).collect();
     let mut queue = PriorityQueue::new();
     let mut next_id = 0u64;
-    for lp in 0..PHOLD_LPS as usize {
+    for rng in rngs.iter_mut() {
         for _ in 0..PHOLD_EVENTS_PER_LP {
-            let rng = &mut rngs[lp];
             let (target, delay) = (rng.below(n) as u32, 1 + rng.below(2 * PHOLD_DELAY_US));
             queue.push(next_id, Reverse((delay, target)));
             next_id += 1;
@@ -183,12 +200,23 @@ fn phold_indexed(events: u64) -> u64 {
 }
 
 fn phold_config() -> PholdConfig {
-    PholdConfig { n_lps: PHOLD_LPS, events_per_lp: PHOLD_EVENTS_PER_LP, delay_us_mean: PHOLD_DELAY_US, seed: 1 }
+    PholdConfig {
+        n_lps: PHOLD_LPS,
+        events_per_lp: PHOLD_EVENTS_PER_LP,
+        delay_us_mean: PHOLD_DELAY_US,
+        seed: 1,
+    }
 }
 
 fn phold_engine(events: u64) -> u64 {
     let mut sim = phold::build(phold_config());
-    sim.run(Limits { until: SimTime::MAX, events_max: events }, &mut ());
+    sim.run(
+        Limits {
+            until: SimTime::MAX,
+            events_max: events,
+        },
+        &mut (),
+    );
     sim.now().0
 }
 
@@ -198,12 +226,21 @@ fn phold_engine_traced(events: u64, dir: &Path) -> u64 {
     let world = swarmlb_model::build(&scenario, 1);
     let header = header_for(&world.model, 1 << 20);
     let file = std::fs::File::create(dir.join("phold.swlb")).expect("temp file");
-    let mut writer = TraceWriter::new(BufWriter::with_capacity(1 << 16, file), "phold", &header).expect("header");
-    sim.run(Limits { until: SimTime::MAX, events_max: events }, &mut |key: &EventKey, _: &(), _: &_| {
-        // PHOLD LP ids stay below the default layout's agent count.
-        writer.push(key.time.0, key.source.0, key.target.0, Kind::Tick, 0).expect("write");
-        ControlFlow::Continue(())
-    });
+    let mut writer = TraceWriter::new(BufWriter::with_capacity(1 << 16, file), "phold", &header)
+        .expect("header");
+    sim.run(
+        Limits {
+            until: SimTime::MAX,
+            events_max: events,
+        },
+        &mut |key: &EventKey, _: &(), _: &_| {
+            // PHOLD LP ids stay below the default layout's agent count.
+            writer
+                .push(key.time.0, key.source.0, key.target.0, Kind::Tick, 0)
+                .expect("write");
+            ControlFlow::Continue(())
+        },
+    );
     writer.finish(0, Ending::Complete).expect("finish");
     sim.now().0
 }
@@ -228,7 +265,10 @@ fn scenario(name: &str, overrides: &[String]) -> Scenario {
 /// Run without a trace; returns (events, seconds).
 fn run_plain(sc: &Scenario) -> (u64, f64) {
     let start = Instant::now();
-    let mut runner = Runner::new(RunConfig { scenario: sc.clone(), seed: 1 });
+    let mut runner = Runner::new(RunConfig {
+        scenario: sc.clone(),
+        seed: 1,
+    });
     runner.run_to_end(&mut (), |_| ControlFlow::Continue(()));
     (runner.sim.events_total(), start.elapsed().as_secs_f64())
 }
@@ -236,15 +276,25 @@ fn run_plain(sc: &Scenario) -> (u64, f64) {
 /// Run with a trace file; returns (events, seconds, bytes).
 fn run_traced(sc: &Scenario, path: &Path) -> (u64, f64, u64) {
     let start = Instant::now();
-    let mut runner = Runner::new(RunConfig { scenario: sc.clone(), seed: 1 });
-    let header = header_for(&runner.sim.model, checkpoint_interval(runner.sim.model.params.layout.n_agents()));
+    let mut runner = Runner::new(RunConfig {
+        scenario: sc.clone(),
+        seed: 1,
+    });
+    let header = header_for(
+        &runner.sim.model,
+        checkpoint_interval(runner.sim.model.params.layout.n_agents()),
+    );
     let mut file = TraceFile::create(path, &header).expect("temp trace");
     let mut recorder = Recorder::new(file.writer(), None);
     runner.run_to_end(&mut recorder, |_| ControlFlow::Continue(()));
     assert!(recorder.error.is_none(), "trace write failed");
     let hash = Observed::of_world(&runner.sim.model).hash();
     let bytes = file.finish(hash, Ending::Complete).expect("finish trace");
-    (runner.sim.events_total(), start.elapsed().as_secs_f64(), bytes)
+    (
+        runner.sim.events_total(),
+        start.elapsed().as_secs_f64(),
+        bytes,
+    )
 }
 
 fn temp_dir() -> PathBuf {
@@ -256,7 +306,11 @@ fn temp_dir() -> PathBuf {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     format!("{cpu}, {cores} cores, release build")
@@ -265,7 +319,11 @@ fn machine() -> String {
 /// Run every workload and report; `progress` hears what is being measured.
 pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
     let dir = temp_dir();
-    let mut report = Report { machine: machine(), quick: plan.quick, ..Report::default() };
+    let mut report = Report {
+        machine: machine(),
+        quick: plan.quick,
+        ..Report::default()
+    };
     let runs = if plan.quick { 2 } else { 3 };
 
     // 1. PHOLD.
@@ -275,9 +333,27 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
     let (indexed, _) = best_of(runs, || phold_indexed(n));
     let (engine, _) = best_of(runs, || phold_engine(n));
     let (traced, _) = best_of(runs, || phold_engine_traced(n, &dir));
-    report.add("phold_ratio_no_trace", "PHOLD engine / bare BinaryHeap loop", bare / engine, Unit::Ratio, Some(">= 0.6"));
-    report.add("phold_ratio_trace", "PHOLD engine writing a trace / bare loop", bare / traced, Unit::Ratio, Some(">= 0.45"));
-    report.add("phold_ratio_priority_queue", "PHOLD on priority-queue / bare loop (reference)", bare / indexed, Unit::Ratio, None);
+    report.add(
+        "phold_ratio_no_trace",
+        "PHOLD engine / bare BinaryHeap loop",
+        bare / engine,
+        Unit::Ratio,
+        Some(">= 0.6"),
+    );
+    report.add(
+        "phold_ratio_trace",
+        "PHOLD engine writing a trace / bare loop",
+        bare / traced,
+        Unit::Ratio,
+        Some(">= 0.45"),
+    );
+    report.add(
+        "phold_ratio_priority_queue",
+        "PHOLD on priority-queue / bare loop (reference)",
+        bare / indexed,
+        Unit::Ratio,
+        None,
+    );
 
     // 2. Traces on the default scenario.
     progress("traces: default scenario with and without recording, verify, fold, replay");
@@ -285,7 +361,13 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
     let trace = dir.join("default.swlb");
     let (plain_s, (events, _)) = best_of(runs, || run_plain(&sc));
     let (traced_s, (_, _, bytes)) = best_of(runs, || run_traced(&sc, &trace));
-    report.add("recording_overhead_percent", "recording overhead (default, 1 h)", (traced_s / plain_s - 1.0) * 100.0, Unit::Percent, Some("<= +20%"));
+    report.add(
+        "recording_overhead_percent",
+        "recording overhead (default, 1 h)",
+        (traced_s / plain_s - 1.0) * 100.0,
+        Unit::Percent,
+        Some("<= +20%"),
+    );
     let (verify_s, _) = best_of(runs, || {
         let mut r = swarmlb_trace::TraceReader::open(&trace).expect("trace");
         swarmlb_trace::verify::verify(&mut r).expect("intact")
@@ -301,22 +383,89 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
         let r = swarmlb_trace::TraceReader::open(&trace).expect("trace");
         swarmlb_trace::replay::replay(r, &mut |_| {}).expect("replay")
     });
-    assert!(matches!(outcome, swarmlb_trace::replay::Outcome::Identical { .. }), "replay must be identical");
-    report.add("replay_ratio", "replay speed / original run speed", plain_s / replay_s, Unit::Ratio, Some(">= 0.8"));
-    report.add("trace_bytes_per_event", "trace bytes per event (default)", bytes as f64 / events as f64, Unit::Bytes, Some("<= 16"));
-    report.add("verify_events_per_s", "verify", events as f64 / verify_s, Unit::PerSecond, Some(">= 30 M/s"));
-    report.add("fold_events_per_s", "fold (rebuild state from the trace)", events as f64 / fold_s, Unit::PerSecond, None);
-    report.add("model_events_per_s_default", "model, default (20 servers / 800 users)", events as f64 / plain_s, Unit::PerSecond, None);
+    assert!(
+        matches!(outcome, swarmlb_trace::replay::Outcome::Identical { .. }),
+        "replay must be identical"
+    );
+    report.add(
+        "replay_ratio",
+        "replay speed / original run speed",
+        plain_s / replay_s,
+        Unit::Ratio,
+        Some(">= 0.8"),
+    );
+    report.add(
+        "trace_bytes_per_event",
+        "trace bytes per event (default)",
+        bytes as f64 / events as f64,
+        Unit::Bytes,
+        Some("<= 16"),
+    );
+    report.add(
+        "verify_events_per_s",
+        "verify",
+        events as f64 / verify_s,
+        Unit::PerSecond,
+        Some(">= 30 M/s"),
+    );
+    report.add(
+        "fold_events_per_s",
+        "fold (rebuild state from the trace)",
+        events as f64 / fold_s,
+        Unit::PerSecond,
+        None,
+    );
+    report.add(
+        "model_events_per_s_default",
+        "model, default (20 servers / 800 users)",
+        events as f64 / plain_s,
+        Unit::PerSecond,
+        None,
+    );
 
     // 3. The model at three sizes.
-    let sizes: [(u32, u32, &str, &str, &'static str, &'static str, &'static str); 3] = [
-        (100, 10_000, "10m", "2m", "model_events_per_s_100_10k", "rss_bytes_per_agent_100_10k", "wall_s_per_sim_hour_100_10k"),
-        (1_000, 100_000, "10m", "2m", "model_events_per_s", "rss_bytes_per_agent_1k_100k", "wall_s_per_sim_hour_1k_100k"),
-        (10_000, 1_000_000, "3m", "1m", "model_events_per_s_10k_1m", "peak_rss_bytes_1m_users", "wall_s_per_sim_hour_10k_1m"),
+    let sizes: [(
+        u32,
+        u32,
+        &str,
+        &str,
+        &'static str,
+        &'static str,
+        &'static str,
+    ); 3] = [
+        (
+            100,
+            10_000,
+            "10m",
+            "2m",
+            "model_events_per_s_100_10k",
+            "rss_bytes_per_agent_100_10k",
+            "wall_s_per_sim_hour_100_10k",
+        ),
+        (
+            1_000,
+            100_000,
+            "10m",
+            "2m",
+            "model_events_per_s",
+            "rss_bytes_per_agent_1k_100k",
+            "wall_s_per_sim_hour_1k_100k",
+        ),
+        (
+            10_000,
+            1_000_000,
+            "3m",
+            "1m",
+            "model_events_per_s_10k_1m",
+            "peak_rss_bytes_1m_users",
+            "wall_s_per_sim_hour_10k_1m",
+        ),
     ];
     for (servers, users, full, quick, key_speed, key_rss, key_wall) in sizes {
         let duration = if plan.quick { quick } else { full };
-        progress(&format!("model: {servers} servers / {users} users, {duration} simulated"));
+        progress(&format!(
+            "model: {servers} servers / {users} users, {duration} simulated"
+        ));
         let overrides = vec![
             format!("servers.initial={servers}"),
             format!("servers.max_servers={}", servers * 2),
@@ -330,15 +479,49 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
         let n_agents = f64::from(servers * 2 * 4 + users + 3);
         let label = format!("{servers} servers / {users} users");
         let target = (servers == 1_000).then_some(">= 3 M/s");
-        report.add(key_speed, format!("model, {label}"), events as f64 / secs, Unit::PerSecond, target);
+        report.add(
+            key_speed,
+            format!("model, {label}"),
+            events as f64 / secs,
+            Unit::PerSecond,
+            target,
+        );
         let sim_hours = sc.duration.us() as f64 / 3.6e9;
-        report.add(key_wall, format!("wall time per simulated hour, {label}"), secs / sim_hours, Unit::Seconds, None);
+        report.add(
+            key_wall,
+            format!("wall time per simulated hour, {label}"),
+            secs / sim_hours,
+            Unit::Seconds,
+            None,
+        );
         if users == 1_000_000 {
-            let note = if reset { "" } else { " (peak of the whole bench)" };
-            report.add(key_rss, format!("peak memory, {label}{note}"), rss as f64, Unit::Bytes, Some("<= 2 GiB"));
-            report.add("rss_bytes_per_user_10k_1m", format!("peak memory per user, {label}"), rss as f64 / f64::from(users), Unit::Bytes, Some("about 1 KiB"));
+            let note = if reset {
+                ""
+            } else {
+                " (peak of the whole bench)"
+            };
+            report.add(
+                key_rss,
+                format!("peak memory, {label}{note}"),
+                rss as f64,
+                Unit::Bytes,
+                Some("<= 2 GiB"),
+            );
+            report.add(
+                "rss_bytes_per_user_10k_1m",
+                format!("peak memory per user, {label}"),
+                rss as f64 / f64::from(users),
+                Unit::Bytes,
+                Some("about 1 KiB"),
+            );
         } else {
-            report.add(key_rss, format!("peak memory per agent, {label}"), rss as f64 / n_agents, Unit::Bytes, None);
+            report.add(
+                key_rss,
+                format!("peak memory per agent, {label}"),
+                rss as f64 / n_agents,
+                Unit::Bytes,
+                None,
+            );
         }
     }
 
@@ -347,23 +530,47 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
     progress(&format!("diff: two diurnal traces of {hours}"));
     let base = scenario("diurnal", &[format!("duration=\"{hours}\"")]);
     let mut perturbed = base.clone();
-    perturbed.butterfly = Some(Butterfly { at: Dur(base.duration.us() / 4), user: None });
+    perturbed.butterfly = Some(Butterfly {
+        at: Dur(base.duration.us() / 4),
+        user: None,
+    });
     let (a, b) = (dir.join("a.swlb"), dir.join("b.swlb"));
     let (events_a, _, _) = run_traced(&base, &a);
     run_traced(&perturbed, &b);
     let reset = reset_peak_rss();
     let before = peak_rss().unwrap_or(0);
     let start = Instant::now();
-    let open = || Ok((swarmlb_trace::TraceReader::open(&a)?, swarmlb_trace::TraceReader::open(&b)?));
+    let open = || {
+        Ok((
+            swarmlb_trace::TraceReader::open(&a)?,
+            swarmlb_trace::TraceReader::open(&b)?,
+        ))
+    };
     let diff = swarmlb_trace::diff::diff(open, None).expect("diff");
     let diff_s = start.elapsed().as_secs_f64();
     let peak = peak_rss().unwrap_or(0);
     let label = format!("diff: events per trace (verdict: {})", diff.verdict.name());
     report.add("diff_events", label, events_a as f64, Unit::Count, None);
-    report.add("diff_wall_s", "diff: wall time", diff_s, Unit::Seconds, None);
+    report.add(
+        "diff_wall_s",
+        "diff: wall time",
+        diff_s,
+        Unit::Seconds,
+        None,
+    );
     // What the diff added on top of what the process already held.
-    let label = if reset { "diff: peak memory added" } else { "diff: peak memory added (since the bench started)" };
-    report.add("diff_peak_rss_bytes", label, peak.saturating_sub(before) as f64, Unit::Bytes, Some("flat in trace length"));
+    let label = if reset {
+        "diff: peak memory added"
+    } else {
+        "diff: peak memory added (since the bench started)"
+    };
+    report.add(
+        "diff_peak_rss_bytes",
+        label,
+        peak.saturating_sub(before) as f64,
+        Unit::Bytes,
+        Some("flat in trace length"),
+    );
     let _ = std::fs::remove_dir_all(&dir);
     report
 }

@@ -12,8 +12,10 @@ const END: &str = "<!-- bench:end -->";
 
 /// Measure the engine, the model, and traces against baselines run in the same process.
 #[derive(Args)]
-#[command(after_help = "Always a release build: cargo build --release, then target/release/swarmlb bench.\n\n\
-    Examples:\n  swarmlb bench --quick\n  swarmlb bench --json > bench.json\n  swarmlb bench --write BENCHMARKS.md")]
+#[command(
+    after_help = "Always a release build: cargo build --release, then target/release/swarmlb bench.\n\n\
+    Examples:\n  swarmlb bench --quick\n  swarmlb bench --json > bench.json\n  swarmlb bench --write BENCHMARKS.md"
+)]
 pub struct BenchArgs {
     /// Short runs (about a minute) instead of the full set (several minutes).
     #[arg(long)]
@@ -30,7 +32,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
         eprintln!("warning: this is a debug build; figures are only meaningful with --release");
     }
-    let report = bench::run(Plan { quick: args.quick }, &mut |what| eprintln!("measuring {what}"));
+    let report = bench::run(Plan { quick: args.quick }, &mut |what| {
+        eprintln!("measuring {what}")
+    });
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.json())?);
     } else {
@@ -40,7 +44,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let block = format!("{START}\n{}{END}", report.table());
         let new = match (text.find(START), text.find(END)) {
-            (Some(a), Some(b)) if a < b => format!("{}{block}{}", &text[..a], &text[b + END.len()..]),
+            (Some(a), Some(b)) if a < b => {
+                format!("{}{block}{}", &text[..a], &text[b + END.len()..])
+            }
             _ => format!("{text}\n{block}\n"),
         };
         std::fs::write(&path, new).with_context(|| format!("cannot write {}", path.display()))?;

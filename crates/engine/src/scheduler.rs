@@ -105,13 +105,14 @@ impl<M, T> Ord for Queued<M, T> {
 /// Timer-slot value of messages and one-shot timers.
 const NOT_TRACKED: u32 = u32::MAX;
 
-/// Width of one far-future bucket in µs (about a second).
-const BUCKET_US: u64 = 1 << 20;
+/// Width of one far-future bucket in µs (65.5 ms; measured best of 2^14..2^20 on the
+/// 100,000-user model: small enough that the hot heap stays in cache).
+const BUCKET_US: u64 = 1 << 16;
 
 /// The pending events of a simulation.
 ///
 /// Two levels keep the hot heap small and cache-resident: events before `horizon` (the
-/// end of the current one-second bucket) sit in a binary heap; later ones wait unsorted in
+/// end of the current bucket) sit in a binary heap; later ones wait unsorted in
 /// per-bucket vectors, ordered by bucket in a `BTreeMap`, and are heapified when their
 /// bucket comes up. The pop order is exactly the key order either way.
 pub struct Scheduler<M, T: TimerKind> {
