@@ -6,7 +6,7 @@ use std::io::Read;
 
 use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::observe::{ServerView, UserView};
-use swarmlb_model::{Event, Layout};
+use swarmlb_model::{Event, Layout, Observed};
 
 use crate::error::TraceError;
 use crate::fold::{Cursor, State};
@@ -299,27 +299,14 @@ pub fn diff<R: Read>(
         cb.fold_until(&mut sb, t)?;
         let (oa, ob) = (&sa.observed, &sb.observed);
         let mut micro = 0;
-        for i in 0..n_servers {
-            let (x, y) = (oa.servers[i], ob.servers[i]);
-            ever_alive[i] |= x.0 != ServerView::Off || y.0 != ServerView::Off;
-            if x != y {
+        for_each_agent(oa, ob, |i, alive, differs| {
+            ever_alive[i] |= alive;
+            if differs {
                 micro += 1;
                 ever[i] = true;
             }
-        }
-        for (j, (x, y)) in oa.users.iter().zip(&ob.users).enumerate() {
-            ever_alive[n_servers + j] |= *x != UserView::Dead || *y != UserView::Dead;
-            if x != y {
-                micro += 1;
-                ever[n_servers + j] = true;
-            }
-        }
-        let macro_l1 = oa
-            .loads()
-            .zip(ob.loads())
-            .map(|(x, y)| u64::from(x.abs_diff(y)))
-            .sum();
-        let servers_alive_diff = i64::from(ob.servers_running()) - i64::from(oa.servers_running());
+        });
+        let (macro_l1, servers_alive_diff) = macro_distance(oa, ob);
         points.push(Point {
             time: t,
             micro,
@@ -362,6 +349,44 @@ pub fn diff<R: Read>(
         growth_rate,
         verdict,
     })
+}
+
+/// Visit every agent slot of two states (servers, then users, as `index` into one
+/// sequence): whether it was ever alive in either, and whether its state differs. The one
+/// definition of "differs" that `diff` and the viewer share.
+pub fn for_each_agent(a: &Observed, b: &Observed, mut f: impl FnMut(usize, bool, bool)) {
+    let n_servers = a.servers.len();
+    for (i, (x, y)) in a.servers.iter().zip(&b.servers).enumerate() {
+        f(i, x.0 != ServerView::Off || y.0 != ServerView::Off, x != y);
+    }
+    for (j, (x, y)) in a.users.iter().zip(&b.users).enumerate() {
+        f(
+            n_servers + j,
+            *x != UserView::Dead || *y != UserView::Dead,
+            x != y,
+        );
+    }
+}
+
+/// Macro divergence: the L1 distance of the server-load vectors (a server not running
+/// counts as load 0) and servers running in `b` minus in `a`.
+pub fn macro_distance(a: &Observed, b: &Observed) -> (u64, i64) {
+    let l1 = a
+        .loads()
+        .zip(b.loads())
+        .map(|(x, y)| u64::from(x.abs_diff(y)))
+        .sum();
+    (
+        l1,
+        i64::from(b.servers_running()) - i64::from(a.servers_running()),
+    )
+}
+
+/// Micro divergence of two states: how many agents differ.
+pub fn micro_distance(a: &Observed, b: &Observed) -> u64 {
+    let mut n = 0;
+    for_each_agent(a, b, |_, _, differs| n += u64::from(differs));
+    n
 }
 
 /// The start of the final run of zero macro distance after the first divergence, if it

@@ -1,0 +1,257 @@
+//! The viewer's state between frames and what input does to it.
+
+use macroquad::prelude::*;
+use swarmlb_engine::SimTime;
+use swarmlb_model::record::Category;
+use swarmlb_model::scenario::{Butterfly, Dur};
+use swarmlb_trace::diff::Point;
+use swarmlb_viewer::compare;
+use swarmlb_viewer::layout::{self, Screen};
+use swarmlb_viewer::playback::Playback;
+use swarmlb_viewer::timeline::Timeline;
+
+/// Everything the viewer shows.
+pub struct App {
+    /// One or two timelines.
+    pub timelines: Vec<Timeline>,
+    /// Where in time we are.
+    pub playback: Playback,
+    /// Divergence per sample when two timelines are shown.
+    pub divergence: Vec<Point>,
+    /// The clicked server, if any.
+    pub selected: Option<u32>,
+    /// Show the key help.
+    pub help: bool,
+    /// Event log categories shown (COMM, COLLAB, TRANSFER, NEGO, BUTTERFLY).
+    pub categories: [bool; 5],
+    /// A one-line message for the status bar (butterfly forked, saved...).
+    pub notice: Option<String>,
+    /// The forked branch's bytes, for saving.
+    pub fork_bytes: Option<Vec<u8>>,
+    /// The states last drawn and their time, so playing forward folds only new events.
+    cache: Option<(SimTime, Vec<swarmlb_trace::State>)>,
+}
+
+/// The log categories in key order.
+pub const CATEGORIES: [Category; 5] = [
+    Category::Comm,
+    Category::Collab,
+    Category::Transfer,
+    Category::Nego,
+    Category::Butterfly,
+];
+
+impl App {
+    /// Show `timelines` starting at `at`.
+    pub fn new(timelines: Vec<Timeline>, at: SimTime) -> App {
+        let end = timelines
+            .iter()
+            .map(Timeline::end)
+            .max()
+            .unwrap_or(SimTime::ZERO);
+        let mut app = App {
+            timelines,
+            playback: Playback::new(at, end),
+            divergence: Vec::new(),
+            selected: None,
+            help: false,
+            categories: [true; 5],
+            notice: None,
+            fork_bytes: None,
+            cache: None,
+        };
+        app.refresh_divergence();
+        app
+    }
+
+    /// The state of every timeline at the current time; moving forward folds only the
+    /// events in between, moving back starts from the nearest keyframe.
+    pub fn states(&mut self) -> Vec<swarmlb_trace::State> {
+        let t = self.playback.time;
+        let states = match self.cache.take() {
+            Some((last, mut states)) if last <= t && states.len() == self.timelines.len() => {
+                for (tl, state) in self.timelines.iter().zip(&mut states) {
+                    let (from, to) = (state.events as usize, tl.events_until(t));
+                    for e in &tl.events[from..to] {
+                        state.apply(e);
+                    }
+                }
+                states
+            }
+            _ => self.timelines.iter().map(|tl| tl.state_at(t)).collect(),
+        };
+        self.cache = Some((t, states.clone()));
+        states
+    }
+
+    fn refresh_divergence(&mut self) {
+        self.cache = None;
+        self.divergence = match self.timelines.as_slice() {
+            [a, b] => compare::series(a, b, SimTime(a.scenario.sample_interval.us())),
+            _ => Vec::new(),
+        };
+        self.playback.end = self
+            .timelines
+            .iter()
+            .map(Timeline::end)
+            .max()
+            .unwrap_or(SimTime::ZERO);
+    }
+
+    /// The screen regions now.
+    pub fn screen(&self) -> Screen {
+        layout::screen(screen_width(), screen_height(), self.timelines.len())
+    }
+
+    /// Server slots to lay out (the same for both panels).
+    pub fn servers_used(&self) -> u32 {
+        self.timelines
+            .iter()
+            .map(|t| t.servers_used)
+            .max()
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// The butterfly button's rectangle in the status bar.
+    pub fn butterfly_button(&self) -> layout::Rect {
+        layout::Rect {
+            x: screen_width() - 130.0,
+            y: 3.0,
+            w: 124.0,
+            h: layout::STATUS_HEIGHT - 6.0,
+        }
+    }
+
+    /// React to keys and the mouse.
+    pub fn input(&mut self) {
+        let p = &mut self.playback;
+        if is_key_pressed(KeyCode::Space) {
+            p.playing = !p.playing;
+        }
+        if is_key_pressed(KeyCode::Equal)
+            || is_key_pressed(KeyCode::KpAdd)
+            || is_key_pressed(KeyCode::Up)
+        {
+            p.faster();
+        }
+        if is_key_pressed(KeyCode::Minus)
+            || is_key_pressed(KeyCode::KpSubtract)
+            || is_key_pressed(KeyCode::Down)
+        {
+            p.slower();
+        }
+        if is_key_pressed(KeyCode::Right) {
+            let next = self
+                .timelines
+                .iter()
+                .filter_map(|t| t.next_event_after(p.time))
+                .min();
+            if let Some(t) = next {
+                p.playing = false;
+                p.seek(t);
+            }
+        }
+        if is_key_pressed(KeyCode::Home) {
+            p.seek(SimTime::ZERO);
+        }
+        if is_key_pressed(KeyCode::N) {
+            match compare::next_divergence(&self.divergence, p.time) {
+                Some(t) => p.seek(t),
+                None => self.notice = Some("no divergence after this time".into()),
+            }
+        }
+        if is_key_pressed(KeyCode::H) {
+            self.help = !self.help;
+        }
+        if is_key_pressed(KeyCode::B) {
+            self.fork();
+        }
+        if is_key_pressed(KeyCode::S) {
+            self.save_fork();
+        }
+        for (i, key) in [
+            KeyCode::Key1,
+            KeyCode::Key2,
+            KeyCode::Key3,
+            KeyCode::Key4,
+            KeyCode::Key5,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if is_key_pressed(key) {
+                self.categories[i] = !self.categories[i];
+            }
+        }
+        if is_mouse_button_down(MouseButton::Left) {
+            let (mx, my) = mouse_position();
+            let screen = self.screen();
+            if screen.timeline.contains(mx, my) {
+                self.playback
+                    .scrub(f64::from((mx - screen.timeline.x) / screen.timeline.w));
+            }
+        }
+        if is_mouse_button_pressed(MouseButton::Left) {
+            let (mx, my) = mouse_position();
+            if self.butterfly_button().contains(mx, my) {
+                self.fork();
+            }
+            self.select_at(mx, my);
+        }
+    }
+
+    fn select_at(&mut self, mx: f32, my: f32) {
+        let screen = self.screen();
+        let n = self.servers_used();
+        for panel in screen.panels.iter().flatten() {
+            let area = crate::draw::server_area(*panel, screen.lobby_height);
+            if area.contains(mx, my) {
+                self.selected = (0..n).find(|&i| layout::server_box(i, n, area).contains(mx, my));
+            }
+        }
+    }
+
+    /// Fork a perturbed branch at the current time: re-simulate from the first trace's
+    /// header with one user disconnected now, and show it beside the baseline.
+    pub fn fork(&mut self) {
+        let base = &self.timelines[0];
+        let mut scenario = base.scenario.clone();
+        let at = self.playback.time;
+        scenario.butterfly = Some(Butterfly {
+            at: Dur(at.0),
+            user: None,
+        });
+        match swarmlb_trace::write::record_to_vec(&scenario, base.header.seed, 1 << 20)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                Timeline::from_bytes(&bytes, &format!("butterfly at {at}")).map(|t| (bytes, t))
+            }) {
+            Ok((bytes, timeline)) => {
+                self.timelines.truncate(1);
+                self.timelines.push(timeline);
+                self.fork_bytes = Some(bytes);
+                self.refresh_divergence();
+                self.notice = Some(format!(
+                    "forked a butterfly branch at {at}; press s to save it"
+                ));
+            }
+            Err(e) => self.notice = Some(format!("butterfly failed: {e}")),
+        }
+    }
+
+    fn save_fork(&mut self) {
+        let Some(bytes) = &self.fork_bytes else {
+            self.notice = Some("nothing to save: press b to fork a butterfly branch first".into());
+            return;
+        };
+        let name = format!(
+            "butterfly-{}s.swlb",
+            self.playback.time.as_micros() / 1_000_000
+        );
+        self.notice = Some(match std::fs::write(&name, bytes) {
+            Ok(()) => format!("saved {name}"),
+            Err(e) => format!("cannot save {name}: {e}"),
+        });
+    }
+}

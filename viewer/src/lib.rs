@@ -1,0 +1,10 @@
+//! The swarmlb viewer's logic, kept free of any window so it can be unit-tested: loading
+//! traces into scrubbable timelines, the stable server layout, colours, playback, and the
+//! comparison of two panels (with the same functions as `swarmlb diff`). Drawing and input
+//! live in the binary.
+
+pub mod compare;
+pub mod layout;
+pub mod playback;
+pub mod style;
+pub mod timeline;

@@ -1,0 +1,164 @@
+//! `swarmlb-viewer`: watch a trace, or two side by side in lockstep; fork a butterfly
+//! branch at the current time; render one frame to PNG headlessly.
+
+mod app;
+mod draw;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use clap::Parser;
+use macroquad::prelude::*;
+use swarmlb_engine::SimTime;
+use swarmlb_viewer::timeline::Timeline;
+
+/// Watch swarmlb traces.
+#[derive(Parser, Clone, Debug)]
+#[command(
+    name = "swarmlb-viewer",
+    version,
+    about = "Watch a swarmlb trace, or two side by side in lockstep",
+    after_help = "Keys: space play/pause, +/- faster/slower, right arrow one event, n next divergence,\n\
+        b fork a butterfly branch here, s save it, 1-5 toggle log categories, click a server, h help.\n\n\
+        Examples:\n  swarmlb-viewer run.swlb\n  swarmlb-viewer bf/baseline.swlb bf/perturbed.swlb\n  \
+        swarmlb-viewer a.swlb b.swlb --screenshot frame.png --at 30s --size 1600x900"
+)]
+pub struct Args {
+    /// The trace to show.
+    pub trace: PathBuf,
+    /// A second trace to show beside it (same scenario), compared agent by agent.
+    pub other: Option<PathBuf>,
+    /// Render one frame to this PNG file and exit (needs a display; use xvfb-run headless).
+    #[arg(long, value_name = "OUT.png")]
+    pub screenshot: Option<PathBuf>,
+    /// Simulated time to show first (like 90s or 5m).
+    #[arg(long, value_parser = parse_time, default_value = "0s")]
+    pub at: SimTime,
+    /// Play at 100x for this many wall seconds, print the frame rate, and exit.
+    #[arg(long, value_name = "SECONDS")]
+    pub measure_fps: Option<f64>,
+    /// Window size, WIDTHxHEIGHT.
+    #[arg(long, value_parser = parse_size, default_value = "1600x900")]
+    pub size: (u32, u32),
+}
+
+fn parse_time(text: &str) -> Result<SimTime, String> {
+    swarmlb_engine::parse_duration(text)
+        .map(SimTime)
+        .map_err(|e| e.to_string())
+}
+
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once('x')
+        .ok_or("expected WIDTHxHEIGHT, like 1600x900")?;
+    let (w, h): (u32, u32) = (
+        w.parse().map_err(|_| "bad width")?,
+        h.parse().map_err(|_| "bad height")?,
+    );
+    if !(200..=8192).contains(&w) || !(150..=8192).contains(&h) {
+        return Err("size must be between 200x150 and 8192x8192".into());
+    }
+    Ok((w, h))
+}
+
+/// What the window starts with: parsed arguments and loaded traces.
+struct Start {
+    args: Args,
+    timelines: Vec<Timeline>,
+}
+
+static START: Mutex<Option<Start>> = Mutex::new(None);
+
+/// Parse arguments and load traces before any window exists, so a bad file is reported
+/// on stderr with a non-zero exit and never opens a window. Returns the arguments.
+fn prepare() -> Args {
+    let args = Args::parse();
+    let mut timelines = Vec::new();
+    for path in std::iter::once(&args.trace).chain(args.other.as_ref()) {
+        match Timeline::load(path) {
+            Ok(t) => {
+                if let Some(problem) = &t.problem {
+                    eprintln!("swarmlb-viewer: warning: {problem}");
+                }
+                timelines.push(t);
+            }
+            Err(e) => {
+                eprintln!("swarmlb-viewer: error: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    if timelines.len() == 2 && timelines[0].layout != timelines[1].layout {
+        eprintln!(
+            "swarmlb-viewer: error: the two traces come from different scenarios (their agent layouts differ)"
+        );
+        std::process::exit(1);
+    }
+    *START.lock().expect("not poisoned") = Some(Start {
+        args: args.clone(),
+        timelines,
+    });
+    args
+}
+
+fn window_conf() -> Conf {
+    let args = prepare();
+    let (w, h) = args.size;
+    Conf {
+        window_title: "swarmlb viewer".to_string(),
+        window_width: w as i32,
+        window_height: h as i32,
+        window_resizable: args.screenshot.is_none(),
+        high_dpi: false,
+        sample_count: 1,
+        ..Default::default()
+    }
+}
+
+#[macroquad::main(window_conf)]
+async fn main() {
+    let start = START
+        .lock()
+        .expect("not poisoned")
+        .take()
+        .expect("prepared in window_conf");
+    let mut app = app::App::new(start.timelines, start.args.at);
+    if let Some(path) = &start.args.screenshot {
+        // The first frame fills the glyph cache (text drawn while it grows can come out
+        // garbled); the second is the one saved.
+        draw::frame(&mut app);
+        next_frame().await;
+        draw::frame(&mut app);
+        get_screen_data().export_png(&path.display().to_string());
+        eprintln!(
+            "swarmlb-viewer: wrote {} at t={}",
+            path.display(),
+            app.playback.time
+        );
+        std::process::exit(0);
+    }
+    if let Some(seconds) = start.args.measure_fps {
+        app.playback.playing = true;
+        app.playback.speed = 100.0;
+        let begin = std::time::Instant::now();
+        let mut frames = 0u32;
+        while begin.elapsed().as_secs_f64() < seconds {
+            app.playback.tick(f64::from(get_frame_time()));
+            draw::frame(&mut app);
+            next_frame().await;
+            frames += 1;
+        }
+        println!(
+            "{:.1} frames per second over {frames} frames",
+            f64::from(frames) / begin.elapsed().as_secs_f64()
+        );
+        std::process::exit(0);
+    }
+    loop {
+        app.input();
+        app.playback.tick(f64::from(get_frame_time()));
+        draw::frame(&mut app);
+        next_frame().await;
+    }
+}
