@@ -3,6 +3,7 @@
 
 mod bench_cmd;
 mod butterfly;
+mod experiments;
 mod inspect;
 mod progress;
 mod record;
@@ -74,6 +75,10 @@ enum Command {
     Diff(butterfly::DiffArgs),
     Butterfly(butterfly::ButterflyArgs),
     Bench(bench_cmd::BenchArgs),
+    Sweep(experiments::sweep::SweepArgs),
+    Stability(experiments::stability::StabilityArgs),
+    Compare(experiments::compare::CompareArgs),
+    Plot(experiments::plot::PlotArgs),
 }
 
 fn try_main(cli: Cli) -> anyhow::Result<()> {
@@ -88,6 +93,10 @@ fn try_main(cli: Cli) -> anyhow::Result<()> {
         Command::Diff(args) => butterfly::diff(args),
         Command::Butterfly(args) => butterfly::butterfly(args),
         Command::Bench(args) => bench_cmd::bench(args),
+        Command::Sweep(args) => experiments::sweep::sweep(args),
+        Command::Stability(args) => experiments::stability::stability(args),
+        Command::Compare(args) => experiments::compare::compare(args),
+        Command::Plot(args) => experiments::plot::plot(args),
     }
 }
 

@@ -50,6 +50,17 @@ impl Progress {
         }
     }
 
+    /// Count in `unit` instead of simulated seconds.
+    pub fn with_unit(self, unit: &str) -> Progress {
+        let template = format!("{{spinner}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}} left)");
+        self.bar.set_style(
+            ProgressStyle::with_template(&template)
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        self
+    }
+
     /// Move to `position`.
     pub fn set(&mut self, position: u64) {
         if !self.shown

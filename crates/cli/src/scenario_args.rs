@@ -63,3 +63,27 @@ impl ScenarioArgs {
         parts.join(" ")
     }
 }
+
+impl ScenarioArgs {
+    /// The same options with more `--set` overrides after the given ones.
+    pub fn with_overrides(&self, more: &[String]) -> ScenarioArgs {
+        let mut args = self.clone();
+        args.overrides.extend(more.iter().cloned());
+        args
+    }
+
+    /// The options as command-line arguments (the seed excluded), to re-run elsewhere.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut out = vec![self.scenario.clone()];
+        if let Some(d) = self.duration {
+            out.extend(["--duration".to_string(), d.to_string()]);
+        }
+        if let Some(p) = self.policy {
+            out.extend(["--policy".to_string(), p.name().to_string()]);
+        }
+        for o in &self.overrides {
+            out.extend(["--set".to_string(), o.clone()]);
+        }
+        out
+    }
+}

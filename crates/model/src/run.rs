@@ -42,6 +42,8 @@ struct Accumulator {
     jain_sum: f64,
     recovery: Vec<(SimTime, u32, Option<SimTime>)>,
     last: Option<Sample>,
+    server_us: u128,
+    gave_up_at_coordinator_crash: Option<u64>,
 }
 
 impl Runner {
@@ -112,7 +114,18 @@ impl Runner {
     }
 
     fn absorb(&mut self, s: &Sample) {
+        let gave_up = self.sim.model.stats.gave_up;
+        let coordinator_crash = self.config.scenario.coordinator.crash_at;
         let a = &mut self.acc;
+        if let Some(last) = &a.last {
+            a.server_us += u128::from(last.servers_alive) * u128::from(s.time.since(last.time));
+        }
+        if let Some(at) = coordinator_crash
+            && a.gave_up_at_coordinator_crash.is_none()
+            && s.time.0 >= at.us()
+        {
+            a.gave_up_at_coordinator_crash = Some(gave_up);
+        }
         if a.samples == 0 {
             a.servers_start = s.servers_alive;
         }
@@ -195,6 +208,15 @@ impl Runner {
             messages_lost: w.stats.messages_lost,
             ttc_p50_us: quantile(&mut ttc, 0.5),
             ttc_p99_us: quantile(&mut ttc, 0.99),
+            ttc_mean_us: if ttc.is_empty() {
+                0
+            } else {
+                ttc.iter().sum::<u64>() / ttc.len() as u64
+            },
+            server_seconds: (a.server_us / 1_000_000) as u64,
+            refused_after_coordinator_crash: a
+                .gave_up_at_coordinator_crash
+                .map(|before| w.stats.gave_up - before),
             recovery_us,
             orphans: w.tally.orphans_total,
             orphans_reconnected: w.tally.orphans_reconnected,
@@ -267,6 +289,13 @@ pub struct Summary {
     pub ttc_p50_us: u64,
     /// 99th percentile time to connect.
     pub ttc_p99_us: u64,
+    /// Mean time to connect.
+    pub ttc_mean_us: u64,
+    /// Servers running integrated over time (the cost of the capacity used), sampled.
+    pub server_seconds: u64,
+    /// Users who gave up after the scenario's coordinator crash time (whatever the
+    /// policy, so the decentralized model is measured over the same window).
+    pub refused_after_coordinator_crash: Option<u64>,
     /// Per crash: time until 95% of the users connected before it were back.
     pub recovery_us: Vec<Option<u64>>,
     /// Users orphaned by crashes.

@@ -2,6 +2,7 @@
 //! golden traces, interruption.
 
 mod bad_input;
+mod experiments;
 mod golden;
 mod interrupt;
 mod run;
@@ -56,4 +57,17 @@ pub fn assert_fails(o: &Output, code: i32, needle: &str) {
     assert_eq!(o.status.code(), Some(code), "stderr: {err}");
     assert!(err.contains(needle), "expected {needle:?} in stderr: {err}");
     assert!(!err.contains("panicked"), "panic: {err}");
+}
+
+/// Width, height and number of distinct colours of a PNG.
+pub fn png_info(path: &Path) -> (u32, u32, usize) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let bytes_per_pixel = info.color_type.samples();
+    let colours: std::collections::BTreeSet<&[u8]> = buf[..info.buffer_size()]
+        .chunks_exact(bytes_per_pixel)
+        .collect();
+    (info.width, info.height, colours.len())
 }
