@@ -3,7 +3,6 @@
 use macroquad::prelude::*;
 use swarmlb_engine::SimTime;
 use swarmlb_model::record::Category;
-use swarmlb_model::scenario::{Butterfly, Dur};
 use swarmlb_trace::diff::Point;
 use swarmlb_viewer::compare;
 use swarmlb_viewer::layout::{self, Screen};
@@ -215,18 +214,8 @@ impl App {
     /// Fork a perturbed branch at the current time: re-simulate from the first trace's
     /// header with one user disconnected now, and show it beside the baseline.
     pub fn fork(&mut self) {
-        let base = &self.timelines[0];
-        let mut scenario = base.scenario.clone();
         let at = self.playback.time;
-        scenario.butterfly = Some(Butterfly {
-            at: Dur(at.0),
-            user: None,
-        });
-        match swarmlb_trace::write::record_to_vec(&scenario, base.header.seed, 1 << 20)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| {
-                Timeline::from_bytes(&bytes, &format!("butterfly at {at}")).map(|t| (bytes, t))
-            }) {
+        match swarmlb_viewer::timeline::fork(&self.timelines[0], at) {
             Ok((bytes, timeline)) => {
                 self.timelines.truncate(1);
                 self.timelines.push(timeline);

@@ -3,7 +3,7 @@
 
 use swarmlb_engine::SimTime;
 use swarmlb_model::Observed;
-use swarmlb_trace::diff::{Point, for_each_agent, macro_distance};
+use swarmlb_trace::diff::{self, Point, for_each_agent};
 
 use crate::timeline::Timeline;
 
@@ -61,17 +61,7 @@ pub fn series(a: &Timeline, b: &Timeline, interval: SimTime) -> Vec<Point> {
             sb.apply(e);
         }
         (ia, ib) = (na, nb);
-        let mut micro = 0;
-        for_each_agent(&sa.observed, &sb.observed, |_, _, differs| {
-            micro += u64::from(differs)
-        });
-        let (macro_l1, servers_alive_diff) = macro_distance(&sa.observed, &sb.observed);
-        points.push(Point {
-            time: t,
-            micro,
-            macro_l1,
-            servers_alive_diff,
-        });
+        points.push(diff::point(t, &sa.observed, &sb.observed));
         if t >= end {
             return points;
         }

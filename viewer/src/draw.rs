@@ -128,12 +128,18 @@ fn panel_frame(
         let (view, load) = o.servers[idx as usize];
         let bx = layout::server_box(idx, n, area);
         let differs = diffs.is_some_and(|d| d.servers[idx as usize]);
+        let fade = SimTime(((app.playback.speed * 1e6) as u64).clamp(2_000_000, 600_000_000));
+        let seen = swarmlb_viewer::timeline::server_alpha(tl, idx, app.playback.time, fade);
         match view {
             ServerView::Off => outline(bx, 1.0, style::faded(style::DIM, 0.25)),
             ServerView::Terminated => {
-                fill(bx, style::faded(style::PANEL, 1.0));
-                outline(bx, 1.0, style::faded(style::DIM, 0.5));
-                label(bx, &format!("S{idx} gone"), style::faded(style::DIM, 0.7));
+                fill(bx, style::faded([40, 46, 60, 255], seen));
+                outline(bx, 1.0, style::faded(style::DIM, seen));
+                label(
+                    bx,
+                    &format!("S{idx} gone"),
+                    style::faded(style::DIM, seen.max(0.5)),
+                );
             }
             ServerView::Crashed => {
                 outline(bx, 2.0, style::CRASHED);

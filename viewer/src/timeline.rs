@@ -44,6 +44,10 @@ pub struct Timeline {
     pub problem: Option<String>,
     /// Highest server index ever started, plus one.
     pub servers_used: u32,
+    /// When each server index started (for fading in).
+    pub started_at: Vec<Option<SimTime>>,
+    /// When each server index stopped (terminated or crashed; for fading out).
+    pub stopped_at: Vec<Option<SimTime>>,
 }
 
 impl Timeline {
@@ -73,6 +77,8 @@ impl Timeline {
         let mut history = Vec::new();
         let mut next_sample = SimTime::ZERO;
         let mut servers_used = 0;
+        let mut started_at = vec![None; layout.max_servers as usize];
+        let mut stopped_at = vec![None; layout.max_servers as usize];
         let problem = loop {
             match cursor.next_item() {
                 Ok(Some(Item::Event(e))) => {
@@ -80,10 +86,17 @@ impl Timeline {
                         history.push(history_point(&state, next_sample));
                         next_sample = next_sample.plus(interval);
                     }
-                    if e.kind == swarmlb_model::Kind::ServerStart
-                        && let Some(i) = layout.server_idx(e.target)
-                    {
-                        servers_used = servers_used.max(i + 1);
+                    if let Some(i) = layout.server_idx(e.target) {
+                        match e.kind {
+                            swarmlb_model::Kind::ServerStart => {
+                                servers_used = servers_used.max(i + 1);
+                                started_at[i as usize] = Some(e.time);
+                            }
+                            swarmlb_model::Kind::Terminated | swarmlb_model::Kind::Crash => {
+                                stopped_at[i as usize] = Some(e.time)
+                            }
+                            _ => {}
+                        }
                     }
                     state.apply(&e);
                     events.push(e);
@@ -110,6 +123,8 @@ impl Timeline {
             history,
             problem,
             servers_used,
+            started_at,
+            stopped_at,
         })
     }
 
@@ -169,5 +184,36 @@ fn history_point(state: &State, time: SimTime) -> HistoryPoint {
         servers_alive: loads.len() as u32,
         users_connected: connected,
         load_cov: cov,
+    }
+}
+
+/// Fork a butterfly branch of `base` at `at`: re-simulate from its header (scenario and
+/// seed) with one connected user, drawn by the perturbation's own stream, disconnected at
+/// `at`. Returns the branch's trace bytes (to save) and the branch.
+pub fn fork(base: &Timeline, at: SimTime) -> Result<(Vec<u8>, Timeline), String> {
+    let mut scenario = base.scenario.clone();
+    scenario.butterfly = Some(swarmlb_model::scenario::Butterfly {
+        at: swarmlb_model::scenario::Dur(at.0),
+        user: None,
+    });
+    let bytes = swarmlb_trace::write::record_to_vec(&scenario, base.header.seed, 1 << 20)
+        .map_err(|e| e.to_string())?;
+    let timeline = Timeline::from_bytes(&bytes, &format!("butterfly at {at}"))?;
+    Ok((bytes, timeline))
+}
+
+/// How visible server `idx` is at `t`: fading in over `fade` after its start and out over
+/// `fade` after it stopped (0.25 at least, so a gone server stays faintly in its place).
+pub fn server_alpha(tl: &Timeline, idx: u32, t: SimTime, fade: SimTime) -> f32 {
+    let fade = fade.0.max(1) as f32;
+    let i = idx as usize;
+    let since = |at: Option<SimTime>| at.filter(|&a| a <= t).map(|a| t.since(a) as f32 / fade);
+    match (
+        since(tl.started_at.get(i).copied().flatten()),
+        since(tl.stopped_at.get(i).copied().flatten()),
+    ) {
+        (_, Some(gone)) => (1.0 - gone).max(0.25),
+        (Some(up), None) => up.clamp(0.25, 1.0),
+        (None, None) => 0.25,
     }
 }

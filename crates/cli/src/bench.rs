@@ -379,6 +379,18 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
         cursor.fold_until(&mut state, SimTime::MAX).expect("intact");
         state.events
     });
+    // What `swarmlb stats` does: read every event, count by kind and by agent.
+    let (stats_s, _) = best_of(runs, || {
+        let r = swarmlb_trace::TraceReader::open(&trace).expect("trace");
+        let mut by_agent = vec![0u64; r.layout().n_agents()];
+        let mut by_kind = [0u64; 256];
+        let mut cursor = swarmlb_trace::fold::Cursor::new(r);
+        while let Some(e) = cursor.next_event().expect("intact") {
+            by_kind[e.kind as usize] += 1;
+            by_agent[e.target.0 as usize] += 1;
+        }
+        by_kind.iter().sum::<u64>()
+    });
     let (replay_s, outcome) = best_of(runs, || {
         let r = swarmlb_trace::TraceReader::open(&trace).expect("trace");
         swarmlb_trace::replay::replay(r, &mut |_| {}).expect("replay")
@@ -405,6 +417,13 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
         "verify_events_per_s",
         "verify",
         events as f64 / verify_s,
+        Unit::PerSecond,
+        Some(">= 30 M/s"),
+    );
+    report.add(
+        "stats_events_per_s",
+        "stats (count by kind and agent)",
+        events as f64 / stats_s,
         Unit::PerSecond,
         Some(">= 30 M/s"),
     );

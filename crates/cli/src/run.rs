@@ -72,6 +72,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
 /// List the built-in scenarios.
 #[derive(Args)]
+#[command(
+    after_help = "Examples:\n  swarmlb scenarios\n  swarmlb scenarios --show node-loss > my.toml   # a starting point for your own"
+)]
 pub struct ScenariosArgs {
     /// Print this scenario's full TOML instead of the list.
     #[arg(long, value_name = "NAME")]

@@ -145,15 +145,7 @@ impl Server {
             Body::Crash => {
                 self.status = ServerStatus::Crashed;
                 self.sessions.clear();
-                for timer in [
-                    Timer::Gossip,
-                    Timer::Periodic,
-                    Timer::HandoffTimeout,
-                    Timer::ScaleOutCooldown,
-                    Timer::Report,
-                ] {
-                    out.cancel_timer(timer);
-                }
+                Self::stop_timers(out);
                 (Kind::Crash, 0)
             }
             other => unreachable!("server {} got {other:?}", self.idx),
@@ -190,6 +182,19 @@ impl Server {
                 (Kind::LoadReportSent, self.load())
             }
             other => unreachable!("server timer {other:?}"),
+        }
+    }
+
+    /// A stopped server's timers never fire.
+    fn stop_timers(out: &mut Out) {
+        for timer in [
+            Timer::Gossip,
+            Timer::Periodic,
+            Timer::HandoffTimeout,
+            Timer::ScaleOutCooldown,
+            Timer::Report,
+        ] {
+            out.cancel_timer(timer);
         }
     }
 
@@ -354,15 +359,7 @@ impl Server {
 
     fn terminate(&mut self, out: &mut Out) -> Outcome {
         self.status = ServerStatus::Terminated;
-        for timer in [
-            Timer::Gossip,
-            Timer::Periodic,
-            Timer::HandoffTimeout,
-            Timer::ScaleOutCooldown,
-            Timer::Report,
-        ] {
-            out.cancel_timer(timer);
-        }
+        Self::stop_timers(out);
         out.stats.terminations += 1;
         (Kind::Terminated, 0)
     }

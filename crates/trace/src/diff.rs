@@ -382,6 +382,17 @@ pub fn macro_distance(a: &Observed, b: &Observed) -> (u64, i64) {
     )
 }
 
+/// Micro and macro divergence of two states at `time`.
+pub fn point(time: SimTime, a: &Observed, b: &Observed) -> Point {
+    let (macro_l1, servers_alive_diff) = macro_distance(a, b);
+    Point {
+        time,
+        micro: micro_distance(a, b),
+        macro_l1,
+        servers_alive_diff,
+    }
+}
+
 /// Micro divergence of two states: how many agents differ.
 pub fn micro_distance(a: &Observed, b: &Observed) -> u64 {
     let mut n = 0;

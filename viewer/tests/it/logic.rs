@@ -168,3 +168,53 @@ fn playback_moves_as_asked() {
     assert_eq!(p.time, SimTime::from_secs(15));
     assert!((p.fraction() - 0.25).abs() < 1e-9);
 }
+
+#[test]
+fn a_fork_diverges_at_its_time_and_not_before() {
+    let base = Timeline::load(&golden("seed-classic.swlb")).unwrap();
+    let at = SimTime::from_secs(25);
+    let (bytes, branch) = swarmlb_viewer::timeline::fork(&base, at).unwrap();
+    assert!(!bytes.is_empty());
+    let before = base.events.partition_point(|e| e.time < at);
+    assert_eq!(
+        base.events[..before],
+        branch.events[..before],
+        "identical before the fork"
+    );
+    let points = compare::series(&base, &branch, SimTime::from_secs(1));
+    assert!(points.iter().filter(|p| p.time < at).all(|p| p.micro == 0));
+    assert!(
+        points.iter().any(|p| p.micro > 0),
+        "the disconnected user differs"
+    );
+    assert!(
+        branch
+            .events
+            .iter()
+            .any(|e| e.kind == swarmlb_model::Kind::Butterfly && e.time == at)
+    );
+}
+
+#[test]
+fn servers_fade_in_and_out() {
+    let tl = Timeline::load(&golden("seed-classic.swlb")).unwrap();
+    let fade = SimTime::from_secs(2);
+    assert_eq!(
+        swarmlb_viewer::timeline::server_alpha(&tl, 1, SimTime::from_secs(30), fade),
+        1.0
+    );
+    let stopped = tl.stopped_at[0].expect("S0 terminates in the golden trace");
+    assert_eq!(
+        swarmlb_viewer::timeline::server_alpha(&tl, 0, stopped.plus(1_000_000), fade),
+        0.5
+    );
+    assert_eq!(
+        swarmlb_viewer::timeline::server_alpha(&tl, 0, stopped.plus(60_000_000), fade),
+        0.25
+    );
+    assert_eq!(
+        swarmlb_viewer::timeline::server_alpha(&tl, 9, SimTime::from_secs(30), fade),
+        0.25,
+        "never started"
+    );
+}

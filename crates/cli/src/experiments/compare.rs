@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
-use swarmlb_model::run::Runner;
-use swarmlb_model::{Policy, RunConfig, Summary};
+use swarmlb_model::{Policy, Summary};
 
 use super::chart;
 use crate::progress;
@@ -96,26 +95,16 @@ pub fn run_all(args: &ScenarioArgs, seeds: u64, jobs: Option<usize>) -> anyhow::
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
-    let summaries: Vec<Summary> = pool.install(|| {
+    let summaries: Option<Vec<Summary>> = pool.install(|| {
         runs.par_iter()
             .map(|&(policy, seed)| {
                 let mut scenario = base.clone();
                 scenario.policy = policy;
-                let mut runner = Runner::new(RunConfig { scenario, seed });
-                runner.run_to_end(&mut (), |_| {
-                    if progress::stopped() {
-                        std::ops::ControlFlow::Break(())
-                    } else {
-                        std::ops::ControlFlow::Continue(())
-                    }
-                });
-                runner.summary()
+                super::run_to_summary(scenario, seed)
             })
             .collect()
     });
-    if progress::stopped() {
-        return Err(crate::Interrupted.into());
-    }
+    let summaries = summaries.ok_or(crate::Interrupted)?;
     Ok(Policy::ALL
         .iter()
         .enumerate()

@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, bail};
 use clap::Args;
 use rayon::prelude::*;
-use swarmlb_model::run::Runner;
-use swarmlb_model::{RunConfig, Summary};
+use swarmlb_model::Summary;
 
 use super::grid::{self, Param};
 use crate::Interrupted;
@@ -84,21 +83,11 @@ fn run_file(dir: &Path, cell: usize, seed: u64) -> PathBuf {
 /// Run one (cell, seed) and write its row file atomically.
 fn run_one(args: &SweepArgs, cell: &grid::Cell, seed: u64, dir: &Path) -> anyhow::Result<()> {
     let (scenario, _) = args.scenario.with_overrides(&cell.overrides).resolve()?;
-    let mut runner = Runner::new(RunConfig { scenario, seed });
-    runner.run_to_end(&mut (), |_| {
-        if progress::stopped() {
-            std::ops::ControlFlow::Break(())
-        } else {
-            std::ops::ControlFlow::Continue(())
-        }
-    });
-    if runner.stopped_early() {
-        return Err(Interrupted.into());
-    }
+    let summary = super::run_to_summary(scenario, seed).ok_or(Interrupted)?;
     let row = format!(
         "{},{}\n",
         cell.values.join(","),
-        summary_row(seed, &runner.summary())
+        summary_row(seed, &summary)
     );
     let path = run_file(dir, cell.index, seed);
     let tmp = path.with_extension("tmp");
