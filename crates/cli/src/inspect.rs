@@ -136,26 +136,12 @@ pub fn stats(args: StatsArgs) -> anyhow::Result<()> {
         reader.header().seed,
         reader.header().producer
     );
-    let mut by_kind = vec![0u64; Kind::ALL.len()];
-    let mut by_agent = vec![0u64; layout.n_agents()];
-    let (mut first, mut last, mut total) = (None, SimTime::ZERO, 0u64);
-    let mut cursor = Cursor::new(reader);
-    let result = loop {
-        match cursor.next_event() {
-            Ok(Some(e)) => {
-                by_kind[e.kind as usize] += 1;
-                by_agent[e.target.0 as usize] += 1;
-                first.get_or_insert(e.time);
-                last = e.time;
-                total += 1;
-            }
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(e),
-        }
-    };
+    let (counts, error) = swarmlb_trace::stats::count(reader);
+    let (by_kind, by_agent, total) = (&counts.by_kind, &counts.by_agent, counts.total);
     println!(
-        "events: {total}, simulated time {} .. {last}",
-        first.unwrap_or(SimTime::ZERO)
+        "events: {total}, simulated time {} .. {}",
+        counts.first.unwrap_or(SimTime::ZERO),
+        counts.last
     );
     println!("by kind:");
     let mut kinds: Vec<(Kind, u64)> = Kind::ALL
@@ -201,7 +187,7 @@ pub fn stats(args: StatsArgs) -> anyhow::Result<()> {
             layout.agent(AgentId(i as u32)).to_string()
         );
     }
-    result.map_err(|e| damaged(&args.file, e))
+    error.map_or(Ok(()), |e| Err(damaged(&args.file, e)))
 }
 
 /// Print one line per event, filtered.

@@ -12,6 +12,7 @@ pub mod format;
 pub mod fuzz;
 pub mod read;
 pub mod replay;
+pub mod stats;
 pub mod text;
 pub mod verify;
 pub mod write;
