@@ -66,16 +66,34 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+/// Append one event in the packed form of [`pack_events`].
+#[inline]
+pub fn pack_event(out: &mut Vec<u8>, e: &StoredEvent) {
+    put_varint(out, e.dt);
+    put_varint(out, u64::from(e.source));
+    put_varint(out, u64::from(e.target));
+    out.push(e.kind);
+    put_varint(out, u64::from(e.value));
+}
+
+/// The bincode encoding of `RawBlock::Events` up to (not including) its packed bytes, so
+/// that a writer can frame the bytes it packed in place without copying them into a
+/// block first. Equal to the prefix of `encode(&RawBlock::Events { .. })` (tested).
+pub fn events_block_prefix(
+    first_index: u64,
+    base_time_us: u64,
+    count: u32,
+    packed_len: usize,
+) -> Vec<u8> {
+    encode(&(0u32, first_index, base_time_us, count, packed_len as u64))
+}
+
 /// Pack events as LEB128 varints: dt, source, target, then the kind byte, then value.
 /// Hand-packed rather than field-by-field bincode: it is smaller (ids below 16,384 take
 /// two bytes, not three) and decodes several times faster.
 pub fn pack_events(events: &[StoredEvent], out: &mut Vec<u8>) {
     for e in events {
-        put_varint(out, e.dt);
-        put_varint(out, u64::from(e.source));
-        put_varint(out, u64::from(e.target));
-        out.push(e.kind);
-        put_varint(out, u64::from(e.value));
+        pack_event(out, e);
     }
 }
 

@@ -25,7 +25,10 @@ pub struct TraceWriter<W: Write> {
     checkpoint_every: u64,
     events: u64,
     last_time_us: u64,
-    block: Vec<StoredEvent>,
+    /// The current block's events, packed as they come.
+    packed: Vec<u8>,
+    block_count: u32,
+    until_checkpoint: u64,
     block_first: u64,
     block_base_us: u64,
     bytes: u64,
@@ -53,7 +56,9 @@ impl<W: Write> TraceWriter<W> {
             checkpoint_every: header.checkpoint_every.max(1),
             events: 0,
             last_time_us: 0,
-            block: Vec::with_capacity(EVENTS_PER_BLOCK),
+            packed: Vec::with_capacity(EVENTS_PER_BLOCK * 12),
+            block_count: 0,
+            until_checkpoint: header.checkpoint_every.max(1),
             block_first: 0,
             block_base_us: 0,
             bytes: preamble.len() as u64 + payload.len() as u64,
@@ -72,7 +77,7 @@ impl<W: Write> TraceWriter<W> {
 
     /// True when the next checkpoint is due (after every `checkpoint_every` events).
     pub fn checkpoint_due(&self) -> bool {
-        self.events.is_multiple_of(self.checkpoint_every)
+        self.until_checkpoint == 0
     }
 
     /// Append one event. Times must not go back.
@@ -88,20 +93,26 @@ impl<W: Write> TraceWriter<W> {
             time_us >= self.last_time_us,
             "trace events must be in time order"
         );
-        if self.block.is_empty() {
+        if self.block_count == 0 {
             self.block_first = self.events;
             self.block_base_us = self.last_time_us;
         }
-        self.block.push(StoredEvent {
+        let event = StoredEvent {
             dt: time_us - self.last_time_us,
             source,
             target,
             kind: kind as u8,
             value,
-        });
+        };
+        format::pack_event(&mut self.packed, &event);
+        self.block_count += 1;
         self.last_time_us = time_us;
         self.events += 1;
-        if self.block.len() == EVENTS_PER_BLOCK {
+        self.until_checkpoint = self
+            .until_checkpoint
+            .checked_sub(1)
+            .unwrap_or(self.checkpoint_every - 1);
+        if self.block_count as usize == EVENTS_PER_BLOCK {
             self.flush_block()?;
         }
         Ok(())
@@ -119,19 +130,32 @@ impl<W: Write> TraceWriter<W> {
     }
 
     fn flush_block(&mut self) -> Result<(), TraceError> {
-        if self.block.is_empty() {
+        if self.block_count == 0 {
             return Ok(());
         }
-        let mut packed = Vec::with_capacity(self.block.len() * 12);
-        format::pack_events(&self.block, &mut packed);
-        let block = RawBlock::Events {
-            first_index: self.block_first,
-            base_time_us: self.block_base_us,
-            count: self.block.len() as u32,
-            packed,
-        };
-        self.block.clear();
-        self.write_block(&block)
+        // Frame the packed bytes where they are: the block's prefix, then the bytes.
+        let prefix = format::events_block_prefix(
+            self.block_first,
+            self.block_base_us,
+            self.block_count,
+            self.packed.len(),
+        );
+        let len = (prefix.len() + self.packed.len()) as u32;
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&prefix);
+        crc.update(&self.packed);
+        let mut frame = [0u8; 8];
+        frame[..4].copy_from_slice(&len.to_le_bytes());
+        frame[4..].copy_from_slice(&crc.finalize().to_le_bytes());
+        self.out
+            .write_all(&frame)
+            .and_then(|()| self.out.write_all(&prefix))
+            .and_then(|()| self.out.write_all(&self.packed))
+            .map_err(|e| TraceError::io(&self.name, e))?;
+        self.bytes += 8 + u64::from(len);
+        self.packed.clear();
+        self.block_count = 0;
+        Ok(())
     }
 
     fn write_block(&mut self, block: &RawBlock) -> Result<(), TraceError> {

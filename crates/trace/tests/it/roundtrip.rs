@@ -89,3 +89,23 @@ fn model_traces_are_compact() {
     assert!(verify.events > 1_000, "{} events", verify.events);
     assert!(per_event < 16.0, "{per_event:.2} bytes per event");
 }
+
+#[test]
+fn the_in_place_block_prefix_is_bincode_of_the_block() {
+    use swarmlb_trace::format::{self, RawBlock};
+    for (first, base, count, packed) in [
+        (0u64, 0u64, 1u32, vec![7u8]),
+        (1024, 3_600_000_000, 1024, vec![1; 300]),
+        (u64::MAX / 3, 250, 17, vec![0; 70_000]),
+    ] {
+        let whole = format::encode(&RawBlock::Events {
+            first_index: first,
+            base_time_us: base,
+            count,
+            packed: packed.clone(),
+        });
+        let mut framed = format::events_block_prefix(first, base, count, packed.len());
+        framed.extend_from_slice(&packed);
+        assert_eq!(framed, whole);
+    }
+}
