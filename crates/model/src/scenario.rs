@@ -356,6 +356,8 @@ pub struct Users {
     pub arrival_rate: f64,
     /// Most such arrivals alive at once.
     pub arrival_slots: u32,
+    /// Arrival slots already occupied at time zero (spread over `spawn_spread`).
+    pub arrivals_initial: u32,
     /// A connection attempt with no answer after this long has failed.
     pub attempt_timeout: Dur,
     /// First back-off delay after a failure; it doubles with each retry.
@@ -386,6 +388,7 @@ impl Default for Users {
             respawn_delay: Dist::exponential(Dur::secs(5)),
             arrival_rate: 0.0,
             arrival_slots: 0,
+            arrivals_initial: 0,
             attempt_timeout: Dur::secs(1),
             backoff_base: Dur::millis(500),
             backoff_max: Dur::secs(30),
@@ -751,6 +754,12 @@ impl Scenario {
         }
         if !(u.arrival_rate.is_finite() && u.arrival_rate >= 0.0) {
             return err("users.arrival_rate", "must be a non-negative number".into());
+        }
+        if u.arrivals_initial > u.arrival_slots {
+            return err(
+                "users.arrivals_initial",
+                "must not exceed users.arrival_slots".into(),
+            );
         }
         if u.arrival_rate > 0.0 && u.arrival_slots == 0 {
             return err(

@@ -85,7 +85,11 @@ impl User {
         let initial = u.initial.unwrap_or(u.count);
         let mut rng = out.rng(&[FIRST_SPAWN]);
         if p.is_arrival_slot(self.slot) {
-            let delay = rng.exponential(p.arrival_slot_gap_us);
+            let delay = if self.slot - p.steady_slots < u.arrivals_initial {
+                rng.below(u.spawn_spread.us().max(1))
+            } else {
+                rng.exponential(p.arrival_slot_gap_us)
+            };
             out.set_timer(Timer::Spawn, delay);
         } else if self.slot < initial {
             let delay = rng.below(u.spawn_spread.us().max(1));

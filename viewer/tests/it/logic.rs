@@ -199,22 +199,26 @@ fn a_fork_diverges_at_its_time_and_not_before() {
 fn servers_fade_in_and_out() {
     let tl = Timeline::load(&golden("seed-classic.swlb")).unwrap();
     let fade = SimTime::from_secs(2);
+    let alpha = |idx: u32, t: SimTime| swarmlb_viewer::timeline::server_alpha(&tl, idx, t, fade);
+    let running = (0..tl.servers_used)
+        .find(|&i| tl.stopped_at[i as usize].is_none())
+        .expect("a server runs to the end");
+    assert_eq!(alpha(running, SimTime::from_secs(30)), 1.0);
     assert_eq!(
-        swarmlb_viewer::timeline::server_alpha(&tl, 1, SimTime::from_secs(30), fade),
-        1.0
+        alpha(
+            running,
+            SimTime(tl.started_at[running as usize].unwrap().0 + 1_000_000)
+        ),
+        0.5,
+        "fading in"
     );
-    let stopped = tl.stopped_at[0].expect("S0 terminates in the golden trace");
-    assert_eq!(
-        swarmlb_viewer::timeline::server_alpha(&tl, 0, stopped.plus(1_000_000), fade),
-        0.5
-    );
-    assert_eq!(
-        swarmlb_viewer::timeline::server_alpha(&tl, 0, stopped.plus(60_000_000), fade),
-        0.25
-    );
-    assert_eq!(
-        swarmlb_viewer::timeline::server_alpha(&tl, 9, SimTime::from_secs(30), fade),
-        0.25,
-        "never started"
-    );
+    let (gone, stopped) = tl
+        .stopped_at
+        .iter()
+        .enumerate()
+        .find_map(|(i, t)| t.map(|t| (i as u32, t)))
+        .expect("a server terminates in the golden trace");
+    assert_eq!(alpha(gone, stopped.plus(1_000_000)), 0.5, "fading out");
+    assert_eq!(alpha(gone, stopped.plus(60_000_000)), 0.25);
+    assert_eq!(alpha(9, SimTime::from_secs(30)), 0.25, "never started");
 }
