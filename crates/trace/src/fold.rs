@@ -81,6 +81,25 @@ impl<R: Read> Cursor<R> {
         &self.reader
     }
 
+    /// The next event if it comes from the block in memory (no look-ahead work); `None`
+    /// when the next item needs reading or is not an event.
+    #[inline]
+    pub fn next_buffered_event(&mut self) -> Option<Event> {
+        if self.pending.is_none() && self.position < self.buffer.len() {
+            self.position += 1;
+            Some(self.buffer[self.position - 1])
+        } else {
+            None
+        }
+    }
+
+    /// True when the next item is an event of the block in memory (so it is neither a
+    /// checkpoint nor the footer).
+    #[inline]
+    pub fn has_buffered_event(&self) -> bool {
+        self.pending.is_none() && self.position < self.buffer.len()
+    }
+
     /// The next item without consuming it; `None` after the footer.
     pub fn peek(&mut self) -> Result<Option<&Item>, TraceError> {
         if self.pending.is_none() {

@@ -54,7 +54,11 @@ struct Comparer<'a, R: Read> {
 impl<R: Read> Comparer<'_, R> {
     fn compare(&mut self, live: Event, world: &World) -> Result<ControlFlow<()>, TraceError> {
         let index = self.compared;
-        match self.cursor.next_item()? {
+        let next = match self.cursor.next_buffered_event() {
+            Some(e) => Some(Item::Event(e)),
+            None => self.cursor.next_item()?,
+        };
+        match next {
             Some(Item::Event(recorded)) if recorded == live => {}
             Some(Item::Event(recorded)) => {
                 self.mismatch = Some(Mismatch {
@@ -78,6 +82,10 @@ impl<R: Read> Comparer<'_, R> {
         self.compared += 1;
         if self.compared.is_multiple_of(65_536) {
             (self.progress)(live.time);
+        }
+        // Checkpoints and the footer only ever follow the last event of a block.
+        if self.cursor.has_buffered_event() {
+            return Ok(ControlFlow::Continue(()));
         }
         loop {
             match self.cursor.peek()? {
