@@ -19,23 +19,7 @@ fn regenerating_golden_traces_gives_identical_bytes() {
         ],
     );
     assert!(o.status.success(), "{}", crate::stderr(&o));
-    let o = swarmlb_in(
-        &dir,
-        &[
-            "butterfly",
-            "seed-classic",
-            "--seed",
-            "1",
-            "--duration",
-            "1m",
-            "--at",
-            "20s",
-            "--user",
-            "9",
-            "--out",
-            "butterfly",
-        ],
-    );
+    let o = swarmlb_in(&dir, &crate::golden_butterfly("butterfly"));
     assert!(o.status.success(), "{}", crate::stderr(&o));
     let golden = repo().join("traces/golden");
     for file in [

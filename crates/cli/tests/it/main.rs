@@ -11,6 +11,28 @@ mod traces;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The arguments that make the golden butterfly traces (also in traces/README.md), minus
+/// `--out DIR`.
+pub const GOLDEN_BUTTERFLY: [&str; 10] = [
+    "butterfly",
+    "seed-classic",
+    "--seed",
+    "1",
+    "--duration",
+    "1m",
+    "--at",
+    "20s",
+    "--user",
+    "9",
+];
+
+/// The arguments of the golden butterfly run writing to `out`.
+pub fn golden_butterfly(out: &str) -> Vec<&str> {
+    let mut args = GOLDEN_BUTTERFLY.to_vec();
+    args.extend(["--out", out]);
+    args
+}
+
 /// The repository root (golden traces and scenarios live there).
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

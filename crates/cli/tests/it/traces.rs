@@ -36,23 +36,7 @@ fn diff_snapshot_and_self_diff() {
 #[test]
 fn butterfly_snapshot() {
     let dir = scratch("butterfly");
-    let o = swarmlb_in(
-        &dir,
-        &[
-            "butterfly",
-            "seed-classic",
-            "--seed",
-            "1",
-            "--duration",
-            "1m",
-            "--at",
-            "20s",
-            "--user",
-            "9",
-            "--out",
-            "bf",
-        ],
-    );
+    let o = swarmlb_in(&dir, &crate::golden_butterfly("bf"));
     assert!(o.status.success());
     insta::assert_snapshot!("butterfly", stdout(&o));
     for f in ["baseline.swlb", "perturbed.swlb", "divergence.csv"] {
