@@ -50,15 +50,19 @@ impl ScenarioArgs {
 
     /// The arguments that reproduce this run exactly, with the seed made explicit.
     pub fn reproduce(&self, seed: u64) -> String {
-        let mut parts = vec![self.scenario.clone(), format!("--seed {seed}")];
-        if let Some(d) = self.duration {
-            parts.push(format!("--duration {d}"));
-        }
-        if let Some(p) = self.policy {
-            parts.push(format!("--policy {}", p.name()));
-        }
-        for o in &self.overrides {
-            parts.push(format!("--set '{o}'"));
+        let mut args = self.to_args().into_iter();
+        let mut parts = vec![
+            args.next().expect("the scenario comes first"),
+            format!("--seed {seed}"),
+        ];
+        while let Some(flag) = args.next() {
+            let value = args.next().expect("every option has a value");
+            let value = if flag == "--set" {
+                format!("'{value}'")
+            } else {
+                value
+            };
+            parts.push(format!("{flag} {value}"));
         }
         parts.join(" ")
     }
