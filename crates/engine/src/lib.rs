@@ -6,11 +6,13 @@
 //! is the model's only way to act on the world (send a message, set or cancel a timer).
 
 pub mod phold;
+pub mod prefetch;
 pub mod rng;
 pub mod scheduler;
 pub mod sim;
 pub mod time;
 
+pub use prefetch::prefetch;
 pub use rng::{AgentRng, KeyedDraw, agent_rng, keyed_rng};
 pub use scheduler::{AgentId, Context, Delivery, EventKey, Payload, Scheduler, TimerKind};
 pub use sim::{Handler, Limits, Observer, RunOutcome, Simulation, StopReason};

@@ -1,4 +1,4 @@
-//! The event queue: causally ordered keys on one binary heap, with cancellable timers.
+//! The event queue: causally ordered keys in time buckets, with cancellable timers.
 //!
 //! Ordering contract: the scheduler pops the smallest [`EventKey`]
 //! `(time, target, source, seq)`, where `seq` counts the events its *source* has scheduled.
@@ -9,9 +9,13 @@
 //! Timers are cancelled lazily: each (agent, timer slot) remembers the `seq` of its one live
 //! timer in a plain vector; setting a timer again or cancelling it just changes that
 //! number, and an entry whose `seq` is no longer the live one is discarded when it reaches
-//! the top of the heap. No hashing on the hot path: measured against an indexed heap
+//! the front of the queue. No hashing on the hot path: measured against an indexed heap
 //! (`priority-queue`, the first version of this module) it is what makes a model with
 //! 100,000 heart-beating users run several times faster (see BENCHMARKS.md).
+//!
+//! An agent's `seq` counter and its live-timer numbers share one 64-byte [`AgentLine`],
+//! so handling an event costs at most one cache miss here, and
+//! [`Scheduler::prefetch_next`] can start that miss early.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -76,13 +80,22 @@ pub struct Delivery<M, T> {
     pub payload: Payload<M, T>,
 }
 
-/// A queued event: the key (unique, so it alone decides the order), the timer's
-/// (agent, slot) index for timers that can be cancelled ([`NOT_TRACKED`] otherwise), so
-/// that spotting a stale timer reads nothing else, and the payload.
+/// A queued event: the key (unique, so it alone decides the order) and the payload.
+/// Nothing else: every byte here is moved by every sort and heap operation.
 struct Queued<M, T> {
     key: EventKey,
-    tracked: u32,
     payload: Payload<M, T>,
+}
+
+impl<M, T: TimerKind> Queued<M, T> {
+    /// The (agent, slot) whose live-timer number decides whether this is current, for
+    /// timers that can be cancelled; `None` for messages and one-shot timers.
+    fn tracked(&self) -> Option<(usize, usize)> {
+        match &self.payload {
+            Payload::Timer(kind) => kind.slot().map(|slot| (self.key.target.idx(), slot)),
+            Payload::Message(_) => None,
+        }
+    }
 }
 
 impl<M, T> PartialEq for Queued<M, T> {
@@ -102,26 +115,41 @@ impl<M, T> Ord for Queued<M, T> {
     }
 }
 
-/// Timer-slot value of messages and one-shot timers.
-const NOT_TRACKED: u32 = u32::MAX;
+/// Timer slots that fit in an [`AgentLine`] beside the `seq` counter.
+const MAX_SLOTS: usize = 7;
+
+/// Everything the scheduler keeps per agent, in one cache line: the running count of
+/// events it scheduled, and the `seq` of its live timer per slot (0 when none is pending).
+#[derive(Copy, Clone, Default)]
+#[repr(align(64))]
+struct AgentLine {
+    seq: u64,
+    live_timer: [u64; MAX_SLOTS],
+}
 
 /// Width of one far-future bucket in µs (65.5 ms; measured best of 2^14..2^20 on the
-/// 100,000-user model: small enough that the hot heap stays in cache).
+/// 100,000-user model: small enough that the current bucket stays in cache).
 const BUCKET_US: u64 = 1 << 16;
+
+/// How many events ahead [`Scheduler::prefetch_next`] asks for the scheduler's and the
+/// model's state (measured on `large`: 1 leaves most of a miss exposed, beyond 8 the
+/// lines are evicted again before use).
+const PREFETCH_AHEAD: usize = 8;
 
 /// The pending events of a simulation.
 ///
-/// Two levels keep the hot heap small and cache-resident: events before `horizon` (the
-/// end of the current bucket) sit in a binary heap; later ones wait unsorted in
-/// per-bucket vectors, ordered by bucket in a `BTreeMap`, and are heapified when their
-/// bucket comes up. The pop order is exactly the key order either way.
+/// Events wait unsorted in per-bucket vectors, ordered by bucket in a `BTreeMap`. When a
+/// bucket comes up it is sorted once into `current` (descending, so the next event is at
+/// the end and popping is O(1) and sequential in memory); events scheduled into the
+/// current bucket after that (short message latencies) go to the small `late` heap. The
+/// next event is the smaller of the two fronts, so the pop order is exactly the key order.
+/// Knowing the next few events in advance also lets the run loop prefetch their state.
 pub struct Scheduler<M, T: TimerKind> {
-    heap: BinaryHeap<Reverse<Queued<M, T>>>,
+    current: Vec<Queued<M, T>>,
+    late: BinaryHeap<Reverse<Queued<M, T>>>,
     horizon: SimTime,
     far: BTreeMap<u64, Vec<Queued<M, T>>>,
-    seq_by_source: Vec<u64>,
-    /// `seq` of the live timer per (agent, slot); 0 when none is pending.
-    live_timer: Vec<u64>,
+    agents: Vec<AgentLine>,
     /// Timers set and not yet fired or cancelled.
     timers_pending: usize,
 }
@@ -129,27 +157,24 @@ pub struct Scheduler<M, T: TimerKind> {
 impl<M, T: TimerKind> Scheduler<M, T> {
     /// An empty queue for agents `0..n_agents`.
     pub fn new(n_agents: usize) -> Self {
-        assert!(
-            n_agents * T::SLOTS < NOT_TRACKED as usize,
-            "too many timer slots"
-        );
+        assert!(T::SLOTS <= MAX_SLOTS, "at most {MAX_SLOTS} timer slots");
         Scheduler {
-            heap: BinaryHeap::new(),
+            current: Vec::new(),
+            late: BinaryHeap::new(),
             horizon: SimTime(BUCKET_US),
             far: BTreeMap::new(),
-            seq_by_source: vec![0; n_agents],
-            live_timer: vec![0; n_agents * T::SLOTS],
+            agents: vec![AgentLine::default(); n_agents],
             timers_pending: 0,
         }
     }
 
     /// Number of agents the queue was sized for.
     pub fn n_agents(&self) -> usize {
-        self.seq_by_source.len()
+        self.agents.len()
     }
 
     fn next_key(&mut self, time: SimTime, source: AgentId, target: AgentId) -> EventKey {
-        let seq = &mut self.seq_by_source[source.idx()];
+        let seq = &mut self.agents[source.idx()].seq;
         *seq += 1;
         EventKey {
             time,
@@ -159,16 +184,15 @@ impl<M, T: TimerKind> Scheduler<M, T> {
         }
     }
 
-    fn slot_index(agent: AgentId, kind: &T) -> Option<usize> {
-        kind.slot().map(|slot| {
-            debug_assert!(slot < T::SLOTS);
-            agent.idx() * T::SLOTS + slot
-        })
+    /// The live-timer number of (agent, slot).
+    fn live_timer(&mut self, (agent, slot): (usize, usize)) -> &mut u64 {
+        debug_assert!(slot < T::SLOTS);
+        &mut self.agents[agent].live_timer[slot]
     }
 
     fn push(&mut self, queued: Queued<M, T>) {
         if queued.key.time < self.horizon {
-            self.heap.push(Reverse(queued));
+            self.late.push(Reverse(queued));
         } else {
             // No recycling of bucket vectors: a recycled near bucket's large capacity
             // would end up held by a sparse far bucket (measured: memory grew without
@@ -180,29 +204,48 @@ impl<M, T: TimerKind> Scheduler<M, T> {
         }
     }
 
-    /// Move the earliest far bucket into the (empty) heap; false when there is none.
+    /// Sort the earliest far bucket into `current` (both near levels are empty); false
+    /// when there is none.
     fn advance(&mut self) -> bool {
-        let Some((bucket, events)) = self.far.pop_first() else {
+        let Some((bucket, mut events)) = self.far.pop_first() else {
             return false;
         };
-        debug_assert!(self.heap.is_empty());
+        debug_assert!(self.current.is_empty() && self.late.is_empty());
         self.horizon = SimTime((bucket + 1).saturating_mul(BUCKET_US));
-        let mut heap = std::mem::take(&mut self.heap).into_vec();
-        heap.extend(events.into_iter().map(Reverse));
-        self.heap = BinaryHeap::from(heap);
+        events.sort_unstable_by_key(|q| Reverse(q.key));
+        self.current = events;
         true
+    }
+
+    /// The earliest queued entry (live or stale) and whether it is in `late`.
+    fn front(&self) -> Option<(&Queued<M, T>, bool)> {
+        match (self.current.last(), self.late.peek()) {
+            (Some(c), Some(Reverse(l))) if l.key < c.key => Some((l, true)),
+            (Some(c), _) => Some((c, false)),
+            (None, Some(Reverse(l))) => Some((l, true)),
+            (None, None) => None,
+        }
+    }
+
+    /// Remove the earliest queued entry; `in_late` as [`Scheduler::front`] said.
+    fn remove_front(&mut self, in_late: bool) -> Queued<M, T> {
+        let queued = if in_late {
+            self.late.pop().map(|Reverse(q)| q)
+        } else {
+            self.current.pop()
+        };
+        queued.expect("front exists")
     }
 
     /// Schedule `message` from `source` to arrive at `target` at `time`.
     pub fn push_message(&mut self, time: SimTime, source: AgentId, target: AgentId, message: M) {
         assert!(
-            target.idx() < self.seq_by_source.len(),
+            target.idx() < self.agents.len(),
             "message to unknown agent {target:?}"
         );
         let key = self.next_key(time, source, target);
         self.push(Queued {
             key,
-            tracked: NOT_TRACKED,
             payload: Payload::Message(message),
         });
     }
@@ -210,50 +253,46 @@ impl<M, T: TimerKind> Scheduler<M, T> {
     /// Set (or move) `agent`'s timer of kind `kind` to fire at `time`.
     pub fn set_timer(&mut self, time: SimTime, agent: AgentId, kind: T) {
         let key = self.next_key(time, agent, agent);
-        let tracked = match Self::slot_index(agent, &kind) {
-            Some(i) => {
-                if self.live_timer[i] == 0 {
-                    self.timers_pending += 1;
-                }
-                self.live_timer[i] = key.seq;
-                i as u32
-            }
-            None => {
-                self.timers_pending += 1;
-                NOT_TRACKED
-            }
-        };
-        self.push(Queued {
+        let queued = Queued {
             key,
-            tracked,
             payload: Payload::Timer(kind),
-        });
+        };
+        match queued.tracked() {
+            Some(tracked) => {
+                let live = self.live_timer(tracked);
+                let was_pending = *live != 0;
+                *live = key.seq;
+                self.timers_pending += usize::from(!was_pending);
+            }
+            None => self.timers_pending += 1,
+        }
+        self.push(queued);
     }
 
     /// Cancel `agent`'s timer of kind `kind`; true if one was pending.
     pub fn cancel_timer(&mut self, agent: AgentId, kind: T) -> bool {
-        let i = Self::slot_index(agent, &kind).expect("one-shot timers cannot be cancelled");
-        let was = self.live_timer[i] != 0;
-        if was {
-            self.timers_pending -= 1;
-        }
-        self.live_timer[i] = 0;
+        let slot = kind.slot().expect("one-shot timers cannot be cancelled");
+        let live = self.live_timer((agent.idx(), slot));
+        let was = *live != 0;
+        *live = 0;
+        self.timers_pending -= usize::from(was);
         was
     }
 
     /// The key of the next live event, without removing it (stale timers are dropped).
     pub fn peek_key(&mut self) -> Option<EventKey> {
         loop {
-            let Some(Reverse(top)) = self.heap.peek() else {
+            let Some((top, in_late)) = self.front() else {
                 if self.advance() {
                     continue;
                 }
                 return None;
             };
-            if top.tracked == NOT_TRACKED || self.live_timer[top.tracked as usize] == top.key.seq {
-                return Some(top.key);
+            let (tracked, key) = (top.tracked(), top.key);
+            if tracked.is_none_or(|t| *self.live_timer(t) == key.seq) {
+                return Some(key);
             }
-            self.heap.pop();
+            self.remove_front(in_late);
         }
     }
 
@@ -265,18 +304,35 @@ impl<M, T: TimerKind> Scheduler<M, T> {
 
     /// Remove the event [`Scheduler::peek_key`] just returned (it must have returned one).
     pub fn pop_peeked(&mut self) -> Delivery<M, T> {
-        let Reverse(Queued {
-            key,
-            tracked,
-            payload,
-        }) = self.heap.pop().expect("peeked");
-        if let Payload::Timer(_) = &payload {
-            if tracked != NOT_TRACKED {
-                self.live_timer[tracked as usize] = 0;
+        let in_late = self.front().expect("peeked").1;
+        let queued = self.remove_front(in_late);
+        if let Payload::Timer(_) = &queued.payload {
+            if let Some(tracked) = queued.tracked() {
+                *self.live_timer(tracked) = 0;
             }
             self.timers_pending -= 1;
         }
-        Delivery { key, payload }
+        Delivery {
+            key: queued.key,
+            payload: queued.payload,
+        }
+    }
+
+    /// Start loading the scheduler's lines of the agents coming events are for: the
+    /// event a few places ahead in the sorted bucket, and the first late one. Returns
+    /// those agents so the model can prefetch its own state too. Only a hint: an event
+    /// may be a stale timer, and events pushed later may come first.
+    pub fn prefetch_next(&self) -> [Option<AgentId>; 2] {
+        let ahead = self
+            .current
+            .len()
+            .checked_sub(PREFETCH_AHEAD)
+            .map(|i| self.current[i].key.target);
+        let late = self.late.peek().map(|Reverse(q)| q.key.target);
+        for agent in [ahead, late].into_iter().flatten() {
+            crate::prefetch(&self.agents[agent.idx()]);
+        }
+        [ahead, late]
     }
 
     /// Number of live pending events.
@@ -291,7 +347,10 @@ impl<M, T: TimerKind> Scheduler<M, T> {
 
     /// Every message in flight, in no particular order (for invariant checkers).
     pub fn messages_in_flight(&self) -> impl Iterator<Item = (&EventKey, &M)> {
-        let near = self.heap.iter().map(|Reverse(q)| q);
+        let near = self
+            .current
+            .iter()
+            .chain(self.late.iter().map(|Reverse(q)| q));
         let far = self.far.values().flatten();
         near.chain(far).filter_map(|q| match &q.payload {
             Payload::Message(m) => Some((&q.key, m)),

@@ -20,6 +20,12 @@ pub trait Handler {
         ctx: &mut Context<'_, Self::Msg, Self::Timer>,
         delivery: Delivery<Self::Msg, Self::Timer>,
     ) -> Self::Record;
+
+    /// A hint that `agent` probably handles the next event: start loading its state (see
+    /// [`crate::prefetch`]). Must not change anything observable; does nothing by default.
+    fn prefetch(&self, agent: AgentId) {
+        let _ = agent;
+    }
 }
 
 /// Sees every event after the model handled it; can stop the run.
@@ -145,6 +151,9 @@ impl<H: Handler> Simulation<H> {
                 break StopReason::TimeLimit;
             }
             let delivery = self.scheduler.pop_peeked();
+            for next in self.scheduler.prefetch_next().into_iter().flatten() {
+                self.model.prefetch(next);
+            }
             let key = delivery.key;
             debug_assert!(
                 key.time >= self.now,

@@ -2,6 +2,8 @@
 //! directory (DNS), the cloud's provisioning quota, scheduled faults and partitions,
 //! and the butterfly perturbation (its own agent and random stream).
 
+use thin_vec::ThinVec;
+
 use crate::ids::{COORDINATOR, NONE};
 use crate::msg::{Body, Timer};
 use crate::net::{Net, Out};
@@ -97,7 +99,7 @@ impl Env {
         &mut self,
         out: &mut Out,
         servers_in_use: u32,
-        peers: Vec<u32>,
+        peers: ThinVec<u32>,
     ) -> (Kind, u32) {
         let p = out.params;
         if servers_in_use >= p.scenario.servers.max_servers

@@ -14,6 +14,7 @@ pub mod record;
 pub mod run;
 pub mod scenario;
 pub mod server;
+pub mod sessions;
 pub mod user;
 pub mod world;
 

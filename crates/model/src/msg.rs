@@ -1,4 +1,10 @@
 //! What agents say to each other (messages) and to themselves (timers).
+//!
+//! Every pending event carries one [`Msg`] inline in the event queue, so its size is
+//! paid on every queue operation: lists are [`ThinVec`]s (one pointer, where a `Vec` is
+//! three) and keep a message at 24 bytes.
+
+use thin_vec::ThinVec;
 
 /// A peer's load as one server last heard it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -74,9 +80,9 @@ pub enum Body {
         to: u32,
     },
     /// Gossip: my view of peers (the reply carries the receiver's).
-    GossipPush(Vec<PeerEntry>),
+    GossipPush(ThinVec<PeerEntry>),
     /// Gossip answer.
-    GossipReply(Vec<PeerEntry>),
+    GossipReply(ThinVec<PeerEntry>),
     /// Underloaded server to overloaded peer: send me up to `want` users.
     PullRequest {
         /// How many users would bring the puller to its pull target.
@@ -102,12 +108,12 @@ pub enum Body {
     /// Server to environment: please start a new server (my peers come along).
     ScaleOut {
         /// The requester and its peers, to seed the new server's view.
-        peers: Vec<u32>,
+        peers: ThinVec<u32>,
     },
     /// Environment to server: you are running now, with these peers.
     Start {
         /// Initial peer view.
-        peers: Vec<u32>,
+        peers: ThinVec<u32>,
     },
     /// Environment to server or coordinator: you crash now.
     Crash,
@@ -116,6 +122,9 @@ pub enum Body {
     /// Perturbation to user: your connection drops now.
     Perturb,
 }
+
+// A bigger message makes every queued event bigger (see the module docs).
+const _: () = assert!(std::mem::size_of::<Msg>() <= 24);
 
 impl Body {
     /// Requests can be lost; established-session messages and control-plane messages

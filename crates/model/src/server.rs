@@ -2,7 +2,9 @@
 //! idle, hands its users off and terminates when nearly empty, asks for a new server when
 //! overloaded. It knows peers only through the messages it receives.
 
-use std::collections::BTreeSet;
+use thin_vec::ThinVec;
+
+use crate::sessions::Sessions;
 
 use swarmlb_engine::{AgentId, SimTime};
 
@@ -48,7 +50,7 @@ pub struct Server {
     /// Lifecycle state.
     pub status: ServerStatus,
     /// Sessions held: (user slot, session). The load is its length.
-    pub sessions: BTreeSet<(u32, u32)>,
+    pub sessions: Sessions,
     view: Vec<PeerEntry>,
     low_since: Option<SimTime>,
     strikes: u32,
@@ -63,7 +65,7 @@ impl Server {
         Server {
             idx,
             status: ServerStatus::Off,
-            sessions: BTreeSet::new(),
+            sessions: Sessions::new(),
             view: Vec::new(),
             low_since: None,
             strikes: 0,
@@ -348,8 +350,9 @@ impl Server {
         }
         self.scale_out_pending = true;
         self.strikes = 0;
-        let mut peers = vec![self.idx];
-        peers.extend(self.view.iter().map(|e| e.idx));
+        let peers = std::iter::once(self.idx)
+            .chain(self.view.iter().map(|e| e.idx))
+            .collect();
         out.send_reliable(ENV, 0, Body::ScaleOut { peers });
         out.set_timer(
             Timer::ScaleOutCooldown,
@@ -437,8 +440,8 @@ impl Server {
         }
     }
 
-    fn sample(&self, now: SimTime) -> Vec<PeerEntry> {
-        let mut sample = self.view.clone();
+    fn sample(&self, now: SimTime) -> ThinVec<PeerEntry> {
+        let mut sample: ThinVec<PeerEntry> = self.view.iter().copied().collect();
         sample.push(PeerEntry {
             idx: self.idx,
             load: self.load(),

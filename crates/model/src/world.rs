@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use swarmlb_engine::{Context, Delivery, Payload, SimTime, Simulation};
+use thin_vec::ThinVec;
 
 use crate::coordinator::Coordinator;
 use crate::env::{Env, Perturber};
@@ -98,7 +99,7 @@ pub fn build(scenario: &Scenario, seed: u64) -> Simulation<World> {
         let k = out.params.scenario.servers.view_size;
         for idx in 0..initial {
             let mut rng = swarmlb_engine::keyed_rng(seed, u64::from(layout.server(idx).0), &[0]);
-            let mut peers = Vec::new();
+            let mut peers = ThinVec::new();
             let wanted = k.min(initial - 1);
             while (peers.len() as u32) < wanted {
                 let p = rng.below(u64::from(initial)) as u32;
@@ -141,6 +142,18 @@ impl swarmlb_engine::Handler for World {
     type Msg = Msg;
     type Timer = Timer;
     type Record = (Kind, u32);
+
+    fn prefetch(&self, agent: swarmlb_engine::AgentId) {
+        match self.params.layout.agent(agent) {
+            Agent::User(slot) => swarmlb_engine::prefetch(&self.users[slot as usize]),
+            Agent::Server(idx) => {
+                let server = &self.servers[idx as usize];
+                swarmlb_engine::prefetch(server);
+                server.sessions.prefetch();
+            }
+            _ => {}
+        }
+    }
 
     fn handle(
         &mut self,

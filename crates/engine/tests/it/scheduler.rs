@@ -1,13 +1,16 @@
-use swarmlb_engine::{AgentId, Payload, Scheduler, SimTime, TimerKind};
+use std::collections::BTreeMap;
 
-/// A test timer kind: every value has its own slot.
+use swarmlb_engine::{AgentId, EventKey, Payload, Scheduler, SimTime, TimerKind};
+
+/// A test timer kind: kinds 0..7 have their own cancellable slot, larger ones are
+/// one-shot timers that always fire.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 struct K(u32);
 
 impl TimerKind for K {
-    const SLOTS: usize = 256;
+    const SLOTS: usize = 7;
     fn slot(&self) -> Option<usize> {
-        Some(self.0 as usize % 256)
+        (self.0 < 7).then_some(self.0 as usize)
     }
 }
 
@@ -88,8 +91,8 @@ proptest::proptest! {
         let mut n_expected = 0;
         for (i, (t, from, to, is_timer)) in ops.iter().enumerate() {
             if *is_timer {
-                // Distinct kinds so none overwrite each other.
-                s.set_timer(SimTime(*t), AgentId(*to), K(i as u32));
+                // Distinct one-shot kinds so none overwrite each other.
+                s.set_timer(SimTime(*t), AgentId(*to), K(7 + i as u32));
             } else {
                 s.push_message(SimTime(*t), AgentId(*from), AgentId(*to), i as u32);
             }
@@ -105,5 +108,99 @@ proptest::proptest! {
             n += 1;
         }
         proptest::prop_assert_eq!(n, n_expected);
+    }
+}
+
+/// One step of [`matches_a_sorted_map_with_cancellation`].
+#[derive(Clone, Debug)]
+enum Op {
+    Message { delay: u64, from: u32, to: u32 },
+    SetTimer { delay: u64, agent: u32, kind: u32 },
+    Cancel { agent: u32, kind: u32 },
+    Pop,
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    // Delays up to ~5 buckets of the scheduler (65.5 ms each), mostly short ones, so that
+    // events land in the current bucket, in later ones, and in the current one after it
+    // was sorted (the late heap).
+    let delay = prop_oneof![0u64..2_000, 0u64..400_000];
+    prop_oneof![
+        (delay.clone(), 0u32..4, 0u32..4).prop_map(|(delay, from, to)| Op::Message {
+            delay,
+            from,
+            to
+        }),
+        (delay, 0u32..4, 0u32..3).prop_map(|(delay, agent, kind)| Op::SetTimer {
+            delay,
+            agent,
+            kind
+        }),
+        (0u32..4, 0u32..3).prop_map(|(agent, kind)| Op::Cancel { agent, kind }),
+        Just(Op::Pop),
+        Just(Op::Pop),
+    ]
+}
+
+proptest::proptest! {
+    /// Against a reference: a sorted map of every pending event, where moving or
+    /// cancelling a timer removes its old entry at once. Pops, interleaved with pushes at
+    /// the current time, must return the same events in the same order.
+    #[test]
+    fn matches_a_sorted_map_with_cancellation(ops in proptest::collection::vec(op(), 0..300)) {
+        let mut s: Scheduler<u32, K> = Scheduler::new(4);
+        let mut reference: BTreeMap<EventKey, Payload<u32, K>> = BTreeMap::new();
+        let mut live: BTreeMap<(u32, u32), EventKey> = BTreeMap::new();
+        let mut seq = [0u64; 4];
+        let mut now = SimTime(0);
+        let mut key = |time: SimTime, source: u32, target: u32| {
+            seq[source as usize] += 1;
+            EventKey { time, target: AgentId(target), source: AgentId(source), seq: seq[source as usize] }
+        };
+        let pop_both = |s: &mut Scheduler<u32, K>, reference: &mut BTreeMap<EventKey, Payload<u32, K>>, live: &mut BTreeMap<(u32, u32), EventKey>| {
+            let expected = reference.pop_first();
+            if let Some((k, Payload::Timer(kind))) = &expected {
+                live.remove(&(k.target.0, kind.0));
+            }
+            let got = s.pop().map(|d| (d.key, d.payload));
+            (got, expected)
+        };
+        for (i, op) in ops.into_iter().enumerate() {
+            match op {
+                Op::Message { delay, from, to } => {
+                    let k = key(now.plus(delay), from, to);
+                    s.push_message(k.time, AgentId(from), AgentId(to), i as u32);
+                    reference.insert(k, Payload::Message(i as u32));
+                }
+                Op::SetTimer { delay, agent, kind } => {
+                    let k = key(now.plus(delay), agent, agent);
+                    s.set_timer(k.time, AgentId(agent), K(kind));
+                    if let Some(old) = live.insert((agent, kind), k) {
+                        reference.remove(&old);
+                    }
+                    reference.insert(k, Payload::Timer(K(kind)));
+                }
+                Op::Cancel { agent, kind } => {
+                    let was = live.remove(&(agent, kind)).map(|old| reference.remove(&old));
+                    proptest::prop_assert_eq!(s.cancel_timer(AgentId(agent), K(kind)), was.is_some());
+                }
+                Op::Pop => {
+                    let (got, expected) = pop_both(&mut s, &mut reference, &mut live);
+                    proptest::prop_assert_eq!(&got, &expected);
+                    if let Some((k, _)) = got {
+                        now = k.time;
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(s.len(), reference.len());
+        }
+        loop {
+            let (got, expected) = pop_both(&mut s, &mut reference, &mut live);
+            proptest::prop_assert_eq!(&got, &expected);
+            if got.is_none() {
+                break;
+            }
+        }
     }
 }

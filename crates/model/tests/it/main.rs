@@ -5,6 +5,7 @@ mod behaviour;
 mod determinism;
 mod invariants;
 mod scenario;
+mod sessions;
 mod theory;
 
 use swarmlb_model::run::Runner;
