@@ -5,6 +5,7 @@
 //! [`Handler`]; the engine delivers one event at a time to it through a [`Context`] that
 //! is the model's only way to act on the world (send a message, set or cancel a timer).
 
+mod buckets;
 pub mod phold;
 pub mod prefetch;
 pub mod rng;

@@ -18,7 +18,9 @@
 //! [`Scheduler::prefetch_next`] can start that miss early.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
+
+use crate::buckets::Buckets;
 
 use crate::time::SimTime;
 
@@ -138,7 +140,7 @@ const PREFETCH_AHEAD: usize = 8;
 
 /// The pending events of a simulation.
 ///
-/// Events wait unsorted in per-bucket vectors, ordered by bucket in a `BTreeMap`. When a
+/// Events wait unsorted in per-bucket vectors (see [`Buckets`]). When a
 /// bucket comes up it is sorted once into `current` (descending, so the next event is at
 /// the end and popping is O(1) and sequential in memory); events scheduled into the
 /// current bucket after that (short message latencies) go to the small `late` heap. The
@@ -146,9 +148,11 @@ const PREFETCH_AHEAD: usize = 8;
 /// Knowing the next few events in advance also lets the run loop prefetch their state.
 pub struct Scheduler<M, T: TimerKind> {
     current: Vec<Queued<M, T>>,
+    /// Entries of `current` from this index up have been prefetched.
+    prefetched_from: usize,
     late: BinaryHeap<Reverse<Queued<M, T>>>,
     horizon: SimTime,
-    far: BTreeMap<u64, Vec<Queued<M, T>>>,
+    far: Buckets<Queued<M, T>>,
     agents: Vec<AgentLine>,
     /// Timers set and not yet fired or cancelled.
     timers_pending: usize,
@@ -160,9 +164,10 @@ impl<M, T: TimerKind> Scheduler<M, T> {
         assert!(T::SLOTS <= MAX_SLOTS, "at most {MAX_SLOTS} timer slots");
         Scheduler {
             current: Vec::new(),
+            prefetched_from: 0,
             late: BinaryHeap::new(),
             horizon: SimTime(BUCKET_US),
-            far: BTreeMap::new(),
+            far: Buckets::new(),
             agents: vec![AgentLine::default(); n_agents],
             timers_pending: 0,
         }
@@ -197,10 +202,7 @@ impl<M, T: TimerKind> Scheduler<M, T> {
             // No recycling of bucket vectors: a recycled near bucket's large capacity
             // would end up held by a sparse far bucket (measured: memory grew without
             // bound on `large`).
-            self.far
-                .entry(queued.key.time.0 / BUCKET_US)
-                .or_default()
-                .push(queued);
+            self.far.push(queued.key.time.0 / BUCKET_US, queued);
         }
     }
 
@@ -213,6 +215,7 @@ impl<M, T: TimerKind> Scheduler<M, T> {
         debug_assert!(self.current.is_empty() && self.late.is_empty());
         self.horizon = SimTime((bucket + 1).saturating_mul(BUCKET_US));
         events.sort_unstable_by_key(|q| Reverse(q.key));
+        self.prefetched_from = events.len();
         self.current = events;
         true
     }
@@ -318,21 +321,27 @@ impl<M, T: TimerKind> Scheduler<M, T> {
         }
     }
 
-    /// Start loading the scheduler's lines of the agents coming events are for: the
-    /// event a few places ahead in the sorted bucket, and the first late one. Returns
-    /// those agents so the model can prefetch its own state too. Only a hint: an event
-    /// may be a stale timer, and events pushed later may come first.
-    pub fn prefetch_next(&self) -> [Option<AgentId>; 2] {
-        let ahead = self
-            .current
-            .len()
-            .checked_sub(PREFETCH_AHEAD)
-            .map(|i| self.current[i].key.target);
-        let late = self.late.peek().map(|Reverse(q)| q.key.target);
-        for agent in [ahead, late].into_iter().flatten() {
+    /// Start loading the scheduler's lines of the agents coming events are for, and hand
+    /// each such agent to `model` so that it can prefetch its own state too: every event
+    /// up to a few places ahead in the sorted bucket (stale timers dropped since the last
+    /// call included), and the first late ones. Only a hint: an event may be a stale
+    /// timer, and events pushed later may come first.
+    pub fn prefetch_next(&mut self, mut model: impl FnMut(AgentId)) {
+        let mut hint = |agent: AgentId| {
             crate::prefetch(&self.agents[agent.idx()]);
+            model(agent);
+        };
+        let from = self.current.len().saturating_sub(PREFETCH_AHEAD);
+        let to = self.prefetched_from.min(self.current.len());
+        for queued in self.current[from.min(to)..to].iter().rev() {
+            hint(queued.key.target);
         }
-        [ahead, late]
+        self.prefetched_from = from.min(to);
+        // The late heap's root and its children: the next late event and the candidates
+        // for the one after (the layout is a hint, not relied upon).
+        for Reverse(queued) in self.late.as_slice().iter().take(3) {
+            hint(queued.key.target);
+        }
     }
 
     /// Number of live pending events.
@@ -351,7 +360,7 @@ impl<M, T: TimerKind> Scheduler<M, T> {
             .current
             .iter()
             .chain(self.late.iter().map(|Reverse(q)| q));
-        let far = self.far.values().flatten();
+        let far = self.far.iter();
         near.chain(far).filter_map(|q| match &q.payload {
             Payload::Message(m) => Some((&q.key, m)),
             Payload::Timer(_) => None,

@@ -151,9 +151,8 @@ impl<H: Handler> Simulation<H> {
                 break StopReason::TimeLimit;
             }
             let delivery = self.scheduler.pop_peeked();
-            for next in self.scheduler.prefetch_next().into_iter().flatten() {
-                self.model.prefetch(next);
-            }
+            self.scheduler
+                .prefetch_next(|agent| self.model.prefetch(agent));
             let key = delivery.key;
             debug_assert!(
                 key.time >= self.now,

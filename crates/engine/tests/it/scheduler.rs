@@ -124,8 +124,12 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
     use proptest::prelude::*;
     // Delays up to ~5 buckets of the scheduler (65.5 ms each), mostly short ones, so that
     // events land in the current bucket, in later ones, and in the current one after it
-    // was sorted (the late heap).
-    let delay = prop_oneof![0u64..2_000, 0u64..400_000];
+    // was sorted (the late heap); and a few beyond the ring of near buckets (71 minutes).
+    let delay = prop_oneof![
+        4 => 0u64..2_000,
+        4 => 0u64..400_000,
+        1 => 4_200_000_000u64..4_400_000_000,
+    ];
     prop_oneof![
         (delay.clone(), 0u32..4, 0u32..4).prop_map(|(delay, from, to)| Op::Message {
             delay,
