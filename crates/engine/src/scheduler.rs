@@ -151,6 +151,8 @@ pub struct Scheduler<M, T: TimerKind> {
     /// Entries of `current` from this index up have been prefetched.
     prefetched_from: usize,
     late: BinaryHeap<Reverse<Queued<M, T>>>,
+    /// The late event last prefetched (so that a hint is not repeated every event).
+    late_prefetched: Option<EventKey>,
     horizon: SimTime,
     far: Buckets<Queued<M, T>>,
     agents: Vec<AgentLine>,
@@ -166,6 +168,7 @@ impl<M, T: TimerKind> Scheduler<M, T> {
             current: Vec::new(),
             prefetched_from: 0,
             late: BinaryHeap::new(),
+            late_prefetched: None,
             horizon: SimTime(BUCKET_US),
             far: Buckets::new(),
             agents: vec![AgentLine::default(); n_agents],
@@ -337,10 +340,11 @@ impl<M, T: TimerKind> Scheduler<M, T> {
             hint(queued.key.target);
         }
         self.prefetched_from = from.min(to);
-        // The late heap's root and its children: the next late event and the candidates
-        // for the one after (the layout is a hint, not relied upon).
-        for Reverse(queued) in self.late.as_slice().iter().take(3) {
+        if let Some(Reverse(queued)) = self.late.peek()
+            && self.late_prefetched != Some(queued.key)
+        {
             hint(queued.key.target);
+            self.late_prefetched = Some(queued.key);
         }
     }
 
