@@ -58,22 +58,36 @@ pub struct StoredEvent {
     pub value: u32,
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+/// Longest packed event: a 64-bit varint (10 bytes), three 32-bit ones (5 each), the kind.
+const PACKED_EVENT_MAX: usize = 10 + 5 + 5 + 1 + 5;
+
+/// Write `v` as a LEB128 varint at `buf[at..]`; returns the index after it.
+#[inline]
+fn put_varint(buf: &mut [u8; PACKED_EVENT_MAX], mut at: usize, mut v: u64) -> usize {
     while v >= 0x80 {
-        out.push((v as u8) | 0x80);
+        buf[at] = (v as u8) | 0x80;
         v >>= 7;
+        at += 1;
     }
-    out.push(v as u8);
+    buf[at] = v as u8;
+    at + 1
 }
 
-/// Append one event in the packed form of [`pack_events`].
+/// Append one event in the packed form of [`pack_events`]. Packed on the stack and
+/// appended at full width, then cut to length: one capacity check and a fixed-size copy
+/// the compiler inlines, instead of a check per byte or a `memmove` call per event
+/// (measured: those were most of the cost of recording).
 #[inline]
 pub fn pack_event(out: &mut Vec<u8>, e: &StoredEvent) {
-    put_varint(out, e.dt);
-    put_varint(out, u64::from(e.source));
-    put_varint(out, u64::from(e.target));
-    out.push(e.kind);
-    put_varint(out, u64::from(e.value));
+    let start = out.len();
+    let mut buf = [0u8; PACKED_EVENT_MAX];
+    let mut at = put_varint(&mut buf, 0, e.dt);
+    at = put_varint(&mut buf, at, u64::from(e.source));
+    at = put_varint(&mut buf, at, u64::from(e.target));
+    buf[at] = e.kind;
+    at = put_varint(&mut buf, at + 1, u64::from(e.value));
+    out.extend_from_slice(&buf);
+    out.truncate(start + at);
 }
 
 /// The bincode encoding of `RawBlock::Events` up to (not including) its packed bytes, so
