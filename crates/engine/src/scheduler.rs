@@ -13,7 +13,7 @@
 //! (`priority-queue`, the first version of this module) it is what makes a model with
 //! 100,000 heart-beating users run several times faster (see BENCHMARKS.md).
 //!
-//! An agent's `seq` counter and its live-timer numbers share one 64-byte [`AgentLine`],
+//! An agent's `seq` counter and its live-timer numbers share one 64-byte line,
 //! so handling an event costs at most one cache miss here, and
 //! [`Scheduler::prefetch_next`] can start that miss early.
 
@@ -117,16 +117,48 @@ impl<M, T> Ord for Queued<M, T> {
     }
 }
 
-/// Timer slots that fit in an [`AgentLine`] beside the `seq` counter.
+/// Timer slots that fit in one cache line beside the `seq` counter.
 const MAX_SLOTS: usize = 7;
 
-/// Everything the scheduler keeps per agent, in one cache line: the running count of
-/// events it scheduled, and the `seq` of its live timer per slot (0 when none is pending).
-#[derive(Copy, Clone, Default)]
-#[repr(align(64))]
-struct AgentLine {
-    seq: u64,
-    live_timer: [u64; MAX_SLOTS],
+/// What the scheduler keeps per agent: the running count of events it scheduled, then
+/// the `seq` of its live timer per slot (0 when none is pending). With timer slots, each
+/// agent has one 64-byte-aligned cache line (8 words); without, one word, so that a
+/// model without timers (PHOLD) keeps all its agents in a few lines.
+struct AgentWords {
+    words: Vec<u64>,
+    /// Index of the first 64-byte-aligned word (the vector never reallocates).
+    first: usize,
+    stride: usize,
+}
+
+impl AgentWords {
+    fn new(n_agents: usize, slots: usize) -> Self {
+        let stride = if slots == 0 { 1 } else { 8 };
+        let words = vec![0; n_agents * stride + 7];
+        let first = words.as_ptr().align_offset(64).min(7);
+        AgentWords {
+            words,
+            first,
+            stride,
+        }
+    }
+
+    fn len(&self) -> usize {
+        (self.words.len() - 7) / self.stride
+    }
+
+    fn seq(&mut self, agent: usize) -> &mut u64 {
+        &mut self.words[self.first + agent * self.stride]
+    }
+
+    fn live_timer(&mut self, agent: usize, slot: usize) -> &mut u64 {
+        debug_assert!(slot < self.stride - 1);
+        &mut self.words[self.first + agent * self.stride + 1 + slot]
+    }
+
+    fn prefetch(&self, agent: usize) {
+        crate::prefetch(&self.words[self.first + agent * self.stride]);
+    }
 }
 
 /// Width of one far-future bucket in µs (65.5 ms; measured best of 2^14..2^20 on the
@@ -155,7 +187,7 @@ pub struct Scheduler<M, T: TimerKind> {
     late_prefetched: Option<EventKey>,
     horizon: SimTime,
     far: Buckets<Queued<M, T>>,
-    agents: Vec<AgentLine>,
+    agents: AgentWords,
     /// Timers set and not yet fired or cancelled.
     timers_pending: usize,
 }
@@ -171,7 +203,7 @@ impl<M, T: TimerKind> Scheduler<M, T> {
             late_prefetched: None,
             horizon: SimTime(BUCKET_US),
             far: Buckets::new(),
-            agents: vec![AgentLine::default(); n_agents],
+            agents: AgentWords::new(n_agents, T::SLOTS),
             timers_pending: 0,
         }
     }
@@ -182,7 +214,7 @@ impl<M, T: TimerKind> Scheduler<M, T> {
     }
 
     fn next_key(&mut self, time: SimTime, source: AgentId, target: AgentId) -> EventKey {
-        let seq = &mut self.agents[source.idx()].seq;
+        let seq = self.agents.seq(source.idx());
         *seq += 1;
         EventKey {
             time,
@@ -195,7 +227,7 @@ impl<M, T: TimerKind> Scheduler<M, T> {
     /// The live-timer number of (agent, slot).
     fn live_timer(&mut self, (agent, slot): (usize, usize)) -> &mut u64 {
         debug_assert!(slot < T::SLOTS);
-        &mut self.agents[agent].live_timer[slot]
+        self.agents.live_timer(agent, slot)
     }
 
     fn push(&mut self, queued: Queued<M, T>) {
@@ -331,7 +363,7 @@ impl<M, T: TimerKind> Scheduler<M, T> {
     /// timer, and events pushed later may come first.
     pub fn prefetch_next(&mut self, mut model: impl FnMut(AgentId)) {
         let mut hint = |agent: AgentId| {
-            crate::prefetch(&self.agents[agent.idx()]);
+            self.agents.prefetch(agent.idx());
             model(agent);
         };
         let from = self.current.len().saturating_sub(PREFETCH_AHEAD);

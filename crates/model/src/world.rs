@@ -143,6 +143,9 @@ impl swarmlb_engine::Handler for World {
     type Timer = Timer;
     type Record = (Kind, u32);
 
+    // Large worlds do not fit in the cache; small ones lose little to the hints.
+    const PREFETCH: bool = true;
+
     fn prefetch(&self, agent: swarmlb_engine::AgentId) {
         match self.params.layout.agent(agent) {
             Agent::User(slot) => swarmlb_engine::prefetch(&self.users[slot as usize]),
