@@ -3,7 +3,7 @@
 
 fn main() {
     // `cargo test --benches` runs this with `--bench`-less args; keep it quick either way.
-    let report = swarmlb_cli::bench::run(swarmlb_cli::bench::Plan { quick: true }, &mut |what| {
+    let report = swarmlb_cli::bench::run(swarmlb_cli::bench::Plan::Quick, &mut |what| {
         eprintln!("measuring {what}")
     });
     println!("{}", report.table());

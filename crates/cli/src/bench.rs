@@ -19,10 +19,27 @@ use swarmlb_trace::format::{Ending, checkpoint_interval};
 use swarmlb_trace::write::{Recorder, TraceWriter, header_for};
 
 /// How much to measure.
-#[derive(Copy, Clone, Debug)]
-pub struct Plan {
-    /// Short runs (about a minute in all) instead of the full set (several minutes).
-    pub quick: bool,
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Plan {
+    /// The full set (a couple of minutes): the figures BENCHMARKS.md reports.
+    #[default]
+    Full,
+    /// Short runs (about a minute in all).
+    Quick,
+    /// Every workload at a toy size, in seconds even in a debug build: the figures mean
+    /// nothing, but every code path and every key of the report is exercised (tests).
+    Smoke,
+}
+
+impl Plan {
+    /// The value for this plan among the three.
+    fn pick<T>(self, full: T, quick: T, smoke: T) -> T {
+        match self {
+            Plan::Full => full,
+            Plan::Quick => quick,
+            Plan::Smoke => smoke,
+        }
+    }
 }
 
 /// One figure of the report.
@@ -78,8 +95,8 @@ pub struct Report {
     pub figures: Vec<Figure>,
     /// Machine description.
     pub machine: String,
-    /// Quick or full.
-    pub quick: bool,
+    /// What was measured.
+    pub plan: Plan,
 }
 
 impl Report {
@@ -104,7 +121,7 @@ impl Report {
     pub fn table(&self) -> String {
         let mut out = format!(
             "{} run on {}\n\n| measure | value | target |\n|---|---|---|\n",
-            if self.quick { "Quick" } else { "Full" },
+            self.plan.pick("Full", "Quick", "Smoke"),
             self.machine
         );
         for f in &self.figures {
@@ -124,7 +141,7 @@ impl Report {
         for f in &self.figures {
             map.insert(f.key.to_string(), serde_json::json!(f.value));
         }
-        map.insert("quick".into(), serde_json::json!(self.quick));
+        map.insert("quick".into(), serde_json::json!(self.plan != Plan::Full));
         map.insert("machine".into(), serde_json::json!(self.machine));
         serde_json::Value::Object(map)
     }
@@ -317,7 +334,12 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!("{cpu}, {cores} cores, release build")
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    format!("{cpu}, {cores} cores, {build} build")
 }
 
 /// Run every workload and report; `progress` hears what is being measured.
@@ -325,14 +347,14 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
     let dir = temp_dir();
     let mut report = Report {
         machine: machine(),
-        quick: plan.quick,
+        plan,
         ..Report::default()
     };
-    let runs = if plan.quick { 2 } else { 3 };
+    let runs = plan.pick(3, 2, 1);
 
     // 1. PHOLD.
     progress("PHOLD: bare BinaryHeap, priority-queue, engine, engine + trace");
-    let n = if plan.quick { 2_000_000 } else { 10_000_000 };
+    let n = plan.pick(10_000_000, 2_000_000, 20_000);
     // Interleaved rounds, best of each: this VM's speed drifts by tens of per cent within
     // a minute, and measuring one loop after the other turned that drift into the ratio.
     let (mut bare, mut indexed, mut engine, mut traced) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
@@ -366,7 +388,8 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
 
     // 2. Traces on the default scenario.
     progress("traces: default scenario with and without recording, verify, fold, replay");
-    let sc = scenario("default", &[]);
+    let short = vec!["duration=\"5m\"".to_string()];
+    let sc = scenario("default", plan.pick(&[], &[], &short));
     let trace = dir.join("default.swlb");
     // Interleaved, best of several: plain run, recorded run, replay, so that drift in
     // the machine's speed hits all three alike.
@@ -457,7 +480,7 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
 
     // 3. diff of two long traces, before the big models so that the memory it adds
     //    is measured against a small process.
-    let hours = if plan.quick { "1h" } else { "9h" };
+    let hours = plan.pick("9h", "1h", "10m");
     progress(&format!("diff: two diurnal traces of {hours}"));
     let base = scenario("diurnal", &[format!("duration=\"{hours}\"")]);
     let mut perturbed = base.clone();
@@ -528,7 +551,12 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
         ),
     ];
     for (servers, users, full, quick, key_speed, key_rss, key_wall) in sizes {
-        let duration = if plan.quick { quick } else { full };
+        let duration = plan.pick(full, quick, "5s");
+        let (servers, users) = plan.pick(
+            (servers, users),
+            (servers, users),
+            (servers / 100, users / 100),
+        );
         progress(&format!(
             "model: {servers} servers / {users} users, {duration} simulated"
         ));
@@ -544,7 +572,7 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
         let rss = peak_rss().unwrap_or(0);
         let n_agents = f64::from(servers * 2 * 4 + users + 3);
         let label = format!("{servers} servers / {users} users");
-        let target = (servers == 1_000).then_some(">= 3 M/s");
+        let target = (key_speed == "model_events_per_s").then_some(">= 3 M/s");
         report.add(
             key_speed,
             format!("model, {label}"),
@@ -560,7 +588,7 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
             Unit::Seconds,
             None,
         );
-        if users == 1_000_000 {
+        if key_rss == "peak_rss_bytes_1m_users" {
             let note = if reset {
                 ""
             } else {

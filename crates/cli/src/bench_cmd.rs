@@ -26,15 +26,21 @@ pub struct BenchArgs {
     /// Rewrite the table between the bench markers of this Markdown file.
     #[arg(long, value_name = "FILE")]
     write: Option<PathBuf>,
+    /// Toy sizes, for tests: every workload and report key, meaningless figures.
+    #[arg(long, hide = true, conflicts_with = "quick")]
+    smoke: bool,
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
         eprintln!("warning: this is a debug build; figures are only meaningful with --release");
     }
-    let report = bench::run(Plan { quick: args.quick }, &mut |what| {
-        eprintln!("measuring {what}")
-    });
+    let plan = match (args.smoke, args.quick) {
+        (true, _) => Plan::Smoke,
+        (false, true) => Plan::Quick,
+        (false, false) => Plan::Full,
+    };
+    let report = bench::run(plan, &mut |what| eprintln!("measuring {what}"));
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.json())?);
     } else {

@@ -2,6 +2,7 @@
 //! golden traces, interruption.
 
 mod bad_input;
+mod bench;
 mod experiments;
 mod golden;
 mod interrupt;
