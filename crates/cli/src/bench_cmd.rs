@@ -17,7 +17,7 @@ const END: &str = "<!-- bench:end -->";
     Examples:\n  swarmlb bench --quick\n  swarmlb bench --json > bench.json\n  swarmlb bench --write BENCHMARKS.md"
 )]
 pub struct BenchArgs {
-    /// Short runs (about a minute) instead of the full set (several minutes).
+    /// Short runs (under a minute) instead of the full set (a couple of minutes).
     #[arg(long)]
     quick: bool,
     /// Print one JSON object instead of the table.
