@@ -172,7 +172,7 @@ const PREFETCH_AHEAD: usize = 8;
 
 /// The pending events of a simulation.
 ///
-/// Events wait unsorted in per-bucket vectors (see [`Buckets`]). When a
+/// Events wait unsorted in per-bucket vectors (`buckets.rs`). When a
 /// bucket comes up it is sorted once into `current` (descending, so the next event is at
 /// the end and popping is O(1) and sequential in memory); events scheduled into the
 /// current bucket after that (short message latencies) go to the small `late` heap. The

@@ -27,7 +27,7 @@ pub trait Handler {
     const PREFETCH: bool = false;
 
     /// A hint that `agent` probably handles an event soon: start loading its state (see
-    /// [`crate::prefetch`]). Must not change anything observable; called only when
+    /// [`crate::prefetch()`]). Must not change anything observable; called only when
     /// [`Handler::PREFETCH`] is set, and does nothing by default.
     fn prefetch(&self, agent: AgentId) {
         let _ = agent;
