@@ -2,7 +2,7 @@
 //! run, and what can be done with one (verify, fold, replay, diff, render as text).
 //!
 //! This is the only crate that encodes or decodes bytes. The byte layout is in
-//! `traces/FORMAT.md`; the codec (bincode 2) stays behind [`format`] so it can be replaced
+//! `traces/FORMAT.md`; the codec (bincode 2) stays behind [`format`](mod@format) so it can be replaced
 //! with a format-version bump.
 
 pub mod diff;
