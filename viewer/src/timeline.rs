@@ -6,7 +6,6 @@ use std::path::Path;
 
 use swarmlb_engine::SimTime;
 use swarmlb_model::metrics::load_stats;
-use swarmlb_model::observe::UserView;
 use swarmlb_model::{Event, Layout, Scenario};
 use swarmlb_trace::fold::{Cursor, Item};
 use swarmlb_trace::{Header, State, TraceError, TraceReader};
@@ -167,22 +166,12 @@ impl Timeline {
 
 fn history_point(state: &State, time: SimTime) -> HistoryPoint {
     let o = &state.observed;
-    let loads: Vec<u32> = o
-        .servers
-        .iter()
-        .filter(|(v, _)| v.is_running())
-        .map(|(_, l)| *l)
-        .collect();
+    let loads = o.running_loads();
     let (_, _, cov, _) = load_stats(&loads);
-    let connected = o
-        .users
-        .iter()
-        .filter(|u| matches!(u, UserView::Connected(_)))
-        .count() as u32;
     HistoryPoint {
         time,
         servers_alive: loads.len() as u32,
-        users_connected: connected,
+        users_connected: o.users_connected(),
         load_cov: cov,
     }
 }

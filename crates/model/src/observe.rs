@@ -198,6 +198,23 @@ impl Observed {
             .map(|(v, l)| if v.is_running() { *l } else { 0 })
     }
 
+    /// Loads of the servers running, in server order (what load statistics are over).
+    pub fn running_loads(&self) -> Vec<u32> {
+        self.servers
+            .iter()
+            .filter(|(v, _)| v.is_running())
+            .map(|(_, l)| *l)
+            .collect()
+    }
+
+    /// Users connected.
+    pub fn users_connected(&self) -> u32 {
+        self.users
+            .iter()
+            .filter(|u| matches!(u, UserView::Connected(_)))
+            .count() as u32
+    }
+
     /// Servers running.
     pub fn servers_running(&self) -> u32 {
         self.servers.iter().filter(|(v, _)| v.is_running()).count() as u32

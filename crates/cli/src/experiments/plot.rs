@@ -6,7 +6,6 @@ use anyhow::{Context, bail};
 use clap::Args;
 use swarmlb_engine::SimTime;
 use swarmlb_model::metrics::load_stats;
-use swarmlb_model::observe::UserView;
 use swarmlb_trace::fold::{Cursor, Item};
 use swarmlb_trace::{State, TraceReader};
 
@@ -88,21 +87,11 @@ fn from_trace(reader: TraceReader<std::io::BufReader<std::fs::File>>) -> anyhow:
     loop {
         cursor.fold_until(&mut state, t)?;
         let o = &state.observed;
-        let running: Vec<u32> = o
-            .servers
-            .iter()
-            .filter(|(v, _)| v.is_running())
-            .map(|(_, l)| *l)
-            .collect();
+        let running = o.running_loads();
         let (_, _, cov, _) = load_stats(&running);
         s.times.push(t.as_secs_f64());
         s.alive.push(running.len() as f64);
-        s.connected.push(
-            o.users
-                .iter()
-                .filter(|u| matches!(u, UserView::Connected(_)))
-                .count() as f64,
-        );
+        s.connected.push(f64::from(o.users_connected()));
         s.cov.push(cov);
         loads_over_time.push(o.loads().map(|l| f64::from(l) / capacity).collect());
         if matches!(cursor.peek()?, None | Some(Item::Footer(_))) {
