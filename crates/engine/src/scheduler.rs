@@ -21,7 +21,6 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::buckets::Buckets;
-
 use crate::time::SimTime;
 
 /// A timer kind the scheduler can track without hashing.

@@ -2,16 +2,14 @@
 //! idle, hands its users off and terminates when nearly empty, asks for a new server when
 //! overloaded. It knows peers only through the messages it receives.
 
-use thin_vec::ThinVec;
-
-use crate::sessions::Sessions;
-
 use swarmlb_engine::{AgentId, SimTime};
+use thin_vec::ThinVec;
 
 use crate::ids::{ENV, NONE};
 use crate::msg::{Body, PeerEntry, Timer};
 use crate::net::Out;
 use crate::record::Kind;
+use crate::sessions::Sessions;
 
 /// A server's lifecycle.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
