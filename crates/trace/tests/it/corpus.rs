@@ -17,29 +17,26 @@ fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-#[test]
-fn trace_reader_corpus_never_panics() {
-    let inputs = corpus("trace_reader");
+/// Feed every input of fuzz target `name`'s corpus (at least 5) to `target`.
+fn run_corpus(name: &str, target: fn(&[u8])) {
+    let inputs = corpus(name);
     assert!(inputs.len() >= 5, "the corpus has {} inputs", inputs.len());
     for (_, bytes) in inputs {
-        swarmlb_trace::fuzz::trace_reader(&bytes);
+        target(&bytes);
     }
+}
+
+#[test]
+fn trace_reader_corpus_never_panics() {
+    run_corpus("trace_reader", swarmlb_trace::fuzz::trace_reader);
 }
 
 #[test]
 fn scenario_parser_corpus_never_panics() {
-    let inputs = corpus("scenario_parser");
-    assert!(inputs.len() >= 5, "the corpus has {} inputs", inputs.len());
-    for (_, bytes) in inputs {
-        swarmlb_trace::fuzz::scenario_parser(&bytes);
-    }
+    run_corpus("scenario_parser", swarmlb_trace::fuzz::scenario_parser);
 }
 
 #[test]
 fn trace_roundtrip_corpus_decodes_what_it_encodes() {
-    let inputs = corpus("trace_roundtrip");
-    assert!(inputs.len() >= 5, "the corpus has {} inputs", inputs.len());
-    for (_, bytes) in inputs {
-        swarmlb_trace::fuzz::trace_roundtrip(&bytes);
-    }
+    run_corpus("trace_roundtrip", swarmlb_trace::fuzz::trace_roundtrip);
 }
