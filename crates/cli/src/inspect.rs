@@ -7,16 +7,17 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::{Agent, Event, Kind};
+use swarmlb_trace::TraceReader;
 use swarmlb_trace::fold::Cursor;
 use swarmlb_trace::replay::Outcome;
 use swarmlb_trace::text::Style;
-use swarmlb_trace::{TraceError, TraceReader};
 
 use crate::CheckFailed;
 use crate::progress::Progress;
 
-fn open(path: &Path) -> anyhow::Result<TraceReader<std::io::BufReader<std::fs::File>>> {
-    TraceReader::open(path).with_context(|| format!("cannot read trace {}", path.display()))
+/// Open a trace. Its errors name the file; a damaged one exits with 3 (see `exit`).
+pub fn open(path: &Path) -> anyhow::Result<TraceReader<std::io::BufReader<std::fs::File>>> {
+    Ok(TraceReader::open(path)?)
 }
 
 fn style_of<R: std::io::Read>(reader: &TraceReader<R>) -> anyhow::Result<Style> {
@@ -25,14 +26,6 @@ fn style_of<R: std::io::Read>(reader: &TraceReader<R>) -> anyhow::Result<Style> 
         layout: reader.layout(),
         capacity: scenario.servers.capacity,
     })
-}
-
-/// A damaged trace is a failed check (exit 3); anything else is an error.
-fn damaged(path: &Path, e: TraceError) -> anyhow::Error {
-    match e {
-        TraceError::Io { .. } => anyhow::Error::new(e),
-        other => CheckFailed(format!("{}: {other}", path.display())).into(),
-    }
 }
 
 /// Check a trace's integrity: checksums, block structure, time order, footer.
@@ -47,10 +40,7 @@ pub struct VerifyArgs {
 }
 
 pub fn verify(args: VerifyArgs) -> anyhow::Result<()> {
-    let mut reader = match TraceReader::open(&args.file) {
-        Ok(r) => r,
-        Err(e) => return Err(damaged(&args.file, e)),
-    };
+    let mut reader = open(&args.file)?;
     println!("verify: {}", args.file.display());
     match swarmlb_trace::verify::verify(&mut reader) {
         Ok(report) if report.footer.is_some() => {
@@ -68,7 +58,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<()> {
                 "intact: {} events in {} blocks, up to t={}",
                 report.events, report.blocks, report.end_time
             );
-            Err(damaged(&args.file, e))
+            Err(anyhow::Error::new(e))
         }
     }
 }
@@ -91,7 +81,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let outcome =
         swarmlb_trace::replay::replay(reader, &mut |t: SimTime| bar.set(t.as_micros() / 1_000_000));
     bar.finish();
-    match outcome.map_err(|e| damaged(&args.file, e))? {
+    match outcome? {
         Outcome::Identical {
             events,
             checkpoints,
@@ -187,7 +177,7 @@ pub fn stats(args: StatsArgs) -> anyhow::Result<()> {
             layout.agent(AgentId(i as u32)).to_string()
         );
     }
-    error.map_or(Ok(()), |e| Err(damaged(&args.file, e)))
+    error.map_or(Ok(()), |e| Err(anyhow::Error::new(e)))
 }
 
 /// Print one line per event, filtered.
@@ -263,7 +253,6 @@ fn ignore_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
 
 /// Walk the events of `reader` that `keep` accepts, then report a damaged tail.
 fn each_event<R: std::io::Read>(
-    path: &Path,
     reader: TraceReader<R>,
     mut f: impl FnMut(u64, &Event) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
@@ -278,7 +267,7 @@ fn each_event<R: std::io::Read>(
                 index += 1;
             }
             Ok(None) => return Ok(()),
-            Err(e) => return Err(damaged(path, e)),
+            Err(e) => return Err(anyhow::Error::new(e)),
         }
     }
 }
@@ -300,7 +289,7 @@ pub fn log(args: LogArgs) -> anyhow::Result<()> {
     );
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let result = each_event(&args.file, reader, |_, e| {
+    let result = each_event(reader, |_, e| {
         let keep = e.time >= from
             && e.time <= to
             && kind.as_ref().is_none_or(|k| k(e.kind))
@@ -352,7 +341,7 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     };
     let layout = style.layout;
     let result = match args.format {
-        Format::Jsonl => each_event(&args.file, reader, |i, e| {
+        Format::Jsonl => each_event(reader, |i, e| {
             let line = serde_json::json!({
                 "index": i,
                 "time_us": e.time.as_micros(),
@@ -379,41 +368,37 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
             };
             let mut named = vec![false; other as usize + 1];
             let mut first = true;
-            let head = writeln!(out, "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
             let mut emit =
                 |out: &mut Box<dyn Write>, value: serde_json::Value| -> std::io::Result<()> {
                     let sep = if first { "" } else { ",\n" };
                     first = false;
                     write!(out, "{sep}{value}")
                 };
-            let body = head.and_then(|()| {
-                each_event(&args.file, reader, |_, e| {
-                    let tid = track(e);
-                    if !named[tid as usize] {
-                        named[tid as usize] = true;
-                        let name = match tid {
-                            0 => "users".to_string(),
-                            t if t == other => "environment".to_string(),
-                            t => format!("S{}", t - 1),
-                        };
-                        emit(&mut out, serde_json::json!({"ph":"M","pid":1,"tid":tid,"name":"thread_name","args":{"name":name}}))?;
+            writeln!(out, "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[")?;
+            each_event(reader, |_, e| {
+                let tid = track(e);
+                if !named[tid as usize] {
+                    named[tid as usize] = true;
+                    let name = match tid {
+                        0 => "users".to_string(),
+                        t if t == other => "environment".to_string(),
+                        t => format!("S{}", t - 1),
+                    };
+                    emit(&mut out, serde_json::json!({"ph":"M","pid":1,"tid":tid,"name":"thread_name","args":{"name":name}}))?;
+                }
+                let ts = e.time.as_micros();
+                emit(&mut out, serde_json::json!({
+                    "ph":"i","s":"t","pid":1,"tid":tid,"ts":ts,
+                    "name": e.kind.name(), "cat": e.kind.category().name(),
+                    "args": {"source": style.agent(e.source), "target": style.agent(e.target), "value": style.value(e)}
+                }))?;
+                if matches!(e.kind, Kind::ConnectAccept | Kind::Leave | Kind::HandoffDone)
+                    && let Agent::Server(i) = layout.agent(e.target) {
+                        emit(&mut out, serde_json::json!({"ph":"C","pid":1,"ts":ts,"name":format!("load S{i}"),"args":{"load":e.value}}))?;
                     }
-                    let ts = e.time.as_micros();
-                    emit(&mut out, serde_json::json!({
-                        "ph":"i","s":"t","pid":1,"tid":tid,"ts":ts,
-                        "name": e.kind.name(), "cat": e.kind.category().name(),
-                        "args": {"source": style.agent(e.source), "target": style.agent(e.target), "value": style.value(e)}
-                    }))?;
-                    if matches!(e.kind, Kind::ConnectAccept | Kind::Leave | Kind::HandoffDone)
-                        && let Agent::Server(i) = layout.agent(e.target) {
-                            emit(&mut out, serde_json::json!({"ph":"C","pid":1,"ts":ts,"name":format!("load S{i}"),"args":{"load":e.value}}))?;
-                        }
-                    Ok(())
-                })
-                .map_err(std::io::Error::other)
-            });
-            body.and_then(|()| writeln!(out, "\n]}}"))
-                .map_err(anyhow::Error::from)
+                Ok(())
+            })
+            .and_then(|()| Ok(writeln!(out, "\n]}}")?))
         }
     };
     ignore_broken_pipe(out.flush())?;

@@ -3,6 +3,7 @@
 
 mod bench_cmd;
 mod butterfly;
+mod exit;
 mod experiments;
 mod inspect;
 mod progress;
@@ -14,34 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Exit code for bad input or I/O errors.
-const EXIT_ERROR: u8 = 1;
-/// Exit code when a check fails: a damaged trace, a replay that differs.
-const EXIT_CHECK_FAILED: u8 = 3;
-/// Exit code when the user interrupted a run (Ctrl-C); the trace is still valid.
-const EXIT_INTERRUPTED: u8 = 130;
-
-/// A check that ran and failed (as opposed to an error that stopped it from running).
-#[derive(Debug)]
-pub struct CheckFailed(pub String);
-
-impl std::fmt::Display for CheckFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for CheckFailed {}
-
-/// The run was interrupted; what was done is saved.
-#[derive(Debug)]
-pub struct Interrupted;
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("interrupted")
-    }
-}
-impl std::error::Error for Interrupted {}
+pub use exit::{CheckFailed, Interrupted};
 
 #[derive(Parser)]
 #[command(
@@ -115,17 +89,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match try_main(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is::<Interrupted>() => {
-            eprintln!("swarmlb: interrupted; partial results were saved");
-            ExitCode::from(EXIT_INTERRUPTED)
-        }
-        Err(e) if e.is::<CheckFailed>() => {
-            eprintln!("swarmlb: {e}");
-            ExitCode::from(EXIT_CHECK_FAILED)
-        }
-        Err(e) => {
-            eprintln!("swarmlb: error: {e:#}");
-            ExitCode::from(EXIT_ERROR)
-        }
+        Err(e) => exit::report(&e),
     }
 }

@@ -239,14 +239,13 @@ pub fn diff<R: Read>(
     let (a, b) = open()?;
     let layout = a.layout();
     if layout != b.layout() {
-        return Err(TraceError::Corrupt {
-            offset: 0,
-            reason: format!(
-                "the traces come from different layouts ({:?} vs {:?}); diff compares runs of one scenario",
-                a.layout(),
-                b.layout()
-            ),
-        });
+        return Err(TraceError::Incompatible(format!(
+            "{} and {} come from different layouts ({:?} vs {:?}); diff compares runs of one scenario",
+            a.name().display(),
+            b.name().display(),
+            a.layout(),
+            b.layout()
+        )));
     }
     let interval = interval
         .unwrap_or(SimTime(a.scenario()?.sample_interval.us()))

@@ -14,13 +14,18 @@ pub enum TraceError {
         source: std::io::Error,
     },
     /// The first bytes are not a swarmlb trace.
-    #[error("not a swarmlb trace: bad magic bytes at offset 0")]
-    BadMagic,
+    #[error("{}: not a swarmlb trace: bad magic bytes at offset 0", file.display())]
+    BadMagic {
+        /// The trace.
+        file: PathBuf,
+    },
     /// Written by a newer, incompatible version.
     #[error(
-        "trace format {found_major}.{found_minor} is newer than this swarmlb understands ({major}.x); upgrade swarmlb to read it"
+        "{}: trace format {found_major}.{found_minor} is newer than this swarmlb understands ({major}.x); upgrade swarmlb to read it", file.display()
     )]
     UnsupportedVersion {
+        /// The trace.
+        file: PathBuf,
         /// Major version in the file.
         found_major: u16,
         /// Minor version in the file.
@@ -28,9 +33,40 @@ pub enum TraceError {
         /// The major version this build reads.
         major: u16,
     },
+    /// Written by an older, incompatible version.
+    #[error(
+        "{}: trace format {found_major}.{found_minor} is older than this swarmlb reads ({major}.x); record the run again with this version", file.display()
+    )]
+    OldVersion {
+        /// The trace.
+        file: PathBuf,
+        /// Major version in the file.
+        found_major: u16,
+        /// Minor version in the file.
+        found_minor: u16,
+        /// The major version this build reads.
+        major: u16,
+    },
+    /// A trace would break a limit its readers enforce, so it is not written at all.
+    #[error(
+        "cannot write the trace: {what} is {actual} bytes; a trace reader accepts at most {max}"
+    )]
+    TooLarge {
+        /// What is too large.
+        what: &'static str,
+        /// Its size.
+        actual: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// Two traces that cannot be compared (runs of different scenarios).
+    #[error("{0}")]
+    Incompatible(String),
     /// A checksum, length or value is wrong.
-    #[error("corrupt trace at byte offset {offset}: {reason}")]
+    #[error("{}: corrupt trace at byte offset {offset}: {reason}", file.display())]
     Corrupt {
+        /// The trace.
+        file: PathBuf,
         /// Where the bad block or field starts.
         offset: u64,
         /// What is wrong.
@@ -38,9 +74,11 @@ pub enum TraceError {
     },
     /// The file ends in the middle of a block (a run that crashed or was killed).
     #[error(
-        "truncated trace: ends inside the block at byte offset {offset}; {events_intact} events intact before it"
+        "{}: truncated trace: ends inside the block at byte offset {offset}; {events_intact} events intact before it", file.display()
     )]
     Truncated {
+        /// The trace.
+        file: PathBuf,
         /// Where the incomplete block starts.
         offset: u64,
         /// Events in the complete blocks before it.
@@ -49,6 +87,21 @@ pub enum TraceError {
 }
 
 impl TraceError {
+    /// True when the error is damage in the trace (exit code 3 in the CLI), false for an
+    /// I/O error or a trace that could not be written (exit code 1).
+    pub fn is_damage(&self) -> bool {
+        match self {
+            TraceError::Io { .. } | TraceError::TooLarge { .. } | TraceError::Incompatible(_) => {
+                false
+            }
+            TraceError::BadMagic { .. }
+            | TraceError::UnsupportedVersion { .. }
+            | TraceError::OldVersion { .. }
+            | TraceError::Corrupt { .. }
+            | TraceError::Truncated { .. } => true,
+        }
+    }
+
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> TraceError {
         TraceError::Io {

@@ -5,8 +5,9 @@ use bincode::{Decode, Encode};
 
 /// The first eight bytes of every trace.
 pub const MAGIC: [u8; 8] = *b"SWARMLB\0";
-/// Major format version: a reader refuses files with a larger one.
-pub const FORMAT_MAJOR: u16 = 1;
+/// Major format version: a reader refuses files with another one. Version 2 chains the
+/// block checksums and requires checkpoints at the declared interval.
+pub const FORMAT_MAJOR: u16 = 2;
 /// Minor format version: additions a reader of the same major may ignore.
 pub const FORMAT_MINOR: u16 = 0;
 /// Events per event block.
@@ -15,12 +16,25 @@ pub const EVENTS_PER_BLOCK: usize = 1024;
 /// agent, so it comes every 8 events per agent (at least 1024, at most 2^20 events),
 /// which keeps its cost a small, constant share of recording.
 pub fn checkpoint_interval(n_agents: usize) -> u64 {
-    (n_agents as u64 * 8).clamp(1024, 1 << 20)
+    (n_agents as u64)
+        .saturating_mul(8)
+        .clamp(1024, checkpoint_interval_max())
 }
-/// Largest block payload a reader accepts; a larger length field means corruption.
-pub const BLOCK_LEN_MAX: u32 = 16 << 20;
-/// Largest header a reader accepts.
+/// Most events between two checkpoints that a header may declare.
+pub const CHECKPOINT_EVERY_MAX: u64 = 1 << 20;
+/// Largest block payload a reader accepts; a larger length field means corruption. The
+/// largest block a writer makes is a full event block (checked below at compile time).
+pub const BLOCK_LEN_MAX: u32 = 32 << 10;
+/// Largest header a reader accepts (and a writer writes).
 pub const HEADER_LEN_MAX: u32 = 4 << 20;
+/// Longest bincode prefix of an event block: variant, two u64, a u32 and a length.
+const EVENTS_PREFIX_LEN_MAX: usize = 1 + 9 + 9 + 5 + 9;
+const _: () =
+    assert!(EVENTS_PREFIX_LEN_MAX + EVENTS_PER_BLOCK * PACKED_EVENT_MAX <= BLOCK_LEN_MAX as usize);
+const _: () = assert!(checkpoint_interval_max() <= CHECKPOINT_EVERY_MAX);
+const fn checkpoint_interval_max() -> u64 {
+    1 << 20
+}
 /// Bytes before the header payload: magic, major, minor, length, CRC.
 pub const PREAMBLE_LEN: u64 = 8 + 2 + 2 + 4 + 4;
 /// Bytes before a block payload: length, CRC.
@@ -59,7 +73,7 @@ pub struct StoredEvent {
 }
 
 /// Longest packed event: a 64-bit varint (10 bytes), three 32-bit ones (5 each), the kind.
-const PACKED_EVENT_MAX: usize = 10 + 5 + 5 + 1 + 5;
+pub const PACKED_EVENT_MAX: usize = 10 + 5 + 5 + 1 + 5;
 
 /// Write `v` as a LEB128 varint at `buf[at..]`; returns the index after it.
 #[inline]
@@ -73,7 +87,10 @@ fn put_varint(buf: &mut [u8; PACKED_EVENT_MAX], mut at: usize, mut v: u64) -> us
     at + 1
 }
 
-/// Append one event in the packed form of [`pack_events`]. Packed on the stack and
+/// Append one event in its packed form: `dt`, `source`, `target` as LEB128 varints, the
+/// kind byte, then `value` as a varint. Hand-packed rather than field-by-field bincode: it
+/// is smaller (ids below 16,384 take two bytes, not three) and decodes several times
+/// faster. Packed on the stack and
 /// appended at full width, then cut to length: one capacity check and a fixed-size copy
 /// the compiler inlines, instead of a check per byte or a `memmove` call per event
 /// (measured: those were most of the cost of recording).
@@ -100,15 +117,6 @@ pub fn events_block_prefix(
     packed_len: usize,
 ) -> Vec<u8> {
     encode(&(0u32, first_index, base_time_us, count, packed_len as u64))
-}
-
-/// Pack events as LEB128 varints: dt, source, target, then the kind byte, then value.
-/// Hand-packed rather than field-by-field bincode: it is smaller (ids below 16,384 take
-/// two bytes, not three) and decodes several times faster.
-pub fn pack_events(events: &[StoredEvent], out: &mut Vec<u8>) {
-    for e in events {
-        pack_event(out, e);
-    }
 }
 
 struct Unpacker<'a> {
@@ -221,7 +229,7 @@ pub enum RawBlock {
         base_time_us: u64,
         /// Number of events.
         count: u32,
-        /// The events, packed by [`pack_events`].
+        /// The events, each packed by [`pack_event`].
         packed: Vec<u8>,
     },
     /// The state after event `index - 1`.
@@ -241,6 +249,13 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard()
 }
 
+/// The decoding configuration: no length read from a file may claim more bytes than the
+/// largest payload a reader accepts, so a crafted length prefix (2^40, 2^64 − 1) is an
+/// error, never an allocation.
+fn decode_config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<{ HEADER_LEN_MAX as usize }>()
+}
+
 /// Encode a value with the trace codec.
 pub fn encode<T: Encode>(value: &T) -> Vec<u8> {
     bincode::encode_to_vec(value, config()).expect("encoding into a Vec cannot fail")
@@ -248,7 +263,8 @@ pub fn encode<T: Encode>(value: &T) -> Vec<u8> {
 
 /// Decode a value that must fill `bytes` exactly.
 pub fn decode<T: Decode<()>>(bytes: &[u8]) -> Result<T, String> {
-    let (value, used) = bincode::decode_from_slice(bytes, config()).map_err(|e| e.to_string())?;
+    let (value, used) =
+        bincode::decode_from_slice(bytes, decode_config()).map_err(|e| e.to_string())?;
     if used != bytes.len() {
         return Err(format!(
             "{} trailing bytes after the payload",
@@ -256,6 +272,18 @@ pub fn decode<T: Decode<()>>(bytes: &[u8]) -> Result<T, String> {
         ));
     }
     Ok(value)
+}
+
+/// The checksum of a block: CRC32 over the previous block's checksum (the header's for the
+/// first block) and then the payload `parts`. Chaining makes a deleted, duplicated or
+/// reordered block as visible as a flipped bit.
+pub fn block_crc(previous: u32, parts: &[&[u8]]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&previous.to_le_bytes());
+    for part in parts {
+        h.update(part);
+    }
+    h.finalize()
 }
 
 /// The header CRC covers the version fields too, so a flipped version byte is caught.

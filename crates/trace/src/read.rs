@@ -11,7 +11,8 @@ use swarmlb_model::{Event, Kind, Layout, Scenario};
 
 use crate::error::TraceError;
 use crate::format::{
-    self, BLOCK_LEN_MAX, FORMAT_MAJOR, Footer, HEADER_LEN_MAX, Header, MAGIC, RawBlock,
+    self, BLOCK_LEN_MAX, CHECKPOINT_EVERY_MAX, FORMAT_MAJOR, Footer, HEADER_LEN_MAX, Header, MAGIC,
+    RawBlock,
 };
 
 /// A decoded block.
@@ -44,6 +45,11 @@ pub struct TraceReader<R: Read> {
     header: Header,
     layout: Layout,
     offset: u64,
+    /// The checksum of the last block read (the header's at first), which the next
+    /// block's checksum covers.
+    chain: u32,
+    /// True after the event that completes a checkpoint interval, until its checkpoint.
+    checkpoint_due: bool,
     events_seen: u64,
     last_time_us: u64,
     finished: bool,
@@ -79,42 +85,68 @@ impl<R: Read> TraceReader<R> {
         let mut preamble = [0u8; format::PREAMBLE_LEN as usize];
         let n = read_full(&mut input, &mut preamble).map_err(|e| TraceError::io(&name, e))?;
         if n < 8 || preamble[..8] != MAGIC {
-            return Err(TraceError::BadMagic);
+            return Err(TraceError::BadMagic { file: name });
         }
         if n < preamble.len() {
             return Err(TraceError::Truncated {
+                file: name,
                 offset: 0,
                 events_intact: 0,
             });
         }
+        let corrupt = |offset, reason: String| TraceError::Corrupt {
+            file: name.clone(),
+            offset,
+            reason,
+        };
         let u16_at = |i: usize| u16::from_le_bytes([preamble[i], preamble[i + 1]]);
         let u32_at = |i: usize| u32::from_le_bytes(preamble[i..i + 4].try_into().expect("4 bytes"));
         let (major, minor, len, crc) = (u16_at(8), u16_at(10), u32_at(12), u32_at(16));
-        if major > FORMAT_MAJOR {
-            return Err(TraceError::UnsupportedVersion {
-                found_major: major,
-                found_minor: minor,
-                major: FORMAT_MAJOR,
-            });
-        }
-        let corrupt = |offset, reason: String| TraceError::Corrupt { offset, reason };
-        if major == 0 {
-            return Err(corrupt(8, "format major version 0 does not exist".into()));
-        }
+        let other_version = || -> Option<TraceError> {
+            match major {
+                FORMAT_MAJOR => None,
+                0 => Some(corrupt(8, "format major version 0 does not exist".into())),
+                m if m > FORMAT_MAJOR => Some(TraceError::UnsupportedVersion {
+                    file: name.clone(),
+                    found_major: major,
+                    found_minor: minor,
+                    major: FORMAT_MAJOR,
+                }),
+                _ => Some(TraceError::OldVersion {
+                    file: name.clone(),
+                    found_major: major,
+                    found_minor: minor,
+                    major: FORMAT_MAJOR,
+                }),
+            }
+        };
         if len > HEADER_LEN_MAX {
-            return Err(corrupt(
-                12,
-                format!("header length {len} exceeds the maximum {HEADER_LEN_MAX}"),
-            ));
+            // Another version may frame its header differently; only our own is corrupt.
+            return Err(other_version().unwrap_or_else(|| {
+                corrupt(
+                    12,
+                    format!("header length {len} exceeds the maximum {HEADER_LEN_MAX}"),
+                )
+            }));
         }
         let mut payload = vec![0u8; len as usize];
         let n = read_full(&mut input, &mut payload).map_err(|e| TraceError::io(&name, e))?;
         if n < payload.len() {
+            // An intact header behind a damaged length field is corruption, not a cut.
+            if format::header_crc(major, minor, &payload[..n]) == crc {
+                return Err(corrupt(
+                    12,
+                    format!("header length field says {len} bytes, but the intact header is {n}"),
+                ));
+            }
             return Err(TraceError::Truncated {
+                file: name,
                 offset: 0,
                 events_intact: 0,
             });
         }
+        // The checksum covers the version fields: check it first, so a flipped version
+        // bit is reported as damage, not as a newer format.
         let actual = format::header_crc(major, minor, &payload);
         if actual != crc {
             return Err(corrupt(
@@ -122,8 +154,20 @@ impl<R: Read> TraceReader<R> {
                 format!("header checksum mismatch (stored {crc:08x}, computed {actual:08x})"),
             ));
         }
+        if let Some(e) = other_version() {
+            return Err(e);
+        }
         let header: Header = format::decode(&payload)
             .map_err(|e| corrupt(format::PREAMBLE_LEN, format!("header does not decode: {e}")))?;
+        if !(1..=CHECKPOINT_EVERY_MAX).contains(&header.checkpoint_every) {
+            return Err(corrupt(
+                format::PREAMBLE_LEN,
+                format!(
+                    "header declares a checkpoint every {} events (allowed: 1 to {CHECKPOINT_EVERY_MAX})",
+                    header.checkpoint_every
+                ),
+            ));
+        }
         let layout = Layout {
             max_servers: header.max_servers,
             n_users: header.n_users,
@@ -145,6 +189,8 @@ impl<R: Read> TraceReader<R> {
             header,
             layout,
             offset: format::PREAMBLE_LEN + u64::from(len),
+            chain: crc,
+            checkpoint_due: false,
             events_seen: 0,
             last_time_us: 0,
             finished: false,
@@ -166,10 +212,16 @@ impl<R: Read> TraceReader<R> {
     pub fn scenario(&self) -> Result<Scenario, TraceError> {
         Scenario::parse(&self.header.scenario_toml, "trace header", &[]).map_err(|e| {
             TraceError::Corrupt {
+                file: self.name.clone(),
                 offset: format::PREAMBLE_LEN,
                 reason: format!("scenario in header: {e}"),
             }
         })
+    }
+
+    /// The name the trace was opened with (its path), which every error names.
+    pub fn name(&self) -> &Path {
+        &self.name
     }
 
     /// Byte offset of the next block.
@@ -186,10 +238,11 @@ impl<R: Read> TraceReader<R> {
     /// reported as truncated, with the events intact before the end.
     pub fn next_block(&mut self) -> Result<Option<Block>, TraceError> {
         if self.finished {
-            return self.expect_end().map(|()| None);
+            return Ok(None);
         }
         let start = self.offset;
         let truncated = TraceError::Truncated {
+            file: self.name.clone(),
             offset: start,
             events_intact: self.events_seen,
         };
@@ -201,7 +254,9 @@ impl<R: Read> TraceReader<R> {
         }
         let len = u32::from_le_bytes(frame[..4].try_into().expect("4 bytes"));
         let crc = u32::from_le_bytes(frame[4..].try_into().expect("4 bytes"));
+        let name = self.name.clone();
         let corrupt = |reason: String| TraceError::Corrupt {
+            file: name.clone(),
             offset: start,
             reason,
         };
@@ -214,18 +269,29 @@ impl<R: Read> TraceReader<R> {
         let n = read_full(&mut self.input, &mut self.payload)
             .map_err(|e| TraceError::io(&self.name, e))?;
         if n < self.payload.len() {
+            // An intact last block behind a damaged length field is corruption, not a cut.
+            if n > 0 && format::block_crc(self.chain, &[&self.payload[..n]]) == crc {
+                return Err(corrupt(format!(
+                    "block length field says {len} bytes, but the intact block is {n}"
+                )));
+            }
             return Err(truncated);
         }
-        let actual = crc32fast::hash(&self.payload);
+        let actual = format::block_crc(self.chain, &[&self.payload]);
         if actual != crc {
             return Err(corrupt(format!(
-                "block checksum mismatch (stored {crc:08x}, computed {actual:08x})"
+                "block checksum mismatch (stored {crc:08x}, computed {actual:08x}): \
+                 the block is damaged, or a block before it was removed, repeated or moved"
             )));
         }
         let raw: RawBlock = format::decode(&self.payload)
             .map_err(|e| corrupt(format!("block does not decode: {e}")))?;
+        self.chain = crc;
         self.offset += format::FRAME_LEN + u64::from(len);
         let block = self.check(raw).map_err(corrupt)?;
+        if self.finished {
+            self.expect_end()?;
+        }
         Ok(Some(block))
     }
 
@@ -251,6 +317,17 @@ impl<R: Read> TraceReader<R> {
                 }
                 if count == 0 || count as usize > format::EVENTS_PER_BLOCK {
                     return Err(format!("event block claims {count} events"));
+                }
+                if self.checkpoint_due {
+                    return Err(self.missing_checkpoint());
+                }
+                let every = self.header.checkpoint_every;
+                let room = every - self.events_seen % every;
+                if u64::from(count) > room {
+                    return Err(format!(
+                        "event block of {count} events runs past the checkpoint due after event {}",
+                        self.events_seen + room
+                    ));
                 }
                 let n_agents = self.layout.n_agents() as u64;
                 let mut time = base_time_us;
@@ -278,6 +355,7 @@ impl<R: Read> TraceReader<R> {
                 })?;
                 self.events_seen += out.len() as u64;
                 self.last_time_us = time;
+                self.checkpoint_due = self.events_seen.is_multiple_of(every);
                 Ok(Block::Events {
                     first_index,
                     events: out,
@@ -294,6 +372,13 @@ impl<R: Read> TraceReader<R> {
                         self.events_seen, self.last_time_us
                     ));
                 }
+                if !self.checkpoint_due {
+                    return Err(format!(
+                        "checkpoint after event {index}, where none is due (one every {} events)",
+                        self.header.checkpoint_every
+                    ));
+                }
+                self.checkpoint_due = false;
                 Ok(Block::Checkpoint {
                     index,
                     time: SimTime(time_us),
@@ -307,17 +392,29 @@ impl<R: Read> TraceReader<R> {
                         footer.events, footer.end_time_us, self.events_seen, self.last_time_us
                     ));
                 }
+                if self.checkpoint_due {
+                    return Err(self.missing_checkpoint());
+                }
                 self.finished = true;
                 Ok(Block::Footer(footer))
             }
         }
     }
 
+    fn missing_checkpoint(&self) -> String {
+        format!(
+            "the checkpoint due after event {} (one every {} events) is missing",
+            self.events_seen, self.header.checkpoint_every
+        )
+    }
+
+    /// Nothing may follow the footer.
     fn expect_end(&mut self) -> Result<(), TraceError> {
         let mut byte = [0u8; 1];
         let n = read_full(&mut self.input, &mut byte).map_err(|e| TraceError::io(&self.name, e))?;
         if n > 0 {
             return Err(TraceError::Corrupt {
+                file: self.name.clone(),
                 offset: self.offset,
                 reason: "data after the footer".into(),
             });
@@ -334,7 +431,6 @@ impl<R: Read> TraceReader<R> {
         while let Some(block) = self.next_block()? {
             f(&block);
             if let Block::Footer(footer) = block {
-                self.expect_end()?;
                 return Ok(Some(footer));
             }
         }

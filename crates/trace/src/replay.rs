@@ -214,25 +214,26 @@ fn finish(
             actual: format!("state hash {hash:016x}"),
         }));
     }
-    if footer.ending == Ending::Complete {
-        let mut extra = None;
-        sim.run(
-            Limits {
-                until: end.plus(1),
-                events_max: sim.events_total() + 1,
-            },
-            &mut |key: &EventKey, r: &(Kind, u32), _: &World| {
-                extra = Some(Event {
-                    time: key.time,
-                    source: key.source,
-                    target: key.target,
-                    kind: r.0,
-                    value: r.1,
-                });
-                ControlFlow::Continue(())
-            },
-        );
-        if let Some(live) = extra {
+    // A complete trace must be the end of the simulation; an interrupted one must not be.
+    let mut extra = None;
+    sim.run(
+        Limits {
+            until: end.plus(1),
+            events_max: sim.events_total() + 1,
+        },
+        &mut |key: &EventKey, r: &(Kind, u32), _: &World| {
+            extra = Some(Event {
+                time: key.time,
+                source: key.source,
+                target: key.target,
+                kind: r.0,
+                value: r.1,
+            });
+            ControlFlow::Continue(())
+        },
+    );
+    match (footer.ending, extra) {
+        (Ending::Complete, Some(live)) => {
             return Ok(Outcome::Mismatch(Mismatch {
                 index: compared,
                 time: live.time,
@@ -240,6 +241,15 @@ fn finish(
                 actual: style.line(&live),
             }));
         }
+        (Ending::Interrupted, None) => {
+            return Ok(Outcome::Mismatch(Mismatch {
+                index: compared,
+                time: sim.now(),
+                expected: "a run interrupted before its end, as the footer says".into(),
+                actual: "the run ends here: it was complete".into(),
+            }));
+        }
+        (Ending::Complete, None) | (Ending::Interrupted, Some(_)) => {}
     }
     Ok(Outcome::Identical {
         events: compared,

@@ -14,8 +14,8 @@ use swarmlb_model::{Kind, Observed, World};
 
 use crate::error::TraceError;
 use crate::format::{
-    self, EVENTS_PER_BLOCK, Ending, FORMAT_MAJOR, FORMAT_MINOR, Footer, Header, MAGIC, RawBlock,
-    StoredEvent,
+    self, BLOCK_LEN_MAX, CHECKPOINT_EVERY_MAX, EVENTS_PER_BLOCK, Ending, FORMAT_MAJOR,
+    FORMAT_MINOR, Footer, HEADER_LEN_MAX, Header, MAGIC, RawBlock, StoredEvent,
 };
 
 /// Writes a trace to any `Write`.
@@ -23,6 +23,10 @@ pub struct TraceWriter<W: Write> {
     out: W,
     name: PathBuf,
     checkpoint_every: u64,
+    /// The checksum of the last block written (the header's at first).
+    chain: u32,
+    /// True from the event that completes a checkpoint interval until its checkpoint.
+    checkpoint_due: bool,
     events: u64,
     last_time_us: u64,
     /// The current block's events, packed as they come.
@@ -39,26 +43,39 @@ impl<W: Write> TraceWriter<W> {
     pub fn new(mut out: W, name: impl Into<PathBuf>, header: &Header) -> Result<Self, TraceError> {
         let name = name.into();
         let payload = format::encode(header);
+        if payload.len() > HEADER_LEN_MAX as usize {
+            return Err(TraceError::TooLarge {
+                what: "the header (the scenario and its lists)",
+                actual: payload.len() as u64,
+                max: u64::from(HEADER_LEN_MAX),
+            });
+        }
+        assert!(
+            (1..=CHECKPOINT_EVERY_MAX).contains(&header.checkpoint_every),
+            "checkpoint interval {} out of range",
+            header.checkpoint_every
+        );
+        let header_crc = format::header_crc(FORMAT_MAJOR, FORMAT_MINOR, &payload);
         let mut preamble = Vec::with_capacity(format::PREAMBLE_LEN as usize);
         preamble.extend_from_slice(&MAGIC);
         preamble.extend_from_slice(&FORMAT_MAJOR.to_le_bytes());
         preamble.extend_from_slice(&FORMAT_MINOR.to_le_bytes());
         preamble.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        preamble.extend_from_slice(
-            &format::header_crc(FORMAT_MAJOR, FORMAT_MINOR, &payload).to_le_bytes(),
-        );
+        preamble.extend_from_slice(&header_crc.to_le_bytes());
         out.write_all(&preamble)
             .and_then(|()| out.write_all(&payload))
             .map_err(|e| TraceError::io(&name, e))?;
         Ok(TraceWriter {
             out,
             name,
-            checkpoint_every: header.checkpoint_every.max(1),
+            checkpoint_every: header.checkpoint_every,
+            chain: header_crc,
+            checkpoint_due: false,
             events: 0,
             last_time_us: 0,
             packed: Vec::with_capacity(EVENTS_PER_BLOCK * 12),
             block_count: 0,
-            until_checkpoint: header.checkpoint_every.max(1),
+            until_checkpoint: header.checkpoint_every,
             block_first: 0,
             block_base_us: 0,
             bytes: preamble.len() as u64 + payload.len() as u64,
@@ -75,12 +92,13 @@ impl<W: Write> TraceWriter<W> {
         self.bytes
     }
 
-    /// True when the next checkpoint is due (after every `checkpoint_every` events).
+    /// True when a checkpoint is due (after every `checkpoint_every` events); it must be
+    /// written before the next event or the footer, as readers require.
     pub fn checkpoint_due(&self) -> bool {
-        self.until_checkpoint == 0
+        self.checkpoint_due
     }
 
-    /// Append one event. Times must not go back.
+    /// Append one event. Times must not go back, and a due checkpoint comes first.
     pub fn push(
         &mut self,
         time_us: u64,
@@ -92,6 +110,11 @@ impl<W: Write> TraceWriter<W> {
         assert!(
             time_us >= self.last_time_us,
             "trace events must be in time order"
+        );
+        assert!(
+            !self.checkpoint_due,
+            "a checkpoint is due before event {}",
+            self.events
         );
         if self.block_count == 0 {
             self.block_first = self.events;
@@ -108,18 +131,21 @@ impl<W: Write> TraceWriter<W> {
         self.block_count += 1;
         self.last_time_us = time_us;
         self.events += 1;
-        self.until_checkpoint = self
-            .until_checkpoint
-            .checked_sub(1)
-            .unwrap_or(self.checkpoint_every - 1);
+        self.until_checkpoint -= 1;
+        if self.until_checkpoint == 0 {
+            self.checkpoint_due = true;
+            self.until_checkpoint = self.checkpoint_every;
+        }
         if self.block_count as usize == EVENTS_PER_BLOCK {
             self.flush_block()?;
         }
         Ok(())
     }
 
-    /// Write a checkpoint of the state after the last event.
+    /// Write the due checkpoint: the state hash after the last event.
     pub fn checkpoint(&mut self, state_hash: u64) -> Result<(), TraceError> {
+        assert!(self.checkpoint_due, "no checkpoint is due");
+        self.checkpoint_due = false;
         self.flush_block()?;
         let block = RawBlock::Checkpoint {
             index: self.events,
@@ -140,19 +166,22 @@ impl<W: Write> TraceWriter<W> {
             self.block_count,
             self.packed.len(),
         );
-        let len = (prefix.len() + self.packed.len()) as u32;
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&prefix);
-        crc.update(&self.packed);
+        let len = prefix.len() + self.packed.len();
+        debug_assert!(
+            len <= BLOCK_LEN_MAX as usize,
+            "an event block fits the limit"
+        );
+        let crc = format::block_crc(self.chain, &[&prefix, &self.packed]);
+        self.chain = crc;
         let mut frame = [0u8; 8];
-        frame[..4].copy_from_slice(&len.to_le_bytes());
-        frame[4..].copy_from_slice(&crc.finalize().to_le_bytes());
+        frame[..4].copy_from_slice(&(len as u32).to_le_bytes());
+        frame[4..].copy_from_slice(&crc.to_le_bytes());
         self.out
             .write_all(&frame)
             .and_then(|()| self.out.write_all(&prefix))
             .and_then(|()| self.out.write_all(&self.packed))
             .map_err(|e| TraceError::io(&self.name, e))?;
-        self.bytes += 8 + u64::from(len);
+        self.bytes += 8 + len as u64;
         self.packed.clear();
         self.block_count = 0;
         Ok(())
@@ -160,9 +189,12 @@ impl<W: Write> TraceWriter<W> {
 
     fn write_block(&mut self, block: &RawBlock) -> Result<(), TraceError> {
         let payload = format::encode(block);
+        debug_assert!(payload.len() <= BLOCK_LEN_MAX as usize);
+        let crc = format::block_crc(self.chain, &[&payload]);
+        self.chain = crc;
         let mut frame = [0u8; 8];
         frame[..4].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-        frame[4..].copy_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        frame[4..].copy_from_slice(&crc.to_le_bytes());
         self.out
             .write_all(&frame)
             .and_then(|()| self.out.write_all(&payload))
@@ -173,6 +205,10 @@ impl<W: Write> TraceWriter<W> {
 
     /// Write the last events and the footer; returns the underlying writer.
     pub fn finish(mut self, final_hash: u64, ending: Ending) -> Result<W, TraceError> {
+        assert!(
+            !self.checkpoint_due,
+            "a checkpoint is due before the footer"
+        );
         self.flush_block()?;
         let footer = Footer {
             events: self.events,
@@ -318,4 +354,28 @@ pub fn record_to_vec(
         Observed::of_world(&runner.sim.model).hash(),
         Ending::Complete,
     )
+}
+
+/// Encode `events` (in time order, agent ids inside `header`'s layout) as a complete,
+/// valid trace: checkpoints where due and the footer, with the hashes of the folded
+/// state. For tests, fuzzing and hand-built traces.
+pub fn events_to_vec(
+    header: &Header,
+    events: &[swarmlb_model::Event],
+    ending: Ending,
+) -> Result<Vec<u8>, TraceError> {
+    let layout = swarmlb_model::Layout {
+        max_servers: header.max_servers,
+        n_users: header.n_users,
+    };
+    let mut state = crate::fold::State::new(layout);
+    let mut writer = TraceWriter::new(Vec::new(), "memory", header)?;
+    for e in events {
+        writer.push(e.time.0, e.source.0, e.target.0, e.kind, e.value)?;
+        state.apply(e);
+        if writer.checkpoint_due() {
+            writer.checkpoint(state.observed.hash())?;
+        }
+    }
+    writer.finish(state.observed.hash(), ending)
 }

@@ -113,11 +113,16 @@ fn from_trace(reader: TraceReader<std::io::BufReader<std::fs::File>>) -> anyhow:
 }
 
 pub fn plot(args: PlotArgs) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.input)
+    // Sniff the magic bytes only: a trace is read streaming, never whole.
+    let mut magic = [0u8; 8];
+    let n = std::fs::File::open(&args.input)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut magic))
         .with_context(|| format!("cannot read {}", args.input.display()))?;
-    let series = if bytes.starts_with(&swarmlb_trace::format::MAGIC) {
+    let series = if magic[..n] == swarmlb_trace::format::MAGIC {
         from_trace(TraceReader::open(&args.input)?)?
     } else {
+        let bytes = std::fs::read(&args.input)
+            .with_context(|| format!("cannot read {}", args.input.display()))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| anyhow::anyhow!("{}: neither a trace nor a CSV", args.input.display()))?;
         from_csv(&text).with_context(|| format!("{}", args.input.display()))?

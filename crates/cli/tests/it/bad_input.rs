@@ -59,7 +59,7 @@ fn missing_or_foreign_files_are_clear_errors() {
     );
     assert_fails(
         &swarmlb_in(&dir, &["stats", "notes.txt"]),
-        1,
+        3,
         "not a swarmlb trace",
     );
 }
@@ -92,4 +92,80 @@ fn a_truncated_trace_reports_its_intact_prefix() {
     let log = swarmlb_in(&dir, &["log", "cut.swlb"]);
     assert_eq!(log.status.code(), Some(3));
     assert!(crate::stdout(&log).lines().count() > 100);
+}
+
+/// The ways a trace file can be damaged, each as (name, bytes).
+fn damaged_traces() -> Vec<(&'static str, Vec<u8>)> {
+    let good = std::fs::read(crate::repo().join("traces/golden/seed-classic.swlb")).unwrap();
+    let flip = |at: usize| {
+        let mut b = good.clone();
+        b[at] ^= 0x40;
+        b
+    };
+    let mut after_footer = good.clone();
+    after_footer.extend_from_slice(b"trailing");
+    // A CRC-valid header whose producer string claims 2^40 bytes (issue 10: 36 bytes that
+    // aborted every reader).
+    let mut crafted = b"SWARMLB\0".to_vec();
+    let payload = [253, 0, 0, 0, 0, 0, 1, 0, 0];
+    let major = swarmlb_trace::FORMAT_MAJOR;
+    let minor = swarmlb_trace::FORMAT_MINOR;
+    crafted.extend_from_slice(&major.to_le_bytes());
+    crafted.extend_from_slice(&minor.to_le_bytes());
+    crafted.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    let crc = swarmlb_trace::format::header_crc(major, minor, &payload);
+    crafted.extend_from_slice(&crc.to_le_bytes());
+    crafted.extend_from_slice(&payload);
+    vec![
+        ("header", flip(40)),
+        ("version", flip(9)),
+        ("block", flip(5000)),
+        ("after-footer", after_footer),
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("huge-length", crafted),
+        ("foreign", b"hello, not a trace".to_vec()),
+    ]
+}
+
+/// Regression (issue 10): header damage gave 3 in `verify` but 1 elsewhere, and data after
+/// the footer was accepted by `replay` ("identical", exit 0), `log`, `export`, `diff` and
+/// `plot`. Every command that reads a trace now ends with the same code and message.
+#[test]
+fn regression_every_trace_reader_reports_damage_with_one_code_and_message() {
+    let dir = scratch("damage-matrix");
+    let golden = crate::repo().join("traces/golden/seed-classic.swlb");
+    let golden = golden.to_str().unwrap();
+    for (name, bytes) in damaged_traces() {
+        let file = format!("{name}.swlb");
+        std::fs::write(dir.join(&file), &bytes).unwrap();
+        let mut commands: Vec<Vec<&str>> = vec![
+            vec!["verify", &file],
+            vec!["replay", &file],
+            vec!["stats", &file],
+            vec!["log", &file],
+            vec!["export", &file, "--format", "jsonl", "-o", "out.jsonl"],
+            vec!["export", &file, "--format", "chrome", "-o", "out.json"],
+            vec!["diff", golden, &file],
+            vec!["diff", &file, golden],
+        ];
+        if name != "foreign" {
+            // `plot` also reads CSV: a file that is not a trace is read as one.
+            commands.push(vec!["plot", &file, "-o", "out.png"]);
+        }
+        let mut messages = std::collections::BTreeSet::new();
+        for args in &commands {
+            let o = swarmlb_in(&dir, args);
+            let err = crate::stderr(&o);
+            assert_eq!(o.status.code(), Some(3), "{name}: {args:?}: {err}");
+            assert!(!err.contains("panicked"), "{name}: {args:?}: {err}");
+            let last = err.lines().last().unwrap_or_default().to_string();
+            assert!(last.starts_with("swarmlb: "), "{name}: {args:?}: {err}");
+            assert!(
+                last.contains(&file),
+                "{name}: {args:?}: names the file: {err}"
+            );
+            messages.insert(last);
+        }
+        assert_eq!(messages.len(), 1, "{name}: one message, got {messages:#?}");
+    }
 }

@@ -29,10 +29,21 @@ fn regenerating_golden_traces_gives_identical_bytes() {
         "butterfly/divergence.csv",
     ] {
         let fresh = std::fs::read(dir.join(file)).unwrap();
+        if std::env::var_os("SWARMLB_UPDATE_GOLDEN").is_some() {
+            // This test owns the golden files: it regenerates them on request, never by hand.
+            std::fs::create_dir_all(golden.join(file).parent().unwrap()).unwrap();
+            std::fs::write(golden.join(file), &fresh).unwrap();
+            if file == "seed-classic.swlb" {
+                let corpus = repo().join("fuzz/corpus/trace_reader/golden-seed-classic");
+                std::fs::write(corpus, &fresh).unwrap();
+            }
+            continue;
+        }
         let stored = std::fs::read(golden.join(file)).unwrap();
         assert!(
             fresh == stored,
-            "{file} differs from traces/golden; regenerate with the commands in traces/README.md if the change is intended"
+            "{file} differs from traces/golden; if the change is intended, regenerate with \
+             SWARMLB_UPDATE_GOLDEN=1 cargo test -p swarmlb-cli golden (see traces/README.md)"
         );
     }
 }

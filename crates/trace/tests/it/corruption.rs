@@ -41,10 +41,12 @@ proptest! {
         let result = reader(&damaged).and_then(|mut r| verify(&mut r).map_err(|(_, e)| e));
         let offset = match result {
             Ok(report) => return Err(TestCaseError::fail(format!("flip at {flip} went unnoticed: {report:?}"))),
-            Err(TraceError::BadMagic) => 0,
-            Err(TraceError::UnsupportedVersion { .. }) => 8,
+            Err(TraceError::BadMagic { .. }) => 0,
+            Err(e @ (TraceError::UnsupportedVersion { .. } | TraceError::OldVersion { .. })) => {
+                return Err(TestCaseError::fail(format!("flip at {flip} read as another version: {e}")))
+            }
             Err(TraceError::Corrupt { offset, .. }) | Err(TraceError::Truncated { offset, .. }) => offset,
-            Err(TraceError::Io { .. }) => unreachable!("no I/O on a slice"),
+            Err(e @ (TraceError::Io { .. } | TraceError::TooLarge { .. } | TraceError::Incompatible(_))) => unreachable!("not from reading a slice: {e}"),
         };
         // The reported block starts at or before the flipped byte, and the next block
         // starts after it.
@@ -77,10 +79,20 @@ proptest! {
     }
 }
 
+/// The trace with its version fields set to `major` and the header checksum recomputed.
+fn with_version(major: u16) -> Vec<u8> {
+    let mut bytes = golden().0.clone();
+    bytes[8..10].copy_from_slice(&major.to_le_bytes());
+    let len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let minor = u16::from_le_bytes([bytes[10], bytes[11]]);
+    let crc = swarmlb_trace::format::header_crc(major, minor, &bytes[20..20 + len]);
+    bytes[16..20].copy_from_slice(&crc.to_le_bytes());
+    bytes
+}
+
 #[test]
 fn a_newer_major_version_is_refused_with_a_clear_message() {
-    let mut bytes = golden().0.clone();
-    bytes[8] = 9; // major version 9
+    let bytes = with_version(9);
     let e = reader(&bytes).err().expect("refused");
     assert!(
         matches!(e, TraceError::UnsupportedVersion { found_major: 9, .. }),
@@ -93,9 +105,12 @@ fn a_newer_major_version_is_refused_with_a_clear_message() {
 fn garbage_is_not_a_trace() {
     assert!(matches!(
         reader(b"hello world, not a trace at all").err(),
-        Some(TraceError::BadMagic)
+        Some(TraceError::BadMagic { .. })
     ));
-    assert!(matches!(reader(b"").err(), Some(TraceError::BadMagic)));
+    assert!(matches!(
+        reader(b"").err(),
+        Some(TraceError::BadMagic { .. })
+    ));
 }
 
 #[test]
@@ -104,4 +119,25 @@ fn data_after_the_footer_is_reported() {
     bytes.push(0);
     let (_, e) = verify(&mut reader(&bytes).unwrap()).unwrap_err();
     assert!(e.to_string().contains("after the footer"), "{e}");
+}
+
+#[test]
+fn an_older_major_version_is_refused_with_a_clear_message() {
+    let e = reader(&with_version(1)).err().expect("refused");
+    assert!(
+        matches!(e, TraceError::OldVersion { found_major: 1, .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("record the run again"), "{e}");
+}
+
+/// Regression (issue 10): a flipped version bit said "newer format, upgrade" instead of
+/// "corrupt"; the header checksum is now checked before the version.
+#[test]
+fn regression_a_flipped_version_bit_is_damage_not_a_newer_format() {
+    let mut bytes = golden().0.clone();
+    bytes[9] ^= 0x40;
+    let e = reader(&bytes).err().expect("refused");
+    assert!(matches!(e, TraceError::Corrupt { offset: 0, .. }), "{e}");
+    assert!(e.to_string().contains("header checksum"), "{e}");
 }

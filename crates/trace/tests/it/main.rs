@@ -5,6 +5,7 @@ mod corpus;
 mod corruption;
 mod diff;
 mod fold;
+mod hardening;
 mod replay;
 mod roundtrip;
 
@@ -32,4 +33,20 @@ pub fn reader(
     bytes: &[u8],
 ) -> Result<swarmlb_trace::TraceReader<&[u8]>, swarmlb_trace::TraceError> {
     swarmlb_trace::TraceReader::new(bytes, "test")
+}
+
+/// Every event of a valid trace.
+pub fn events_of(bytes: &[u8]) -> Vec<swarmlb_model::Event> {
+    let mut cursor = swarmlb_trace::fold::Cursor::new(reader(bytes).unwrap());
+    let mut events = vec![];
+    while let Some(e) = cursor.next_event().unwrap() {
+        events.push(e);
+    }
+    events
+}
+
+/// A complete, valid trace of `events` under `header` (checkpoints and footer folded).
+pub fn encode(header: &swarmlb_trace::Header, events: &[swarmlb_model::Event]) -> Vec<u8> {
+    swarmlb_trace::write::events_to_vec(header, events, swarmlb_trace::format::Ending::Complete)
+        .unwrap()
 }

@@ -1,9 +1,9 @@
 //! Replay re-simulates from the header and finds the first mismatch.
 
-use swarmlb_trace::format::{self, Header, PREAMBLE_LEN};
+use swarmlb_trace::format::Header;
 use swarmlb_trace::replay::{Outcome, replay};
 
-use crate::{reader, record, small};
+use crate::{encode, events_of, reader, record, small};
 
 fn replay_bytes(bytes: &[u8]) -> Outcome {
     replay(reader(bytes).unwrap(), &mut |_| {}).unwrap()
@@ -24,21 +24,11 @@ fn replay_of_a_recording_is_identical() {
     }
 }
 
-/// The same body under a header whose scenario was edited (with a valid checksum).
+/// The same events under a header whose scenario was edited (a valid trace otherwise).
 fn with_edited_scenario(bytes: &[u8], edit: impl Fn(&str) -> String) -> Vec<u8> {
-    let r = reader(bytes).unwrap();
-    let header_end = r.offset() as usize;
-    let mut header: Header = r.header().clone();
+    let mut header: Header = reader(bytes).unwrap().header().clone();
     header.scenario_toml = edit(&header.scenario_toml);
-    let payload = format::encode(&header);
-    let mut out = bytes[..12].to_vec();
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    let crc = format::header_crc(format::FORMAT_MAJOR, format::FORMAT_MINOR, &payload);
-    out.extend_from_slice(&crc.to_le_bytes());
-    assert_eq!(out.len() as u64, PREAMBLE_LEN);
-    out.extend_from_slice(&payload);
-    out.extend_from_slice(&bytes[header_end..]);
-    out
+    encode(&header, &events_of(bytes))
 }
 
 #[test]
@@ -64,17 +54,8 @@ fn an_edited_scenario_gives_a_precise_first_mismatch() {
 #[test]
 fn a_different_seed_in_the_header_mismatches_early() {
     let bytes = record(&small(&[]), 4, 1000);
-    let r = reader(&bytes).unwrap();
-    let header_end = r.offset() as usize;
-    let mut header = r.header().clone();
+    let mut header = reader(&bytes).unwrap().header().clone();
     header.seed = 5;
-    let payload = format::encode(&header);
-    let mut out = bytes[..12].to_vec();
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(
-        &format::header_crc(format::FORMAT_MAJOR, format::FORMAT_MINOR, &payload).to_le_bytes(),
-    );
-    out.extend_from_slice(&payload);
-    out.extend_from_slice(&bytes[header_end..]);
+    let out = encode(&header, &events_of(&bytes));
     assert!(matches!(replay_bytes(&out), Outcome::Mismatch(_)));
 }

@@ -1,11 +1,10 @@
 use proptest::prelude::*;
 use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::{Event, Kind};
-use swarmlb_trace::TraceWriter;
 use swarmlb_trace::fold::Cursor;
-use swarmlb_trace::format::{Ending, Header};
+use swarmlb_trace::format::Header;
 
-use crate::{reader, record, small};
+use crate::{encode, reader, record, small};
 
 /// A header whose layout (160 servers, 800 users) has room for agents 0..50.
 fn header() -> Header {
@@ -54,14 +53,10 @@ proptest! {
 
     #[test]
     fn decode_of_encode_is_identity(events in events_strategy()) {
-        let mut w = TraceWriter::new(Vec::new(), "mem", &header()).unwrap();
-        for (i, e) in events.iter().enumerate() {
-            w.push(e.time.0, e.source.0, e.target.0, e.kind, e.value).unwrap();
-            if i % 777 == 0 {
-                w.checkpoint(i as u64).unwrap();
-            }
-        }
-        let bytes = w.finish(42, Ending::Complete).unwrap();
+        let bytes = encode(&header(), &events);
+        let report = swarmlb_trace::verify::verify(&mut reader(&bytes).unwrap()).unwrap();
+        prop_assert_eq!(report.checkpoints, events.len() as u64 / 1000);
+        prop_assert_eq!(report.events, events.len() as u64);
         let mut cursor = Cursor::new(reader(&bytes).unwrap());
         let mut back = vec![];
         while let Some(e) = cursor.next_event().unwrap() {

@@ -1,0 +1,310 @@
+//! Crafted input (issue 10): lengths that ask for the impossible, blocks removed, repeated
+//! or re-chained by a forger, footers flipped, and replay's event-by-event comparison.
+
+use swarmlb_model::{Event, Kind};
+use swarmlb_trace::format::{self, Ending, Header};
+use swarmlb_trace::fuzz::frame_blocks;
+use swarmlb_trace::replay::{Outcome, replay};
+use swarmlb_trace::verify::verify;
+use swarmlb_trace::{TraceError, TraceReader};
+
+use crate::{encode, events_of, reader, record, small};
+
+/// A small recorded run with a checkpoint every 300 events.
+fn golden() -> Vec<u8> {
+    record(&small(&["duration=\"40s\""]), 1, 300)
+}
+
+/// The header payload and every block payload of a trace, as framed.
+fn blocks_of(bytes: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let header_len = u32_at(12);
+    let header = bytes[20..20 + header_len].to_vec();
+    let mut at = 20 + header_len;
+    let mut blocks = vec![];
+    while at < bytes.len() {
+        let len = u32_at(at);
+        blocks.push(bytes[at + 8..at + 8 + len].to_vec());
+        at += 8 + len;
+    }
+    (header, blocks)
+}
+
+fn reframe(header: &[u8], blocks: &[Vec<u8>]) -> Vec<u8> {
+    let parts: Vec<&[u8]> = blocks.iter().map(Vec::as_slice).collect();
+    frame_blocks(header, &parts)
+}
+
+fn verify_bytes(bytes: &[u8]) -> Result<swarmlb_trace::verify::Report, TraceError> {
+    verify(&mut reader(bytes)?).map_err(|(_, e)| e)
+}
+
+fn replay_bytes(bytes: &[u8]) -> Outcome {
+    replay(reader(bytes).unwrap(), &mut |_| {}).unwrap()
+}
+
+/// A bincode varint claiming `len` elements: tag 253, then eight bytes.
+fn huge_length(len: u64) -> Vec<u8> {
+    let mut out = vec![253];
+    out.extend_from_slice(&len.to_le_bytes());
+    out
+}
+
+const HUGE: [u64; 3] = [1 << 40, 1 << 63, u64::MAX];
+
+/// Regression (issue 10): a 29-byte file whose CRC-valid header claims a 2^40-byte
+/// producer string aborted every reader ("memory allocation failed").
+#[test]
+fn regression_crc_valid_header_with_a_huge_length_prefix_is_corrupt_not_an_abort() {
+    for len in HUGE {
+        let file = frame_blocks(&huge_length(len), &[]);
+        assert!(file.len() <= 36);
+        let e = TraceReader::new(&file[..], "crafted")
+            .err()
+            .expect("refused");
+        assert!(matches!(e, TraceError::Corrupt { .. }), "{len}: {e}");
+        assert!(e.to_string().contains("header does not decode"), "{e}");
+    }
+}
+
+/// Regression (issue 10): the same in an event block behind a valid header.
+#[test]
+fn regression_crc_valid_block_with_a_huge_length_prefix_is_corrupt_not_an_abort() {
+    let (header, _) = blocks_of(&golden());
+    for len in HUGE {
+        // Events { first_index: 0, base_time_us: 0, count: 1, packed: <len bytes> }
+        let mut block = vec![0, 0, 0, 1];
+        block.extend(huge_length(len));
+        let file = frame_blocks(&header, &[&block]);
+        let e = verify_bytes(&file).expect_err("refused");
+        assert!(matches!(e, TraceError::Corrupt { .. }), "{e}");
+        assert!(e.to_string().contains("block does not decode"), "{e}");
+    }
+}
+
+#[test]
+fn a_removed_repeated_or_moved_block_breaks_the_chain() {
+    let bytes = golden();
+    let (header, blocks) = blocks_of(&bytes);
+    assert!(blocks.len() > 6);
+    type Edit = Box<dyn Fn(&mut Vec<Vec<u8>>)>;
+    let edits: [(&str, Edit); 3] = [
+        ("removed", Box::new(|b| drop(b.remove(3)))),
+        ("repeated", Box::new(|b| b.insert(3, b[3].clone()))),
+        ("moved", Box::new(|b| b.swap(2, 4))),
+    ];
+    for (what, edit) in edits {
+        // Framed one by one with per-block checksums, as a block-level edit of the file
+        // leaves them: each block's own checksum is intact, the chain is not.
+        let mut edited = blocks.clone();
+        edit(&mut edited);
+        let mut file = bytes[..20 + header.len()].to_vec();
+        for payload in &edited {
+            let original = blocks.iter().position(|b| b == payload).unwrap();
+            let at = frame_offset(&bytes, original);
+            file.extend_from_slice(&bytes[at..at + 8 + payload.len()]);
+        }
+        let e = verify_bytes(&file).expect_err(what);
+        assert!(e.to_string().contains("checksum mismatch"), "{what}: {e}");
+    }
+}
+
+/// Byte offset of the frame of block `index`.
+fn frame_offset(bytes: &[u8], index: usize) -> usize {
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let mut at = 20 + u32_at(12);
+    for _ in 0..index {
+        at += 8 + u32_at(at);
+    }
+    at
+}
+
+#[test]
+fn a_forger_who_rechains_still_cannot_drop_the_checkpoints() {
+    let (header, blocks) = blocks_of(&golden());
+    let without: Vec<Vec<u8>> = blocks.into_iter().filter(|b| b[0] != 1).collect();
+    let e = verify_bytes(&reframe(&header, &without)).expect_err("refused");
+    assert!(
+        e.to_string().contains("checkpoint due after event 300"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_checkpoint_or_footer_hash_that_the_events_do_not_fold_to_fails_verify() {
+    let (header, blocks) = blocks_of(&golden());
+    let checkpoint = blocks.iter().position(|b| b[0] == 1).unwrap();
+    let last = blocks.len() - 1;
+    for index in [checkpoint, last] {
+        let mut edited = blocks.clone();
+        // The hash is the last field of both; its last byte is part of it.
+        *edited[index].last_mut().unwrap() ^= 1;
+        if index == last {
+            // The footer ends with the `ending` byte; the hash is the field before it.
+            let n = edited[index].len();
+            edited[index][n - 1] ^= 1;
+            edited[index][n - 2] ^= 1;
+        }
+        let e = verify_bytes(&reframe(&header, &edited)).expect_err("refused");
+        assert!(e.to_string().contains("events fold to"), "{e}");
+    }
+    assert!(verify_bytes(&reframe(&header, &blocks)).is_ok());
+}
+
+#[test]
+fn a_flipped_footer_ending_is_found_by_replay() {
+    let bytes = golden();
+    let header: Header = reader(&bytes).unwrap().header().clone();
+    let events = events_of(&bytes);
+    // Complete, relabelled as interrupted.
+    let relabelled = swarmlb_trace::write::events_to_vec(&header, &events, Ending::Interrupted);
+    match replay_bytes(&relabelled.unwrap()) {
+        Outcome::Mismatch(m) => assert!(m.actual.contains("it was complete"), "{m:?}"),
+        other => panic!("{other:?}"),
+    }
+    // Interrupted after 1,000 events, relabelled as complete.
+    let prefix = &events[..1000];
+    let interrupted = swarmlb_trace::write::events_to_vec(&header, prefix, Ending::Interrupted);
+    assert!(matches!(
+        replay_bytes(&interrupted.unwrap()),
+        Outcome::Identical { events: 1000, .. }
+    ));
+    match replay_bytes(&encode(&header, prefix)) {
+        Outcome::Mismatch(m) => {
+            assert_eq!(m.index, 1000);
+            assert!(m.expected.contains("end of the trace"), "{m:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Replay must report the first differing event, not only a final hash.
+#[test]
+fn replay_reports_the_first_changed_event_for_value_kind_time_and_order() {
+    let bytes = golden();
+    let header: Header = reader(&bytes).unwrap().header().clone();
+    let events = events_of(&bytes);
+    const AT: usize = 500;
+    /// Changes the events and returns the index of the first changed one.
+    type Change = Box<dyn Fn(&mut Vec<Event>) -> usize>;
+    let changes: [(&str, Change); 4] = [
+        (
+            "value",
+            Box::new(|e| {
+                e[AT].value ^= 1;
+                AT
+            }),
+        ),
+        (
+            "kind",
+            Box::new(|e| {
+                e[AT].kind = if e[AT].kind == Kind::Tick {
+                    Kind::Pong
+                } else {
+                    Kind::Tick
+                };
+                AT
+            }),
+        ),
+        (
+            "time",
+            Box::new(|e| {
+                let i = (AT..e.len() - 1)
+                    .find(|&i| e[i + 1].time > e[i].time && e[i].time > e[i - 1].time)
+                    .unwrap();
+                e[i].time.0 -= 1;
+                i
+            }),
+        ),
+        (
+            "order",
+            Box::new(|e| {
+                let i = (AT..e.len() - 1)
+                    .find(|&i| e[i + 1].time == e[i].time && e[i + 1] != e[i])
+                    .unwrap();
+                e.swap(i, i + 1);
+                i
+            }),
+        ),
+    ];
+    for (what, change) in changes {
+        let mut edited = events.clone();
+        let index = change(&mut edited);
+        match replay_bytes(&encode(&header, &edited)) {
+            Outcome::Mismatch(m) => {
+                assert_eq!(m.index, index as u64, "{what}: {m:?}");
+                assert_ne!(m.expected, m.actual, "{what}");
+            }
+            other => panic!("{what}: a changed event replayed as {other:?}"),
+        }
+    }
+    assert!(matches!(
+        replay_bytes(&encode(&header, &events)),
+        Outcome::Identical { .. }
+    ));
+}
+
+#[test]
+fn a_damaged_length_field_is_corruption_not_truncation() {
+    let bytes = golden();
+    // The footer's length field, made larger than the rest of the file.
+    let last = frame_offset(&bytes, blocks_of(&bytes).1.len() - 1);
+    let mut damaged = bytes.clone();
+    damaged[last] += 40;
+    let e = verify_bytes(&damaged).expect_err("refused");
+    assert!(matches!(e, TraceError::Corrupt { .. }), "{e}");
+    assert!(e.to_string().contains("length field"), "{e}");
+    // The header's length field likewise.
+    let (header, _) = blocks_of(&bytes);
+    let short = frame_blocks(&header, &[]);
+    let mut damaged = short.clone();
+    damaged[12] += 1;
+    let e = reader(&damaged).err().expect("refused");
+    assert!(matches!(e, TraceError::Corrupt { offset: 12, .. }), "{e}");
+    // A real cut is still a truncation.
+    let e = verify_bytes(&bytes[..bytes.len() - 3]).expect_err("refused");
+    assert!(matches!(e, TraceError::Truncated { .. }), "{e}");
+}
+
+#[test]
+fn a_header_checkpoint_interval_out_of_range_is_corrupt() {
+    let bytes = golden();
+    let mut header: Header = reader(&bytes).unwrap().header().clone();
+    for every in [0, format::CHECKPOINT_EVERY_MAX + 1] {
+        header.checkpoint_every = every;
+        let e = reader(&frame_blocks(&format::encode(&header), &[]))
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("checkpoint every"), "{e}");
+    }
+}
+
+#[test]
+fn data_after_the_footer_stops_every_reader() {
+    let mut bytes = golden();
+    bytes.extend_from_slice(b"extra");
+    let mut cursor = swarmlb_trace::fold::Cursor::new(reader(&bytes).unwrap());
+    let error = loop {
+        match cursor.next_event() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("read to the end without noticing the extra bytes"),
+            Err(e) => break e,
+        }
+    };
+    assert!(
+        error.to_string().contains("data after the footer"),
+        "{error}"
+    );
+    assert!(replay(reader(&bytes).unwrap(), &mut |_| {}).is_err());
+}
+
+#[test]
+fn a_header_over_the_read_limit_is_never_written() {
+    let mut header: Header = reader(&golden()).unwrap().header().clone();
+    header.producer = "x".repeat(format::HEADER_LEN_MAX as usize);
+    let e = swarmlb_trace::TraceWriter::new(Vec::new(), "memory", &header)
+        .err()
+        .expect("refused");
+    assert!(matches!(e, TraceError::TooLarge { .. }), "{e}");
+    assert!(!e.is_damage());
+}
