@@ -276,7 +276,12 @@ fn reset_peak_rss() -> bool {
 }
 
 fn scenario(name: &str, overrides: &[String]) -> Scenario {
-    swarmlb_model::scenario::load(name, overrides, |_| None).expect("bench scenarios are valid")
+    swarmlb_model::scenario::load(
+        name,
+        overrides,
+        |_| Err(std::io::ErrorKind::NotFound.into()),
+    )
+    .expect("bench scenarios are valid")
 }
 
 /// Run without a trace; returns (events, seconds).

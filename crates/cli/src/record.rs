@@ -9,7 +9,7 @@ use swarmlb_model::metrics::SAMPLE_CSV_HEADER;
 use swarmlb_model::run::Runner;
 use swarmlb_model::{Observed, RunConfig, Scenario, Summary};
 use swarmlb_trace::format::{Ending, checkpoint_interval};
-use swarmlb_trace::write::{Recorder, TraceFile, header_for};
+use swarmlb_trace::write::{PartialFile, Recorder, TraceFile, header_for};
 
 use crate::progress::{self, Progress};
 
@@ -46,12 +46,13 @@ pub fn run(scenario: &Scenario, seed: u64, outputs: &Outputs) -> anyhow::Result<
         scenario: scenario.clone(),
         seed,
     });
+    // Every output is created before the simulation starts, so an unwritable place fails
+    // at once; each is written as `.partial` and renamed when complete.
     let mut metrics = match outputs.metrics {
         Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            writeln!(w, "{SAMPLE_CSV_HEADER}")?;
+            let mut w = PartialFile::create(path)?;
+            writeln!(w, "{SAMPLE_CSV_HEADER}")
+                .with_context(|| format!("cannot write {}", w.partial_path().display()))?;
             Some((w, path.to_path_buf()))
         }
         None => None,
@@ -106,9 +107,8 @@ pub fn run(scenario: &Scenario, seed: u64, outputs: &Outputs) -> anyhow::Result<
     if let Some(e) = csv_error {
         return Err(e);
     }
-    if let Some((mut w, path)) = metrics {
-        w.flush()
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    if let Some((w, _)) = metrics {
+        w.commit()?;
     }
     if let Some(bar) = bar {
         bar.finish();

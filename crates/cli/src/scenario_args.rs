@@ -27,6 +27,31 @@ pub struct ScenarioArgs {
     pub overrides: Vec<String>,
 }
 
+/// Read a scenario file, refusing what cannot be one before reading it all: a directory,
+/// a file over the size limit, text that is not UTF-8.
+fn read_scenario_file(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let max = swarmlb_model::scenario::limits::SCENARIO_FILE_MAX;
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(Error::new(ErrorKind::InvalidInput, "it is a directory"));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            "it is larger than 1 MiB, the limit for a scenario file",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("it is not UTF-8 text ({e})"),
+        )
+    })
+}
+
 fn parse_dur(text: &str) -> Result<Dur, String> {
     text.parse::<Dur>().map_err(|e| e.to_string())
 }
@@ -34,15 +59,29 @@ fn parse_dur(text: &str) -> Result<Dur, String> {
 impl ScenarioArgs {
     /// Load the scenario with every option applied, and the seed to use.
     pub fn resolve(&self) -> anyhow::Result<(Scenario, u64)> {
-        let read = |path: &Path| std::fs::read_to_string(path).ok();
+        let mut empty_file = false;
+        let read = |path: &Path| {
+            let text = read_scenario_file(path)?;
+            empty_file = text.trim().is_empty();
+            Ok(text)
+        };
         let mut scenario = swarmlb_model::scenario::load(&self.scenario, &self.overrides, read)
             .with_context(|| format!("cannot load scenario {:?}", self.scenario))?;
+        if empty_file {
+            eprintln!(
+                "swarmlb: warning: scenario file {:?} is empty: every field has its default",
+                self.scenario
+            );
+        }
         if let Some(d) = self.duration {
             anyhow::ensure!(d.us() > 0, "--duration must be positive");
             scenario.duration = d;
         }
         if let Some(p) = self.policy {
             scenario.policy = p;
+        }
+        for warning in scenario.warnings() {
+            eprintln!("swarmlb: warning: {warning}");
         }
         let seed = self.seed.unwrap_or(scenario.seed);
         Ok((scenario, seed))

@@ -52,6 +52,11 @@ impl fmt::Display for SimTime {
     }
 }
 
+/// The longest duration anything may be given: 366 days, in µs. Every duration a user
+/// writes (scenario fields, `--duration`, `--at`) is checked against it where it is read,
+/// so sums and small multiples of durations can never overflow 64-bit microseconds.
+pub const DURATION_MAX_US: u64 = 366 * 86_400 * 1_000_000;
+
 /// Why a duration string could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
@@ -63,8 +68,8 @@ pub enum DurationError {
         "invalid duration {0:?}: expected a number with a unit, like 250ms, 90s, 5m or 1h30m (a bare number is seconds)"
     )]
     BadSyntax(String),
-    /// The value does not fit in 64-bit microseconds.
-    #[error("duration {0:?} is too long")]
+    /// The value is longer than [`DURATION_MAX_US`].
+    #[error("duration {0:?} is too long: durations are at most 366 days")]
     Overflow(String),
 }
 
@@ -82,6 +87,7 @@ pub fn parse_duration(text: &str) -> Result<u64, DurationError> {
     if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return parse_part(s, 1_000_000)
             .ok_or_else(bad)?
+            .filter(|&us| us <= DURATION_MAX_US)
             .ok_or_else(overflow);
     }
     let mut total: u64 = 0;
@@ -112,6 +118,9 @@ pub fn parse_duration(text: &str) -> Result<u64, DurationError> {
             .ok_or_else(overflow)?;
         total = total.checked_add(part).ok_or_else(overflow)?;
         rest = next;
+    }
+    if total > DURATION_MAX_US {
+        return Err(overflow());
     }
     Ok(total)
 }

@@ -105,8 +105,9 @@ impl Params {
         }
         let flash = u.flash.as_ref().is_some_and(|f| {
             let j = slot - u.count;
-            let start = f.at.us() + f.ramp.us() * u64::from(j) / u64::from(f.extra.max(1));
-            j < f.extra && t.0 >= start && t.0 < f.at.us() + f.duration.us()
+            j < f.extra
+                && t.0 >= f.at.us() + ramp_offset(f.ramp.us(), j, f.extra)
+                && t.0 < f.at.us() + f.duration.us()
         });
         flash || (u.diurnal.is_some() && slot < self.diurnal_target(t))
     }
@@ -122,7 +123,7 @@ impl Params {
         if let Some(f) = &u.flash {
             let j = slot.saturating_sub(u.count);
             if slot >= u.count && j < f.extra {
-                let start = f.at.us() + f.ramp.us() * u64::from(j) / u64::from(f.extra.max(1));
+                let start = f.at.us() + ramp_offset(f.ramp.us(), j, f.extra);
                 let end = f.at.us() + f.duration.us();
                 if from.0 < end {
                     best = Some(SimTime(start.max(from.0)));
@@ -151,4 +152,12 @@ impl Params {
         let level = 1.0 + d.amplitude * (2.0 * std::f64::consts::PI * phase).sin();
         (f64::from(u.count) * level).floor() as u32
     }
+}
+
+/// When the `j`-th of `extra` flash-crowd users arrives after the ramp starts: a share of
+/// `ramp_us`, computed in 128 bits (366 days times 10 million users overflows 64).
+fn ramp_offset(ramp_us: u64, j: u32, extra: u32) -> u64 {
+    debug_assert!(j < extra, "only flash-crowd slots have an arrival time");
+    let offset = u128::from(ramp_us) * u128::from(j) / u128::from(extra.max(1));
+    u64::try_from(offset).expect("j < extra, so the offset is below ramp_us")
 }

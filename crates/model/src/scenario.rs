@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use swarmlb_engine::parse_duration;
-use swarmlb_engine::time::format_duration;
+use swarmlb_engine::time::{DURATION_MAX_US, format_duration};
 
 /// A duration in simulated microseconds, written in TOML as `"250ms"`, `"1h30m"` or a
 /// bare number of seconds.
@@ -64,17 +64,24 @@ impl<'de> Deserialize<'de> for Dur {
                 u64::try_from(v)
                     .ok()
                     .and_then(|s| s.checked_mul(1_000_000))
+                    .filter(|&us| us <= DURATION_MAX_US)
                     .map(Dur)
-                    .ok_or_else(|| E::custom(format!("duration {v} is negative or too long")))
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "duration {v} is negative or too long: durations are at most 366 days"
+                        ))
+                    })
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Dur, E> {
                 self.visit_i64(i64::try_from(v).unwrap_or(-1))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Dur, E> {
-                if v.is_finite() && (0.0..1e12).contains(&v) {
+                if v.is_finite() && (0.0..=DURATION_MAX_US as f64 / 1e6).contains(&v) {
                     Ok(Dur((v * 1e6).round() as u64))
                 } else {
-                    Err(E::custom(format!("duration {v} is negative or too long")))
+                    Err(E::custom(format!(
+                        "duration {v} is negative or too long: durations are at most 366 days"
+                    )))
                 }
             }
         }
@@ -501,7 +508,7 @@ impl Default for Scenario {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// Not TOML, a wrong type, or an unknown field.
-    #[error("{origin}:{line}:{column}: {message}")]
+    #[error("{}: {message}", place(origin, *line, Some(*column)))]
     Syntax {
         /// The file name or `builtin:NAME`.
         origin: String,
@@ -513,7 +520,7 @@ pub enum ScenarioError {
         message: String,
     },
     /// A value out of range or inconsistent with another.
-    #[error("{origin}:{line}: invalid value for `{field}`: {message}")]
+    #[error("{}: invalid value for `{field}`{}: {message}", place(origin, *line, None), if *line == 0 { " (not set in the file: its default)" } else { "" })]
     Invalid {
         /// The file name or `builtin:NAME`.
         origin: String,
@@ -532,6 +539,14 @@ pub enum ScenarioError {
         /// What is wrong.
         message: String,
     },
+    /// The file exists but cannot be used: a directory, not UTF-8, too large, unreadable.
+    #[error("cannot read scenario file {path:?}: {message}")]
+    Read {
+        /// The path as given.
+        path: String,
+        /// Why.
+        message: String,
+    },
     /// No such built-in scenario and no such file.
     #[error("unknown scenario {name:?}: not a built-in ({builtins}) and not a readable file")]
     Unknown {
@@ -540,6 +555,15 @@ pub enum ScenarioError {
         /// The built-in names.
         builtins: String,
     },
+}
+
+/// `file:line:column`, `file:line`, or `file` alone when the line is unknown (0).
+fn place(origin: &str, line: usize, column: Option<usize>) -> String {
+    match (line, column) {
+        (0, _) => origin.to_string(),
+        (line, Some(column)) if column > 0 => format!("{origin}:{line}:{column}"),
+        (line, _) => format!("{origin}:{line}"),
+    }
 }
 
 /// Built-in scenarios: name and TOML text (the same files as `scenarios/`).
@@ -581,6 +605,29 @@ pub mod limits {
     pub const RETRIES_MAX: u32 = 1_000;
     /// Largest peer view.
     pub const VIEW_MAX: u32 = 256;
+    /// Largest scenario file, in bytes.
+    pub const SCENARIO_FILE_MAX: u64 = 1 << 20;
+    /// Longest scenario name, in bytes.
+    pub const NAME_MAX: usize = 256;
+    /// Longest description, in bytes.
+    pub const DESCRIPTION_MAX: usize = 64 << 10;
+    /// Most entries in `crashes`, and in `partitions`.
+    pub const EVENTS_LIST_MAX: usize = 10_000;
+    /// Most server indices listed in all crashes and partitions together.
+    pub const LISTED_SERVERS_MAX: usize = 100_000;
+
+    /// `n` with thousands separators, for messages that name a limit in words.
+    pub fn words(n: u64) -> String {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
 }
 
 impl Scenario {
@@ -636,14 +683,24 @@ impl Scenario {
                 }
             },
         };
-        scenario
-            .validate()
-            .map_err(|(field, message)| ScenarioError::Invalid {
-                origin: origin.to_string(),
-                line: locate_field(text, &field),
-                field,
-                message,
-            })?;
+        scenario.validate().map_err(|(field, message)| {
+            // A value set by `--set` is blamed on the override, not on the file.
+            match overrides.iter().rev().find(|o| {
+                o.split_once('=')
+                    .is_some_and(|(key, _)| key.trim() == field.as_str())
+            }) {
+                Some(text) => ScenarioError::Override {
+                    text: text.clone(),
+                    message: format!("invalid value for `{field}`: {message}"),
+                },
+                None => ScenarioError::Invalid {
+                    origin: origin.to_string(),
+                    line: locate_field(text, &field),
+                    field,
+                    message,
+                },
+            }
+        })?;
         Ok(scenario)
     }
 
@@ -664,20 +721,47 @@ impl Scenario {
         if self.sample_interval.us() == 0 {
             return err("sample_interval", "must be positive".into());
         }
+        if self.name.len() > limits::NAME_MAX {
+            return err(
+                "name",
+                format!(
+                    "is {} bytes; at most {} bytes",
+                    self.name.len(),
+                    limits::NAME_MAX
+                ),
+            );
+        }
+        if self.description.len() > limits::DESCRIPTION_MAX {
+            return err(
+                "description",
+                format!(
+                    "is {} bytes; at most {} bytes (64 KiB)",
+                    limits::words(self.description.len() as u64),
+                    limits::words(limits::DESCRIPTION_MAX as u64)
+                ),
+            );
+        }
         if !(1..=limits::SERVERS_MAX).contains(&s.max_servers) {
             return err(
                 "servers.max_servers",
-                format!("must be in 1..={}", limits::SERVERS_MAX),
+                format!(
+                    "must be between 1 and {} (at most {} servers)",
+                    limits::words(u64::from(limits::SERVERS_MAX)),
+                    limits::words(u64::from(limits::SERVERS_MAX))
+                ),
             );
         }
         if s.initial == 0 || s.initial > s.max_servers {
             return err(
                 "servers.initial",
-                format!("must be in 1..=max_servers ({})", s.max_servers),
+                format!("must be between 1 and max_servers ({})", s.max_servers),
             );
         }
         if s.capacity == 0 || s.capacity > 1_000_000 {
-            return err("servers.capacity", "must be in 1..=1000000".into());
+            return err(
+                "servers.capacity",
+                "must be between 1 and 1,000,000 users per server".into(),
+            );
         }
         for (field, value) in [
             ("servers.high_watermark", s.high_watermark),
@@ -731,12 +815,37 @@ impl Scenario {
         if n.latency_min > n.latency_max {
             return err("network.latency_min", "must not exceed latency_max".into());
         }
-        if u.count.saturating_add(u.arrival_slots) > limits::USERS_MAX {
+        // Every source of user slots counts against the limit, in 64 bits so nothing wraps:
+        // the steady population, its flash-crowd or daily peak, and the arrival slots.
+        let count = u64::from(u.count);
+        let flash = u.flash.as_ref().map_or(0, |f| u64::from(f.extra));
+        let diurnal = u.diurnal.as_ref().map_or(0, |d| {
+            if (0.0..=1.0).contains(&d.amplitude) {
+                (count as f64 * d.amplitude).ceil() as u64
+            } else {
+                0
+            }
+        });
+        let slots = count + flash.max(diurnal) + u64::from(u.arrival_slots);
+        if slots > u64::from(limits::USERS_MAX) {
+            // Blame the field that pushes the total over.
+            let field = if count > u64::from(limits::USERS_MAX) {
+                "users.count"
+            } else if count + flash.max(diurnal) > u64::from(limits::USERS_MAX) {
+                if flash >= diurnal {
+                    "users.flash.extra"
+                } else {
+                    "users.diurnal.amplitude"
+                }
+            } else {
+                "users.arrival_slots"
+            };
             return err(
-                "users.count",
+                field,
                 format!(
-                    "users plus arrival slots must be at most {}",
-                    limits::USERS_MAX
+                    "the run would need {} user slots (count, plus the flash crowd or daily peak, plus arrival slots); at most {} users",
+                    limits::words(slots),
+                    limits::words(u64::from(limits::USERS_MAX))
                 ),
             );
         }
@@ -784,13 +893,40 @@ impl Scenario {
                 return err("users.diurnal.period", "must be positive".into());
             }
         }
-        if let Some(f) = &u.flash
-            && u.count
-                .saturating_add(f.extra)
-                .saturating_add(u.arrival_slots)
-                > limits::USERS_MAX
-        {
-            return err("users.flash.extra", "too many users".into());
+        for (name, list) in [
+            ("crashes", self.crashes.len()),
+            ("partitions", self.partitions.len()),
+        ] {
+            if list > limits::EVENTS_LIST_MAX {
+                return err(
+                    name,
+                    format!(
+                        "has {} entries; at most {}",
+                        limits::words(list as u64),
+                        limits::words(limits::EVENTS_LIST_MAX as u64)
+                    ),
+                );
+            }
+        }
+        let listed: usize = self.crashes.iter().map(|c| c.servers.len()).sum::<usize>()
+            + self
+                .partitions
+                .iter()
+                .map(|p| p.servers.len())
+                .sum::<usize>();
+        if listed > limits::LISTED_SERVERS_MAX {
+            return err(
+                if self.crashes.is_empty() {
+                    "partitions"
+                } else {
+                    "crashes"
+                },
+                format!(
+                    "crashes and partitions list {} servers in all; at most {}",
+                    limits::words(listed as u64),
+                    limits::words(limits::LISTED_SERVERS_MAX as u64)
+                ),
+            );
         }
         for (i, c) in self.crashes.iter().enumerate() {
             if let Some(bad) = c.servers.iter().find(|&&id| id >= s.max_servers) {
@@ -829,6 +965,7 @@ impl Scenario {
     }
 
     /// Slots of the steady population at its peak (flash crowd and daily cycle included).
+    /// Validation keeps it within [`limits::USERS_MAX`].
     pub fn steady_slots(&self) -> u32 {
         let u = &self.users;
         let flash = u.flash.as_ref().map_or(0, |f| f.extra);
@@ -836,24 +973,61 @@ impl Scenario {
             .diurnal
             .as_ref()
             .map_or(0, |d| (u.count as f64 * d.amplitude).ceil() as u32);
-        u.count + flash.max(diurnal)
+        u.count.saturating_add(flash.max(diurnal))
+    }
+
+    /// Things in a valid scenario that are probably mistakes: crashes, partitions or a
+    /// butterfly scheduled at or after the end of the run (they never happen).
+    pub fn warnings(&self) -> Vec<String> {
+        let end = self.duration;
+        let mut out = Vec::new();
+        let late = |what: String, at: Dur| {
+            format!("{what} at {at} is at or after the end of the run ({end}): it never happens")
+        };
+        for (i, c) in self.crashes.iter().enumerate() {
+            if c.at >= end {
+                out.push(late(format!("crashes[{i}]"), c.at));
+            }
+        }
+        for (i, p) in self.partitions.iter().enumerate() {
+            if p.at >= end {
+                out.push(late(format!("partitions[{i}]"), p.at));
+            }
+        }
+        if let Some(b) = &self.butterfly
+            && b.at >= end
+        {
+            out.push(late("butterfly".into(), b.at));
+        }
+        if let Some(at) = self.coordinator.crash_at
+            && at >= end
+        {
+            out.push(late("coordinator.crash_at".into(), at));
+        }
+        out
     }
 }
 
-/// Load a scenario by built-in name or file path, with overrides.
+/// Load a scenario by built-in name or file path, with overrides. `read` is the caller's
+/// file access (the model does no I/O): a file that is not found makes the name unknown;
+/// any other error (a directory, not UTF-8, too large) is reported as such.
 pub fn load(
     name_or_path: &str,
     overrides: &[String],
-    read: impl FnOnce(&Path) -> Option<String>,
+    read: impl FnOnce(&Path) -> std::io::Result<String>,
 ) -> Result<Scenario, ScenarioError> {
     if let Some((name, text)) = BUILTINS.iter().find(|(n, _)| *n == name_or_path) {
         return Scenario::parse(text, &format!("builtin:{name}"), overrides);
     }
     match read(Path::new(name_or_path)) {
-        Some(text) => Scenario::parse(&text, name_or_path, overrides),
-        None => Err(ScenarioError::Unknown {
+        Ok(text) => Scenario::parse(&text, name_or_path, overrides),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ScenarioError::Unknown {
             name: name_or_path.to_string(),
             builtins: Scenario::builtin_names(),
+        }),
+        Err(e) => Err(ScenarioError::Read {
+            path: name_or_path.to_string(),
+            message: e.to_string(),
         }),
     }
 }
@@ -896,6 +1070,10 @@ fn locate_field(text: &str, field: &str) -> usize {
                 .trim_matches(|c| c == '[' || c == ']')
                 .trim()
                 .to_string();
+            // A whole table or array of tables (`[[crashes]]`) is named by its header.
+            if current == field {
+                return i + 1;
+            }
             continue;
         }
         let Some((lhs, _)) = trimmed.split_once('=') else {

@@ -5,13 +5,14 @@ use std::path::PathBuf;
 /// Why a trace could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
-    /// The file could not be opened, read or written.
-    #[error("{path}: {source}")]
+    /// The file could not be opened, read or written. (The OS error is part of the message,
+    /// not a `source`, so an error chain does not print it twice.)
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The OS error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The first bytes are not a swarmlb trace.
     #[error("{}: not a swarmlb trace: bad magic bytes at offset 0", file.display())]
@@ -103,10 +104,10 @@ impl TraceError {
     }
 
     /// An I/O error on `path`.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> TraceError {
+    pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> TraceError {
         TraceError::Io {
             path: path.into(),
-            source,
+            cause,
         }
     }
 }

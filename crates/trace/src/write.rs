@@ -237,51 +237,101 @@ pub fn header_for(world: &World, checkpoint_every: u64) -> Header {
     }
 }
 
-/// A trace file being written: `PATH.partial` until [`TraceFile::finish`] renames it.
-pub struct TraceFile {
-    writer: TraceWriter<BufWriter<File>>,
+/// A file written as `PATH.partial` and renamed to `PATH` only when it is complete, then
+/// made durable (the file, then its directory, synced). A file under its final name is
+/// therefore always whole; a crash leaves a `.partial` with what was written.
+pub struct PartialFile {
+    out: BufWriter<File>,
     path: PathBuf,
     partial: PathBuf,
 }
 
-impl TraceFile {
-    /// Create `path.partial` and write the header.
-    pub fn create(path: &Path, header: &Header) -> Result<TraceFile, TraceError> {
+impl PartialFile {
+    /// Create `path.partial`. Fails at once on an unwritable place, before any work.
+    pub fn create(path: &Path) -> Result<PartialFile, TraceError> {
+        if path.is_dir() {
+            let e = std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory");
+            return Err(TraceError::io(path, e));
+        }
         let mut partial = path.as_os_str().to_owned();
         partial.push(".partial");
         let partial = PathBuf::from(partial);
         let file = File::create(&partial).map_err(|e| TraceError::io(&partial, e))?;
-        let writer = TraceWriter::new(BufWriter::with_capacity(1 << 16, file), &partial, header)?;
-        Ok(TraceFile {
-            writer,
+        Ok(PartialFile {
+            out: BufWriter::with_capacity(1 << 16, file),
             path: path.to_path_buf(),
             partial,
         })
     }
 
+    /// The `.partial` path being written.
+    pub fn partial_path(&self) -> &Path {
+        &self.partial
+    }
+
+    /// Flush, sync, rename to the final name and sync the directory; returns the size.
+    pub fn commit(self) -> Result<u64, TraceError> {
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| TraceError::io(&self.partial, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| TraceError::io(&self.partial, e))?;
+        let size = file
+            .metadata()
+            .map_err(|e| TraceError::io(&self.partial, e))?
+            .len();
+        drop(file);
+        std::fs::rename(&self.partial, &self.path).map_err(|e| TraceError::io(&self.path, e))?;
+        sync_parent(&self.path)?;
+        Ok(size)
+    }
+}
+
+impl Write for PartialFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Sync the directory that holds `path`, so a rename into it survives a power cut.
+fn sync_parent(path: &Path) -> Result<(), TraceError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| TraceError::io(dir, e))?;
+    Ok(())
+}
+
+/// A trace file being written: `PATH.partial` until [`TraceFile::finish`] renames it.
+pub struct TraceFile {
+    writer: TraceWriter<PartialFile>,
+}
+
+impl TraceFile {
+    /// Create `path.partial` and write the header.
+    pub fn create(path: &Path, header: &Header) -> Result<TraceFile, TraceError> {
+        let file = PartialFile::create(path)?;
+        let name = file.partial_path().to_path_buf();
+        let writer = TraceWriter::new(file, name, header)?;
+        Ok(TraceFile { writer })
+    }
+
     /// The writer.
-    pub fn writer(&mut self) -> &mut TraceWriter<BufWriter<File>> {
+    pub fn writer(&mut self) -> &mut TraceWriter<PartialFile> {
         &mut self.writer
     }
 
     /// Finish the trace and rename it to its final name; returns its size in bytes.
     pub fn finish(self, final_hash: u64, ending: Ending) -> Result<u64, TraceError> {
-        let bytes = {
-            let w = &self.writer;
-            w.bytes()
-        };
-        let out = self.writer.finish(final_hash, ending)?;
-        let file = out
-            .into_inner()
-            .map_err(|e| TraceError::io(&self.partial, e.into_error()))?;
-        file.sync_all()
-            .map_err(|e| TraceError::io(&self.partial, e))?;
-        drop(file);
-        std::fs::rename(&self.partial, &self.path).map_err(|e| TraceError::io(&self.path, e))?;
-        let size = std::fs::metadata(&self.path)
-            .map(|m| m.len())
-            .unwrap_or(bytes);
-        Ok(size)
+        self.writer.finish(final_hash, ending)?.commit()
     }
 }
 

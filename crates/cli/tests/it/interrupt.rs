@@ -14,6 +14,8 @@ fn start_long_run(dir: &std::path::Path) -> std::process::Child {
             "100h",
             "--trace",
             "long.swlb",
+            "--metrics",
+            "long.csv",
         ])
         .current_dir(dir)
         .stdout(Stdio::piped())
@@ -38,11 +40,22 @@ fn wait_for_data(path: &std::path::Path) {
 
 #[test]
 fn ctrl_c_flushes_a_valid_interrupted_trace() {
-    let dir = scratch("interrupt");
+    stop_flushes_a_valid_interrupted_trace("INT");
+}
+
+/// Regression (issue 10): SIGTERM, what Slurm sends at a time limit, killed the run and
+/// left only a `.partial`; it now stops the run like Ctrl-C.
+#[test]
+fn regression_sigterm_flushes_a_valid_interrupted_trace_like_ctrl_c() {
+    stop_flushes_a_valid_interrupted_trace("TERM");
+}
+
+fn stop_flushes_a_valid_interrupted_trace(signal: &str) {
+    let dir = scratch(&format!("interrupt-{signal}"));
     let child = start_long_run(&dir);
     wait_for_data(&dir.join("long.swlb.partial"));
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -54,6 +67,12 @@ fn ctrl_c_flushes_a_valid_interrupted_trace() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(dir.join("long.swlb").exists(), "renamed from .partial");
+    assert!(!dir.join("long.swlb.partial").exists());
+    // The metrics CSV is complete up to the interruption, under its final name.
+    let csv = std::fs::read_to_string(dir.join("long.csv")).unwrap();
+    assert!(csv.lines().count() > 1, "{} lines", csv.lines().count());
+    assert!(csv.ends_with('\n'));
+    assert!(!dir.join("long.csv.partial").exists());
     let v = swarmlb_in(&dir, &["verify", "long.swlb"]);
     assert!(v.status.success(), "{}", crate::stderr(&v));
     assert!(stdout(&v).contains("interrupted"), "{}", stdout(&v));

@@ -36,6 +36,18 @@ fn rejects_garbage_without_panicking() {
     }
 }
 
+/// Regression (issue 10): 10^9 hours was accepted, and later arithmetic on it overflowed.
+#[test]
+fn durations_are_at_most_366_days() {
+    use swarmlb_engine::time::DURATION_MAX_US;
+    assert_eq!(parse_duration("366d"), Ok(DURATION_MAX_US));
+    assert_eq!(parse_duration("31622400"), Ok(DURATION_MAX_US));
+    for text in ["366d1us", "1000000000h", "31622400.000001", "8784h1s"] {
+        let e = parse_duration(text).unwrap_err();
+        assert!(e.to_string().contains("at most 366 days"), "{text}: {e}");
+    }
+}
+
 #[test]
 fn format_round_trips() {
     for us in [0, 1, 999, 1_000, 1_500_000, 5_400_000_000, 86_400_000_001] {

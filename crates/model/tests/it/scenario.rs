@@ -13,6 +13,11 @@ fn every_builtin_parses_and_round_trips() {
     }
 }
 
+/// No file exists (the model does no I/O; tests that need files use built-ins).
+fn no_files(_: &std::path::Path) -> std::io::Result<String> {
+    Err(std::io::ErrorKind::NotFound.into())
+}
+
 fn error_of(text: &str) -> String {
     Scenario::parse(text, "my.toml", &[])
         .unwrap_err()
@@ -65,25 +70,27 @@ fn overrides_apply_and_are_validated() {
     let sc = load(
         "default",
         &["servers.capacity=10".into(), "duration=\"5m\"".into()],
-        |_| None,
+        no_files,
     )
     .unwrap();
     assert_eq!(sc.servers.capacity, 10);
     assert_eq!(sc.duration.us(), 300_000_000);
-    let e = load("default", &["servers.capacity=0".into()], |_| None).unwrap_err();
+    // A value set by --set is blamed on the override, not on a line of the file.
+    let e = load("default", &["servers.capacity=0".into()], no_files).unwrap_err();
     assert!(
-        matches!(e, ScenarioError::Invalid { ref field, .. } if field == "servers.capacity"),
+        matches!(e, ScenarioError::Override { ref text, .. } if text == "servers.capacity=0"),
         "{e}"
     );
-    let e = load("default", &["nonsense".into()], |_| None).unwrap_err();
+    assert!(e.to_string().contains("`servers.capacity`"), "{e}");
+    let e = load("default", &["nonsense".into()], no_files).unwrap_err();
     assert!(matches!(e, ScenarioError::Override { .. }), "{e}");
-    let e = load("default", &["servers.bogus=1".into()], |_| None).unwrap_err();
+    let e = load("default", &["servers.bogus=1".into()], no_files).unwrap_err();
     assert!(e.to_string().contains("bogus"), "{e}");
 }
 
 #[test]
 fn unknown_scenario_lists_the_builtins() {
-    let e = load("nope", &[], |_| None).unwrap_err().to_string();
+    let e = load("nope", &[], no_files).unwrap_err().to_string();
     assert!(e.contains("seed-classic") && e.contains("nope"), "{e}");
 }
 
@@ -106,4 +113,71 @@ fn kind_codes_are_dense_and_stable() {
     assert_eq!(Kind::ConnectAccept as u8, 3);
     assert_eq!(Kind::Butterfly as u8, 51);
     assert_eq!(Kind::from_code(Kind::ALL.len() as u8), None);
+}
+
+/// Scenario mistakes and the message each one gets, as data (issue 10: limits named in
+/// words, every source of users counted, no `:0:` for a field the file does not set).
+#[test]
+fn scenario_errors_as_data() {
+    let many_crashes = "[[crashes]]\nat = \"1s\"\nservers = [0]\n".repeat(10_001);
+    let long_lists = format!(
+        "[servers]\nmax_servers = 100000\ninitial = 1\n[[crashes]]\nat = \"1s\"\nservers = [{}]\n",
+        vec!["1"; 100_001].join(",")
+    );
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "a 5 MiB description",
+            format!("description = \"{}\"\n", "x".repeat(5 << 20)),
+        ),
+        ("10^9 hours", "duration = \"1000000000h\"\n".into()),
+        ("10^9 hours as seconds", "duration = 3600000000000000\n".into()),
+        (
+            "a diurnal peak over the user limit",
+            "[users]\ncount = 6000000\n[users.diurnal]\namplitude = 0.9\nperiod = \"1h\"\n".into(),
+        ),
+        (
+            "a flash crowd over the user limit",
+            "[users]\ncount = 6000000\n[users.flash]\nat = \"1s\"\nramp = \"1s\"\nduration = \"1m\"\nextra = 5000000\n".into(),
+        ),
+        ("too many users", "[users]\ncount = 20000000\n".into()),
+        ("too many servers", "[servers]\nmax_servers = 200000\n".into()),
+        ("too many crashes", many_crashes),
+        ("too many listed servers", long_lists),
+        (
+            "a default that breaks a relation",
+            "[servers]\nmax_servers = 2\n".into(),
+        ),
+    ];
+    let report: Vec<String> = cases
+        .iter()
+        .map(|(what, toml)| format!("{what}:\n  {}", error_of(toml)))
+        .collect();
+    insta::assert_snapshot!(report.join("\n"));
+}
+
+#[test]
+fn a_scenario_at_every_list_limit_still_fits_in_a_trace_header() {
+    use swarmlb_model::scenario::limits;
+    let mut text = format!(
+        "description = \"{}\"\n[servers]\nmax_servers = 100000\ninitial = 1\n",
+        "d".repeat(limits::DESCRIPTION_MAX)
+    );
+    let per_entry = limits::LISTED_SERVERS_MAX / limits::EVENTS_LIST_MAX / 2;
+    let servers: Vec<String> = (99_990..99_990 + per_entry)
+        .map(|i| i.to_string())
+        .collect();
+    for _ in 0..limits::EVENTS_LIST_MAX {
+        text += &format!(
+            "[[crashes]]\nat = \"365d23h59m59s\"\nservers = [{}]\n",
+            servers.join(",")
+        );
+        text += &format!(
+            "[[partitions]]\nat = \"365d23h59m59s\"\nduration = \"365d\"\nservers = [{}]\n",
+            servers.join(",")
+        );
+    }
+    let scenario = Scenario::parse(&text, "limits.toml", &[]).unwrap();
+    // The trace header stores the canonical TOML; its reader accepts at most 4 MiB.
+    let canonical = scenario.to_toml();
+    assert!(canonical.len() < 3 << 20, "{} bytes", canonical.len());
 }
