@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use swarmlb_engine::{Limits, Observer, SimTime, Simulation, StopReason};
 
-use crate::metrics::{Sample, quantile};
+use crate::metrics::Sample;
 use crate::observe::Observed;
 use crate::scenario::Scenario;
 use crate::world::{World, build};
@@ -162,7 +162,7 @@ impl Runner {
         let w = &self.sim.model;
         let a = &self.acc;
         let n = a.samples.max(1) as f64;
-        let mut ttc = w.stats.time_to_connect_us.clone();
+        let ttc = &w.stats.time_to_connect;
         let elapsed = self
             .sim
             .now()
@@ -206,13 +206,9 @@ impl Runner {
             scale_outs: w.stats.scale_outs,
             messages: w.stats.messages_total(),
             messages_lost: w.stats.messages_lost,
-            ttc_p50_us: quantile(&mut ttc, 0.5),
-            ttc_p99_us: quantile(&mut ttc, 0.99),
-            ttc_mean_us: if ttc.is_empty() {
-                0
-            } else {
-                ttc.iter().sum::<u64>() / ttc.len() as u64
-            },
+            ttc_p50_us: ttc.quantile(0.5),
+            ttc_p99_us: ttc.quantile(0.99),
+            ttc_mean_us: ttc.mean(),
             server_seconds: (a.server_us / 1_000_000) as u64,
             refused_after_coordinator_crash: a
                 .gave_up_at_coordinator_crash

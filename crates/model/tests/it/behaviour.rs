@@ -169,3 +169,34 @@ fn runner_stops_when_asked() {
     assert!(runner.stopped_early());
     assert_eq!(runner.summary().simulated, SimTime::from_secs(20));
 }
+
+/// Regression (issue 10): every time to connect was kept in a vector, so a long run grew by
+/// about 0.7 MB per wall-second. The streaming histogram keeps quantiles within 0.1%.
+#[test]
+fn connect_times_are_streamed_with_known_quantiles() {
+    use swarmlb_model::metrics::ConnectTimes;
+    let mut t = ConnectTimes::default();
+    assert_eq!(
+        (t.quantile(0.5), t.quantile(0.99), t.mean(), t.len()),
+        (0, 0, 0, 0)
+    );
+    for us in 1..=1000 {
+        t.record(us);
+    }
+    // Below 2,048 µs the histogram is exact: nearest-rank quantiles.
+    assert_eq!(t.quantile(0.5), 500);
+    assert_eq!(t.quantile(0.99), 990);
+    assert_eq!(t.quantile(1.0), 1000);
+    assert_eq!(t.mean(), 500);
+    assert_eq!(t.len(), 1000);
+    let mut big = ConnectTimes::default();
+    for us in [1_234_567u64, 98_765_432, 5_000_000_000] {
+        big.record(us);
+    }
+    let p100 = big.quantile(1.0);
+    assert!(p100.abs_diff(5_000_000_000) <= 5_000_000, "{p100}");
+    assert_eq!(big.mean(), (1_234_567 + 98_765_432 + 5_000_000_000) / 3);
+    // Beyond the longest duration it saturates instead of failing.
+    big.record(u64::MAX);
+    assert_eq!(big.len(), 4);
+}
