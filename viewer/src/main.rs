@@ -74,6 +74,21 @@ static START: Mutex<Option<Start>> = Mutex::new(None);
 /// on stderr with a non-zero exit and never opens a window. Returns the arguments.
 fn prepare() -> Args {
     let args = Args::parse();
+    // Whatever goes wrong inside the window library (a display that cannot be opened, a
+    // PNG that cannot be written) ends with one line and exit status 1, never a panic.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".into());
+        eprintln!(
+            "swarmlb-viewer: error: {}",
+            what.lines().next().unwrap_or_default()
+        );
+        std::process::exit(1);
+    }));
     let mut timelines = Vec::new();
     for path in std::iter::once(&args.trace).chain(args.other.as_ref()) {
         match Timeline::load(path) {
@@ -95,11 +110,50 @@ fn prepare() -> Args {
         );
         std::process::exit(1);
     }
+    if let Some(path) = &args.screenshot
+        && let Err(e) = check_writable(path)
+    {
+        eprintln!(
+            "swarmlb-viewer: error: cannot write {}: {e}",
+            path.display()
+        );
+        std::process::exit(1);
+    }
+    if let Err(e) = check_display() {
+        eprintln!("swarmlb-viewer: error: {e}");
+        std::process::exit(1);
+    }
     *START.lock().expect("not poisoned") = Some(Start {
         args: args.clone(),
         timelines,
     });
     args
+}
+
+/// The screenshot can be written: not a directory, and creatable now (it is written once
+/// the frame is drawn), so a bad path fails before a window opens.
+fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a directory",
+        ));
+    }
+    std::fs::File::create(path).map(drop)
+}
+
+/// On Linux a window needs an X11 or Wayland display.
+fn check_display() -> Result<(), String> {
+    if cfg!(target_os = "linux") {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+            return Err(
+                "no display (DISPLAY is not set); headless, run it under xvfb-run, like: xvfb-run -a swarmlb-viewer run.swlb --screenshot frame.png"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
 }
 
 fn window_conf() -> Conf {

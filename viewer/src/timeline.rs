@@ -53,13 +53,13 @@ impl Timeline {
     /// Load a trace file. A file that is not a readable trace at all is an error; a
     /// damaged tail keeps the intact prefix and sets `problem`.
     pub fn load(path: &Path) -> Result<Timeline, String> {
-        let reader = TraceReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let reader = TraceReader::open(path).map_err(|e| e.to_string())?;
         Timeline::from_reader(reader, &path.display().to_string())
     }
 
     /// Load a trace held in memory.
     pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Timeline, String> {
-        let reader = TraceReader::new(bytes, name).map_err(|e| format!("{name}: {e}"))?;
+        let reader = TraceReader::new(bytes, name).map_err(|e| e.to_string())?;
         Timeline::from_reader(reader, name)
     }
 
@@ -105,10 +105,12 @@ impl Timeline {
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => break None,
+                // A run that crashed or was killed is worth watching up to where it
+                // stopped; a damaged file is not trusted at all.
                 Err(e @ TraceError::Truncated { .. }) => {
-                    break Some(format!("{name}: {e}; showing the intact prefix"));
+                    break Some(format!("{e}; showing the intact prefix"));
                 }
-                Err(e) => break Some(format!("{name}: {e}; showing the events before it")),
+                Err(e) => return Err(e.to_string()),
             }
         };
         history.push(history_point(&state, next_sample.max(state.time)));

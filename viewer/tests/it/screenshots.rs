@@ -185,3 +185,74 @@ fn a_truncated_trace_opens_with_a_warning_and_shows_its_prefix() {
     assert_eq!((f.width, f.height), (800, 600));
     assert!(f.distinct_colours() > 20);
 }
+
+/// One line on stderr, exit status 1, no panic, no picture.
+fn assert_one_line_error(o: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(lines[0].starts_with("swarmlb-viewer: error: "), "{stderr}");
+    assert!(lines[0].contains(needle), "{needle:?} in {stderr}");
+}
+
+/// Regression (issue 10): without a display, or with one that cannot be opened, the viewer
+/// panicked inside the window library.
+#[test]
+fn regression_no_display_is_a_one_line_error() {
+    let trace = golden("seed-classic.swlb");
+    let bin = env!("CARGO_BIN_EXE_swarmlb-viewer");
+    let o = Command::new(bin)
+        .arg(&trace)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert_one_line_error(&o, "no display");
+    let o = Command::new(bin)
+        .arg(&trace)
+        .env("DISPLAY", ":4711")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert_one_line_error(&o, "Display");
+}
+
+/// Regression (issue 10): an unwritable `--screenshot` path panicked after rendering.
+#[test]
+fn regression_an_unwritable_screenshot_path_is_a_one_line_error() {
+    let dir = scratch("unwritable");
+    let trace = golden("seed-classic.swlb");
+    for (out, why) in [
+        (dir.join("missing").join("x.png"), "No such file"),
+        (dir.clone(), "is a directory"),
+    ] {
+        let o = viewer(&[
+            trace.to_str().unwrap(),
+            "--screenshot",
+            out.to_str().unwrap(),
+        ]);
+        assert_one_line_error(&o, why);
+    }
+}
+
+/// Regression (issue 10): damage in the middle of a trace, and a CRC-valid header with a
+/// huge length prefix, are refused with one line (a truncated trace still opens).
+#[test]
+fn regression_a_damaged_trace_is_a_one_line_error() {
+    let dir = scratch("damaged");
+    let mut bytes = std::fs::read(golden("seed-classic.swlb")).unwrap();
+    bytes[5000] ^= 0x40;
+    std::fs::write(dir.join("flipped.swlb"), &bytes).unwrap();
+    let huge = swarmlb_trace::fuzz::frame_blocks(&[253, 0, 0, 0, 0, 0, 1, 0, 0], &[]);
+    std::fs::write(dir.join("huge.swlb"), huge).unwrap();
+    for name in ["flipped.swlb", "huge.swlb"] {
+        let o = viewer(&[
+            dir.join(name).to_str().unwrap(),
+            "--screenshot",
+            dir.join("x.png").to_str().unwrap(),
+        ]);
+        assert_one_line_error(&o, "corrupt trace at byte offset");
+    }
+}
