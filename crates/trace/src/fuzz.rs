@@ -51,7 +51,8 @@ pub fn trace_blocks(bytes: &[u8]) {
     trace_reader(&file);
 }
 
-/// A valid header of a small run (seed-classic, a few hundred agents).
+/// A valid header of a small run (seed-classic, a few hundred agents), with the checkpoint
+/// interval a recording of it has, so recorded blocks read behind it.
 fn small_header() -> Header {
     let scenario = Scenario::builtin("seed-classic").expect("built-in");
     let layout = swarmlb_model::params::Params::new(&scenario, 1).layout;
@@ -61,7 +62,7 @@ fn small_header() -> Header {
         scenario_toml: scenario.to_toml(),
         max_servers: layout.max_servers,
         n_users: layout.n_users,
-        checkpoint_every: 64,
+        checkpoint_every: format::checkpoint_interval(layout.n_agents()),
     }
 }
 

@@ -40,3 +40,10 @@ fn scenario_parser_corpus_never_panics() {
 fn trace_roundtrip_corpus_decodes_what_it_encodes() {
     run_corpus("trace_roundtrip", swarmlb_trace::fuzz::trace_roundtrip);
 }
+
+/// Regression (issue 10): the reader corpus stops at the checksum; this one reaches the
+/// decoder with CRC-valid blocks (huge length prefixes included).
+#[test]
+fn trace_blocks_corpus_never_panics() {
+    run_corpus("trace_blocks", swarmlb_trace::fuzz::trace_blocks);
+}
