@@ -120,14 +120,13 @@ impl<R: Read> TraceReader<R> {
                 }),
             }
         };
+        // The preamble's layout and the header limit are the same in every version, so an
+        // impossible length is damage whatever the version field says.
         if len > HEADER_LEN_MAX {
-            // Another version may frame its header differently; only our own is corrupt.
-            return Err(other_version().unwrap_or_else(|| {
-                corrupt(
-                    12,
-                    format!("header length {len} exceeds the maximum {HEADER_LEN_MAX}"),
-                )
-            }));
+            return Err(corrupt(
+                12,
+                format!("header length {len} exceeds the maximum {HEADER_LEN_MAX}"),
+            ));
         }
         let mut payload = vec![0u8; len as usize];
         let n = read_full(&mut input, &mut payload).map_err(|e| TraceError::io(&name, e))?;
