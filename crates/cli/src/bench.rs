@@ -251,10 +251,14 @@ fn phold_engine_traced(events: u64, dir: &Path) -> u64 {
             events_max: events,
         },
         &mut |key: &EventKey, _: &(), _: &_| {
-            // PHOLD LP ids stay below the default layout's agent count.
+            // PHOLD LP ids stay below the default layout's agent count. The file is only
+            // written, never read, so its checkpoints need no real state hash.
             writer
                 .push(key.time.0, key.source.0, key.target.0, Kind::Tick, 0)
                 .expect("write");
+            if writer.checkpoint_due() {
+                writer.checkpoint(0).expect("write");
+            }
             ControlFlow::Continue(())
         },
     );

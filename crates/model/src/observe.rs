@@ -171,10 +171,14 @@ impl Observed {
     /// A hash of the whole observable state (stable across platforms and versions of
     /// this format: little-endian fields, BLAKE3, first 8 bytes).
     pub fn hash(&self) -> u64 {
-        let mut h = blake3::Hasher::new();
+        // The bytes are laid out in one buffer and hashed at once: BLAKE3 over the
+        // concatenation is the same digest as over the pieces, and one call instead of two
+        // per agent made checkpoints several times cheaper (they run in recording, replay
+        // and verify).
+        let mut bytes = Vec::with_capacity(5 * (self.servers.len() + self.users.len()) + 1);
         for (view, load) in &self.servers {
-            h.update(&[*view as u8]);
-            h.update(&load.to_le_bytes());
+            bytes.push(*view as u8);
+            bytes.extend_from_slice(&load.to_le_bytes());
         }
         for user in &self.users {
             let (tag, agent) = match user {
@@ -183,11 +187,11 @@ impl Observed {
                 UserView::Connected(a) => (2, a.0),
                 UserView::Backoff => (3, 0),
             };
-            h.update(&[tag]);
-            h.update(&agent.to_le_bytes());
+            bytes.push(tag);
+            bytes.extend_from_slice(&agent.to_le_bytes());
         }
-        h.update(&[u8::from(self.coordinator_alive)]);
-        let bytes = h.finalize();
+        bytes.push(u8::from(self.coordinator_alive));
+        let bytes = blake3::hash(&bytes);
         u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("8 bytes"))
     }
 
