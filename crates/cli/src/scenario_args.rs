@@ -1,4 +1,6 @@
-//! The scenario options shared by every command that runs a simulation.
+//! The scenario options of the commands that run a simulation: `ScenarioSpec` (what every
+//! such command honours) and `ScenarioArgs` (plus `--seed` and `--policy`, for commands
+//! that run one seed of one policy). Experiments flatten only the parts they honour.
 
 use std::path::Path;
 
@@ -7,40 +9,73 @@ use clap::Args;
 use swarmlb_model::scenario::Dur;
 use swarmlb_model::{Policy, Scenario};
 
-/// Which scenario to run, and how.
+/// Which scenario, for how long, with which overrides.
 #[derive(Args, Clone, Debug)]
-pub struct ScenarioArgs {
+pub struct ScenarioSpec {
     /// A built-in scenario name (see `swarmlb scenarios`) or a path to a TOML file.
     #[arg(default_value = "default")]
     pub scenario: String,
-    /// Master seed (default: the scenario's `seed`).
-    #[arg(long)]
-    pub seed: Option<u64>,
     /// Simulated time to run, like 90s, 5m or 1h30m (default: the scenario's `duration`).
     #[arg(long, value_parser = parse_dur)]
     pub duration: Option<Dur>,
-    /// Who routes users: decentralized, round-robin, least-connections, power-of-two, random.
-    #[arg(long)]
-    pub policy: Option<Policy>,
     /// Override a scenario field, like `--set servers.capacity=10` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
+}
+
+/// Which scenario to run with which seed and policy (`run`, `butterfly`).
+#[derive(Args, Clone, Debug)]
+pub struct ScenarioArgs {
+    #[command(flatten)]
+    pub spec: ScenarioSpec,
+    /// Master seed (default: the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Who routes users: decentralized, round-robin, least-connections, power-of-two, random.
+    #[arg(long)]
+    pub policy: Option<Policy>,
 }
 
 fn parse_dur(text: &str) -> Result<Dur, String> {
     text.parse::<Dur>().map_err(|e| e.to_string())
 }
 
-impl ScenarioArgs {
-    /// Load the scenario with every option applied, and the seed to use.
-    pub fn resolve(&self) -> anyhow::Result<(Scenario, u64)> {
+/// The dotted key of a `KEY=VALUE` override, trimmed (`None` if there is no `=`).
+pub fn override_key(text: &str) -> Option<&str> {
+    text.split_once('=').map(|(k, _)| k.trim())
+}
+
+impl ScenarioSpec {
+    /// Load the scenario with the `--set` overrides, then `more`, then `--duration`.
+    pub fn load(&self, more: &[String]) -> anyhow::Result<Scenario> {
         let read = |path: &Path| std::fs::read_to_string(path).ok();
-        let mut scenario = swarmlb_model::scenario::load(&self.scenario, &self.overrides, read)
+        let overrides: Vec<String> = self.overrides.iter().chain(more).cloned().collect();
+        let mut scenario = swarmlb_model::scenario::load(&self.scenario, &overrides, read)
             .with_context(|| format!("cannot load scenario {:?}", self.scenario))?;
         if let Some(d) = self.duration {
             anyhow::ensure!(d.us() > 0, "--duration must be positive");
             scenario.duration = d;
         }
+        Ok(scenario)
+    }
+
+    /// The options as command-line arguments, to re-run elsewhere.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut out = vec![self.scenario.clone()];
+        if let Some(d) = self.duration {
+            out.extend(["--duration".to_string(), d.to_string()]);
+        }
+        for o in &self.overrides {
+            out.extend(["--set".to_string(), o.clone()]);
+        }
+        out
+    }
+}
+
+impl ScenarioArgs {
+    /// Load the scenario with every option applied, and the seed to use.
+    pub fn resolve(&self) -> anyhow::Result<(Scenario, u64)> {
+        let mut scenario = self.spec.load(&[])?;
         if let Some(p) = self.policy {
             scenario.policy = p;
         }
@@ -66,26 +101,18 @@ impl ScenarioArgs {
         }
         parts.join(" ")
     }
-}
-
-impl ScenarioArgs {
-    /// The same options with more `--set` overrides after the given ones.
-    pub fn with_overrides(&self, more: &[String]) -> ScenarioArgs {
-        let mut args = self.clone();
-        args.overrides.extend(more.iter().cloned());
-        args
-    }
 
     /// The options as command-line arguments (the seed excluded), to re-run elsewhere.
     pub fn to_args(&self) -> Vec<String> {
-        let mut out = vec![self.scenario.clone()];
-        if let Some(d) = self.duration {
+        let spec = &self.spec;
+        let mut out = vec![spec.scenario.clone()];
+        if let Some(d) = spec.duration {
             out.extend(["--duration".to_string(), d.to_string()]);
         }
         if let Some(p) = self.policy {
             out.extend(["--policy".to_string(), p.name().to_string()]);
         }
-        for o in &self.overrides {
+        for o in &spec.overrides {
             out.extend(["--set".to_string(), o.clone()]);
         }
         out
