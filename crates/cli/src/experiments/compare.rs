@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
+use swarmlb_model::scenario::Dur;
 use swarmlb_model::{Policy, Scenario, Summary};
 
 use super::chart::{self, Panel};
@@ -17,8 +18,12 @@ use crate::scenario_args::ScenarioSpec;
 /// Compare the decentralized model with every centralized policy.
 #[derive(Args)]
 #[command(
-    after_help = "Writes DIR/compare.md, DIR/compare.csv (per policy and metric: n, mean, sd, 95% confidence \
-    interval), DIR/compare.png and DIR/plan.json; prints the Markdown table.\n\n\
+    after_help = "Writes DIR/compare.md, DIR/compare.csv (per view, policy and metric: n, mean, sd, 95% \
+    confidence interval), DIR/compare.png, DIR/compare-matched.png and DIR/plan.json; prints the tables.\n\n\
+    Two views: as configured (the centralized policies route to the scenario's fixed pool of servers, \
+    while the decentralized servers scale out and in), and capacity-matched (each centralized policy gets, \
+    per seed, a fixed pool of ⌈decentralized server-seconds / duration⌉ servers, so it pays about the same \
+    server-seconds and the rows differ in routing and in when the capacity is there).\n\n\
     Every figure is a mean over the seeds with its 95% Student t interval: repeated with fresh seeds, about \
     95% of such intervals would contain the policy's true mean. It needs at least 2 seeds.\n\n\
     Examples:\n  swarmlb compare default --seeds 4 --out cmp\n  swarmlb compare coordinator-crash --seeds 2 --duration 20m"
@@ -56,7 +61,7 @@ pub struct Metric {
 }
 
 /// Every compared figure, in column order.
-pub const METRICS: [Metric; 9] = [
+pub const METRICS: [Metric; 11] = [
     Metric {
         name: "ttc_mean_ms",
         label: "time to connect, mean",
@@ -86,6 +91,13 @@ pub const METRICS: [Metric; 9] = [
         value: |s| Some(s.messages_per_connection()),
     },
     Metric {
+        name: "messages_per_connection_without_heartbeats",
+        label: "messages / connection, no heartbeats",
+        unit: "",
+        digits: 2,
+        value: |s| Some(s.messages_per_connection_without_heartbeats()),
+    },
+    Metric {
         name: "migrations",
         label: "migrations",
         unit: "",
@@ -98,6 +110,13 @@ pub const METRICS: [Metric; 9] = [
         unit: "s",
         digits: 0,
         value: |s| Some(s.server_seconds as f64),
+    },
+    Metric {
+        name: "rejections",
+        label: "connects refused by a server",
+        unit: "",
+        digits: 1,
+        value: |s| Some(s.rejections as f64),
     },
     Metric {
         name: "gave_up",
@@ -131,16 +150,53 @@ pub const METRICS: [Metric; 9] = [
     },
 ];
 
-/// The figures of one policy over the seeds.
+/// Which capacity the centralized policies get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The scenario as given: a fixed pool of `servers.initial` servers, while the
+    /// decentralized servers scale out and terminate.
+    Configured,
+    /// Per seed, a fixed pool of ⌈decentralized server-seconds / duration⌉ servers: about
+    /// the server-seconds the decentralized run used, so rows differ in routing (and in
+    /// when the capacity is there), not in how much capacity was paid for.
+    CapacityMatched,
+}
+
+impl View {
+    /// Both views, in table order.
+    pub const ALL: [View; 2] = [View::Configured, View::CapacityMatched];
+
+    /// Name in compare.csv.
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Configured => "configured",
+            View::CapacityMatched => "capacity-matched",
+        }
+    }
+
+    /// Heading in compare.md.
+    pub fn heading(self) -> &'static str {
+        match self {
+            View::Configured => "As configured (centralized: the scenario's fixed pool)",
+            View::CapacityMatched => {
+                "Capacity-matched (centralized: a fixed pool of ⌈decentralized server-seconds / duration⌉ servers, per seed)"
+            }
+        }
+    }
+}
+
+/// The figures of one policy over the seeds, in one view.
 #[derive(Clone, Debug)]
 pub struct Row {
+    /// The view.
+    pub view: View,
     /// The policy.
     pub policy: Policy,
     /// Per metric of [`METRICS`]: statistics over the runs that have it (`None`: none has).
     pub stats: Vec<Option<MeanCi>>,
 }
 
-fn row(policy: Policy, runs: &[Summary]) -> Row {
+fn row(view: View, policy: Policy, runs: &[Summary]) -> Row {
     let stats = METRICS
         .iter()
         .map(|m| {
@@ -148,34 +204,95 @@ fn row(policy: Policy, runs: &[Summary]) -> Row {
             (!values.is_empty()).then(|| stats::mean_ci(&values))
         })
         .collect();
-    Row { policy, stats }
+    Row {
+        view,
+        policy,
+        stats,
+    }
 }
 
-/// Run every policy over seeds 1..=`seeds` (in parallel; the result does not depend on it).
-pub fn run_all(base: &Scenario, seeds: u64, jobs: Option<usize>) -> anyhow::Result<Vec<Row>> {
-    let runs: Vec<(Policy, u64)> = Policy::ALL
-        .iter()
-        .flat_map(|&p| (1..=seeds).map(move |s| (p, s)))
-        .collect();
-    let pool = super::pool(jobs)?;
+/// The fixed pool that matches a decentralized run's server-seconds.
+fn matched_pool(duration: Dur, server_seconds: u64) -> u32 {
+    let seconds = (duration.us() / 1_000_000).max(1);
+    let pool = server_seconds.div_ceil(seconds).max(1);
+    u32::try_from(pool).expect("a pool never exceeds the servers limit")
+}
+
+/// Run `runs` (policy, seed, scenario) in parallel; `None` if interrupted.
+fn run_batch(pool: &rayon::ThreadPool, runs: Vec<(u64, Scenario)>) -> anyhow::Result<Vec<Summary>> {
     let summaries: Option<Vec<Summary>> = pool.install(|| {
-        runs.par_iter()
-            .map(|&(policy, seed)| {
-                let mut scenario = base.clone();
-                scenario.policy = policy;
-                super::run_to_summary(scenario, seed)
-            })
+        runs.into_par_iter()
+            .map(|(seed, scenario)| super::run_to_summary(scenario, seed))
             .collect()
     });
-    let summaries = summaries.ok_or(crate::Interrupted)?;
-    Ok(Policy::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| row(p, &summaries[i * seeds as usize..(i + 1) * seeds as usize]))
-        .collect())
+    summaries.ok_or_else(|| crate::Interrupted.into())
 }
 
-/// The Markdown table: mean [95% interval] per policy and metric.
+/// Run every policy over seeds 1..=`seeds` in both views (in parallel; the result does not
+/// depend on it). Rows: every policy as configured, then every policy capacity-matched
+/// (the decentralized row is the same runs in both).
+pub fn run_all(base: &Scenario, seeds: u64, jobs: Option<usize>) -> anyhow::Result<Vec<Row>> {
+    let pool = super::pool(jobs)?;
+    let with_policy = |policy: Policy| {
+        let mut s = base.clone();
+        s.policy = policy;
+        s
+    };
+    let configured: Vec<(u64, Scenario)> = Policy::ALL
+        .iter()
+        .flat_map(|&p| (1..=seeds).map(move |seed| (seed, with_policy(p))))
+        .collect();
+    let summaries = run_batch(&pool, configured)?;
+    let k = seeds as usize;
+    let of = |i: usize| &summaries[i * k..(i + 1) * k];
+    let decentralized_idx = Policy::ALL
+        .iter()
+        .position(|p| !p.is_centralized())
+        .expect("one policy is decentralized");
+    let decentralized = of(decentralized_idx);
+    let centralized: Vec<Policy> = Policy::ALL
+        .iter()
+        .copied()
+        .filter(|p| p.is_centralized())
+        .collect();
+    let matched_runs: Vec<(u64, Scenario)> = centralized
+        .iter()
+        .flat_map(|&p| {
+            decentralized.iter().map(move |d| {
+                let mut s = with_policy(p);
+                let servers = matched_pool(base.duration, d.server_seconds);
+                s.servers.initial = servers;
+                s.servers.max_servers = s.servers.max_servers.max(servers);
+                (d.seed, s)
+            })
+        })
+        .collect();
+    for (_, s) in &matched_runs {
+        s.validate().map_err(|(field, message)| {
+            anyhow::anyhow!("the capacity-matched scenario is invalid: {field}: {message}")
+        })?;
+    }
+    let matched = run_batch(&pool, matched_runs)?;
+    let mut rows: Vec<Row> = Policy::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| row(View::Configured, p, of(i)))
+        .collect();
+    rows.push(row(
+        View::CapacityMatched,
+        Policy::ALL[decentralized_idx],
+        decentralized,
+    ));
+    rows.extend(
+        centralized
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| row(View::CapacityMatched, p, &matched[i * k..(i + 1) * k])),
+    );
+    Ok(rows)
+}
+
+/// The Markdown tables, one per view: mean [95% interval] per policy and metric.
 pub fn markdown(rows: &[Row]) -> String {
     let heading = |m: &Metric| {
         if m.unit.is_empty() {
@@ -184,34 +301,40 @@ pub fn markdown(rows: &[Row]) -> String {
             format!("{} ({})", m.label, m.unit)
         }
     };
-    let mut out = format!(
-        "| policy | {} |\n|---|{}\n",
-        METRICS.iter().map(heading).collect::<Vec<_>>().join(" | "),
-        "---|".repeat(METRICS.len())
-    );
-    for r in rows {
-        let cells: Vec<String> = METRICS
-            .iter()
-            .zip(&r.stats)
-            .map(|(m, s)| s.map_or("n/a".into(), |s| s.text(m.digits)))
-            .collect();
+    let mut out = String::new();
+    for view in View::ALL {
         out.push_str(&format!(
-            "| {} | {} |\n",
-            r.policy.name(),
-            cells.join(" | ")
+            "{}{}:\n\n| policy | {} |\n|---|{}\n",
+            if out.is_empty() { "" } else { "\n" },
+            view.heading(),
+            METRICS.iter().map(heading).collect::<Vec<_>>().join(" | "),
+            "---|".repeat(METRICS.len())
         ));
+        for r in rows.iter().filter(|r| r.view == view) {
+            let cells: Vec<String> = METRICS
+                .iter()
+                .zip(&r.stats)
+                .map(|(m, s)| s.map_or("n/a".into(), |s| s.text(m.digits)))
+                .collect();
+            out.push_str(&format!(
+                "| {} | {} |\n",
+                r.policy.name(),
+                cells.join(" | ")
+            ));
+        }
     }
     out
 }
 
-/// The CSV: one row per policy and metric.
+/// The CSV: one row per view, policy and metric.
 pub fn csv(rows: &[Row]) -> String {
-    let mut out = format!("policy,metric,unit,{MEAN_CI_COLUMNS}\n");
+    let mut out = format!("view,policy,metric,unit,{MEAN_CI_COLUMNS}\n");
     for r in rows {
         for (m, s) in METRICS.iter().zip(&r.stats) {
             let fields = s.map_or("0,n/a,n/a,n/a,n/a".into(), |s| s.csv(m.digits + 2));
             out.push_str(&format!(
-                "{},{},{},{fields}\n",
+                "{},{},{},{},{fields}\n",
+                r.view.name(),
                 r.policy.name(),
                 m.name,
                 m.unit
@@ -227,8 +350,11 @@ const RESERVED: super::Reserved<'static> = &[
     ("policy", "it runs every policy"),
 ];
 
+/// The charts, one per view ([`View::ALL`] order).
+const CHARTS: [&str; 2] = ["compare.png", "compare-matched.png"];
+
 /// Files compare writes in its directory (what `--fresh` deletes).
-const OUTPUTS: [&str; 3] = ["compare.md", "compare.csv", "compare.png"];
+const OUTPUTS: [&str; 4] = ["compare.md", "compare.csv", CHARTS[0], CHARTS[1]];
 
 /// `swarmlb compare`.
 pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
@@ -246,34 +372,58 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     };
     write("compare.md", &md)?;
     write("compare.csv", &csv(&rows))?;
-    let categories: Vec<String> = rows.iter().map(|r| r.policy.name().to_string()).collect();
-    let panels: Vec<Panel> = METRICS
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| rows.iter().any(|r| r.stats[*i].is_some()))
-        .map(|(i, m)| Panel {
-            title: m.label.to_string(),
-            unit: m.unit.to_string(),
-            values: rows.iter().map(|r| r.stats[i]).collect(),
-        })
-        .collect();
-    chart::bar_panels(
-        &args.out.join("compare.png"),
-        &format!(
-            "{}: policies compared, mean and 95% interval over seeds 1..={}",
-            base.name, args.seeds
-        ),
-        &categories,
-        &panels,
-    )?;
+    for (view, file) in View::ALL.into_iter().zip(CHARTS) {
+        let rows: Vec<&Row> = rows.iter().filter(|r| r.view == view).collect();
+        let categories: Vec<String> = rows.iter().map(|r| r.policy.name().to_string()).collect();
+        let panels: Vec<Panel> = METRICS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| rows.iter().any(|r| r.stats[*i].is_some()))
+            .map(|(i, m)| Panel {
+                title: m.label.to_string(),
+                unit: m.unit.to_string(),
+                values: rows.iter().map(|r| r.stats[i]).collect(),
+            })
+            .collect();
+        chart::bar_panels(
+            &args.out.join(file),
+            &format!(
+                "{}, {}: mean and 95% interval over seeds 1..={}",
+                base.name,
+                view.name(),
+                args.seeds
+            ),
+            &categories,
+            &panels,
+        )?;
+    }
     println!(
         "compare: {} over seeds 1..={} (mean [95% confidence interval over seeds])",
         base.name, args.seeds
     );
     print!("{md}");
     println!(
-        "wrote {0}/compare.md, {0}/compare.csv, {0}/compare.png",
+        "wrote {0}/compare.md, {0}/compare.csv, {0}/compare.png, {0}/compare-matched.png",
         args.out.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matched_pool_covers_the_server_seconds_in_whole_servers() {
+        let twenty_minutes = Dur(1_200_000_000);
+        assert_eq!(matched_pool(twenty_minutes, 24_000), 20);
+        assert_eq!(matched_pool(twenty_minutes, 24_001), 21);
+        assert_eq!(matched_pool(twenty_minutes, 23_999), 20);
+        assert_eq!(matched_pool(twenty_minutes, 0), 1);
+        assert_eq!(
+            matched_pool(Dur(500_000), 3),
+            3,
+            "under a second counts as one"
+        );
+    }
 }

@@ -83,7 +83,7 @@ pub struct Metric {
 }
 
 /// Every metric, in CSV column order (after the parameters and the seed).
-pub const METRICS: [Metric; 15] = [
+pub const METRICS: [Metric; 17] = [
     Metric {
         name: "servers_end",
         digits: 0,
@@ -131,6 +131,18 @@ pub const METRICS: [Metric; 15] = [
         digits: 3,
         headline: true,
         value: |s| s.messages_per_connection(),
+    },
+    Metric {
+        name: "messages_per_connection_without_heartbeats",
+        digits: 3,
+        headline: false,
+        value: |s| s.messages_per_connection_without_heartbeats(),
+    },
+    Metric {
+        name: "delegations",
+        digits: 0,
+        headline: false,
+        value: |s| s.delegations as f64,
     },
     Metric {
         name: "migrations",

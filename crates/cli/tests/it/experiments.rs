@@ -103,7 +103,7 @@ fn compare_rows(dir: &Path, scenario: &str, out: &str, extra: &[&str]) -> Vec<Ve
     let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
     assert_uniform_csv(&csv);
     assert!(
-        csv.starts_with("policy,metric,unit,n,mean,sd,ci95_low,ci95_high\n"),
+        csv.starts_with("view,policy,metric,unit,n,mean,sd,ci95_low,ci95_high\n"),
         "{csv}"
     );
     csv.lines()
@@ -112,23 +112,28 @@ fn compare_rows(dir: &Path, scenario: &str, out: &str, extra: &[&str]) -> Vec<Ve
         .collect()
 }
 
-/// The mean of `metric` for `policy` in compare rows.
-fn compare_mean(rows: &[Vec<String>], policy: &str, metric: &str) -> f64 {
+/// The mean of `metric` for `policy` in compare rows of `view`.
+fn compare_mean_in(rows: &[Vec<String>], view: &str, policy: &str, metric: &str) -> f64 {
     let r = rows
         .iter()
-        .find(|r| r[0] == policy && r[1] == metric)
-        .unwrap_or_else(|| panic!("no {policy} {metric} in {rows:?}"));
-    assert_eq!(r[3], "2", "two seeds: {r:?}");
+        .find(|r| r[0] == view && r[1] == policy && r[2] == metric)
+        .unwrap_or_else(|| panic!("no {view} {policy} {metric} in {rows:?}"));
+    assert_eq!(r[4], "2", "two seeds: {r:?}");
     let (mean, lo, hi): (f64, f64, f64) = (
-        r[4].parse().unwrap(),
-        r[6].parse().unwrap(),
+        r[5].parse().unwrap(),
         r[7].parse().unwrap(),
+        r[8].parse().unwrap(),
     );
     assert!(
         lo <= mean && mean <= hi,
         "the interval holds the mean: {r:?}"
     );
     mean
+}
+
+/// The mean of `metric` for `policy` as configured.
+fn compare_mean(rows: &[Vec<String>], policy: &str, metric: &str) -> f64 {
+    compare_mean_in(rows, "configured", policy, metric)
 }
 
 #[test]
@@ -145,8 +150,26 @@ fn compare_shows_known_results() {
         compare_mean(&rows, "power-of-two", "load_cov") < compare_mean(&rows, "random", "load_cov"),
         "{rows:?}"
     );
-    let policies: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    let policies: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[1].as_str()).collect();
     assert_eq!(policies.len(), 5);
+    // Heartbeats are part of the messages, not all of them.
+    for p in ["decentralized", "round-robin"] {
+        let all = compare_mean(&rows, p, "messages_per_connection");
+        let without = compare_mean(&rows, p, "messages_per_connection_without_heartbeats");
+        assert!(0.0 < without && without < all, "{p}: {without} vs {all}");
+    }
+    // Capacity-matched: every centralized policy pays the decentralized server-seconds,
+    // rounded up to whole servers for the whole run (20 minutes).
+    let paid = |view: &str, p: &str| compare_mean_in(&rows, view, p, "server_seconds");
+    let decentralized = paid("capacity-matched", "decentralized");
+    assert_eq!(decentralized, paid("configured", "decentralized"));
+    for p in ["round-robin", "least-connections", "power-of-two", "random"] {
+        let matched = paid("capacity-matched", p);
+        assert!(
+            decentralized - 60.0 <= matched && matched < decentralized + 1200.0 + 60.0,
+            "{p}: {matched} vs {decentralized}"
+        );
+    }
     // Under a coordinator crash the centralized policies refuse users, the decentralized one does not.
     let rows = compare_rows(&dir, "coordinator-crash", "crash", &[]);
     let refused = |p: &str| compare_mean(&rows, p, "refused_after_coordinator_crash");
@@ -360,8 +383,8 @@ fn sweep_summary_has_a_t_interval_per_cell_and_metric_and_plots_with_bands() {
         ),
         "{summary}"
     );
-    // 4 cells × 15 metrics, each from 2 seeds; recompute one by hand from sweep.csv.
-    assert_eq!(summary.lines().count(), 1 + 4 * 15);
+    // 4 cells × 17 metrics, each from 2 seeds; recompute one by hand from sweep.csv.
+    assert_eq!(summary.lines().count(), 1 + 4 * 17);
     let csv = std::fs::read_to_string(dir.join("s/sweep.csv")).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let col = header
