@@ -210,6 +210,20 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
         prefixed("time_to_dissipate_s"),
     );
     let mut labels = Vec::new();
+    let mut table = vec![
+        keys.iter()
+            .map(|k| k.to_string())
+            .chain(
+                [
+                    "branches",
+                    "P(cascade) [95% Wilson]",
+                    "cascade size [95% t]",
+                    "time to dissipate s [95% t]",
+                ]
+                .map(String::from),
+            )
+            .collect::<Vec<_>>(),
+    ];
     for ((cell, _), r) in cells.iter().zip(&results) {
         let runs = r.runs();
         assert_eq!(runs, b * u64::from(k), "every branch has a verdict");
@@ -228,7 +242,18 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
             r.contained,
             r.cascaded,
         ));
-        labels.push(format!("{p:.2} [{lo:.2}, {hi:.2}]"));
+        let label = format!("{p:.2} [{lo:.2}, {hi:.2}]");
+        let mut line = cell.values.clone();
+        line.push(runs.to_string());
+        line.push(label.clone());
+        line.push(stats::mean_ci(&r.cascade_sizes).text(1));
+        line.push(if r.dissipate_times_s.is_empty() {
+            "n/a".into()
+        } else {
+            stats::mean_ci(&r.dissipate_times_s).text(1)
+        });
+        table.push(line);
+        labels.push(label);
     }
     std::fs::write(args.out.join("stability.csv"), &csv).context("cannot write stability.csv")?;
     // The map: x = first parameter, y = second (or a single row).
@@ -245,7 +270,7 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
         grid_labels[j][i] = label;
     }
     let title = format!(
-        "{}: P(cascade) of one disconnected user [95% interval], {b} seeds × {k} per cell",
+        "{}: P(cascade) [95% interval], {b} seeds × {k} perturbations per cell",
         cells[0].1.name
     );
     for ext in ["png", "svg"] {
@@ -264,7 +289,11 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
             &grid_labels,
         )?;
     }
-    print!("{csv}");
+    println!(
+        "stability: {b} baseline seeds × {k} perturbations per cell; the intervals are 95% \
+         (Wilson for P(cascade), Student t for means)"
+    );
+    print!("{}", super::align(&table));
     println!(
         "wrote {0}/stability.csv, {0}/stability.png, {0}/stability.svg",
         args.out.display()

@@ -383,32 +383,7 @@ pub fn summarize(sweep_csv: &str) -> anyhow::Result<(String, String)> {
         }
         table.push(line);
     }
-    Ok((csv, align(&table)))
-}
-
-/// Columns padded to their widest entry.
-fn align(rows: &[Vec<String>]) -> String {
-    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..n)
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(s, w)| format!("{s:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    Ok((csv, super::align(&table)))
 }
 
 /// Reserved scenario fields: a sweep sets the seed itself.
