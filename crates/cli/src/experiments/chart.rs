@@ -300,70 +300,104 @@ pub fn bands(
     } else {
         y_max.abs().max(1.0) * 0.1
     };
-    draw_to!(path, (1000, 620), |root| {
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(16)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(
-                (x_min - x_pad)..(x_max + x_pad),
-                (y_min - y_pad)..(y_max + y_pad),
-            )
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .draw()
-            .map_err(err)?;
-        for (k, (name, pts)) in series.iter().enumerate() {
-            let color = COLORS[k % COLORS.len()];
-            let with_ci: Vec<(f64, f64, f64)> = pts
-                .iter()
-                .filter_map(|(x, s)| s.ci.map(|(lo, hi)| (*x, lo, hi)))
-                .collect();
-            if with_ci.len() >= 2 {
-                let band: Vec<(f64, f64)> = with_ci
-                    .iter()
-                    .map(|p| (p.0, p.2))
-                    .chain(with_ci.iter().rev().map(|p| (p.0, p.1)))
-                    .collect();
-                chart
-                    .draw_series(std::iter::once(Polygon::new(band, color.mix(0.2).filled())))
-                    .map_err(err)?;
-            }
-            chart
-                .draw_series(with_ci.iter().map(|&(x, lo, hi)| {
-                    let mean = pts.iter().find(|p| p.0 == x).map_or(lo, |p| p.1.mean);
-                    ErrorBar::new_vertical(x, lo, mean, hi, color.stroke_width(1), 8)
-                }))
-                .map_err(err)?;
-            chart
-                .draw_series(LineSeries::new(
-                    pts.iter().map(|(x, s)| (*x, s.mean)),
-                    color.stroke_width(2),
-                ))
-                .map_err(err)?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(
-                    pts.iter()
-                        .map(|(x, s)| Circle::new((*x, s.mean), 4, color.filled())),
-                )
-                .map_err(err)?;
-        }
-        if series.len() > 1 || !series[0].0.is_empty() {
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
+    // A log axis when every mean is positive and they span more than two decades; then
+    // interval ends below zero are drawn at the axis floor.
+    let mean_min = points().map(|p| p.1.mean).fold(f64::INFINITY, f64::min);
+    let mean_max = points().map(|p| p.1.mean).fold(f64::NEG_INFINITY, f64::max);
+    let log = wants_log(mean_min, mean_max);
+    let floor = if log {
+        points()
+            .map(|p| p.1.ci.map_or(p.1.mean, |c| c.0))
+            .filter(|v| *v > 0.0)
+            .fold(mean_min, f64::min)
+            / 2.0
+    } else {
+        f64::NEG_INFINITY
+    };
+    let x_range = (x_min - x_pad)..(x_max + x_pad);
+    // Bands, whiskers, lines and points, on either axis type.
+    macro_rules! draw_lines {
+        ($chart:ident) => {{
+            $chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(if log {
+                    format!("{y_label}, log scale")
+                } else {
+                    y_label.to_string()
+                })
                 .draw()
                 .map_err(err)?;
+            for (k, (name, pts)) in series.iter().enumerate() {
+                let color = COLORS[k % COLORS.len()];
+                let with_ci: Vec<(f64, f64, f64)> = pts
+                    .iter()
+                    .filter_map(|(x, s)| s.ci.map(|(lo, hi)| (*x, lo.max(floor), hi)))
+                    .collect();
+                if with_ci.len() >= 2 {
+                    let band: Vec<(f64, f64)> = with_ci
+                        .iter()
+                        .map(|p| (p.0, p.2))
+                        .chain(with_ci.iter().rev().map(|p| (p.0, p.1)))
+                        .collect();
+                    $chart
+                        .draw_series(std::iter::once(Polygon::new(band, color.mix(0.2).filled())))
+                        .map_err(err)?;
+                }
+                $chart
+                    .draw_series(with_ci.iter().map(|&(x, lo, hi)| {
+                        let mean = pts.iter().find(|p| p.0 == x).map_or(lo, |p| p.1.mean);
+                        ErrorBar::new_vertical(x, lo, mean, hi, color.stroke_width(1), 8)
+                    }))
+                    .map_err(err)?;
+                $chart
+                    .draw_series(LineSeries::new(
+                        pts.iter().map(|(x, s)| (*x, s.mean)),
+                        color.stroke_width(2),
+                    ))
+                    .map_err(err)?
+                    .label(name.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                    });
+                $chart
+                    .draw_series(
+                        pts.iter()
+                            .map(|(x, s)| Circle::new((*x, s.mean), 4, color.filled())),
+                    )
+                    .map_err(err)?;
+            }
+            if series.len() > 1 || !series[0].0.is_empty() {
+                $chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .draw()
+                    .map_err(err)?;
+            }
+        }};
+    }
+    draw_to!(path, (1000, 620), |root| {
+        root.fill(&WHITE).map_err(err)?;
+        let builder = || {
+            let mut b = ChartBuilder::on(&root);
+            b.caption(title, ("sans-serif", 20))
+                .margin(16)
+                .x_label_area_size(45)
+                .y_label_area_size(70);
+            b
+        };
+        if log {
+            let mut chart = builder()
+                .build_cartesian_2d(x_range.clone(), (floor..y_max * 2.0).log_scale())
+                .map_err(err)?;
+            draw_lines!(chart);
+        } else {
+            let mut chart = builder()
+                .build_cartesian_2d(x_range.clone(), (y_min - y_pad)..(y_max + y_pad))
+                .map_err(err)?;
+            draw_lines!(chart);
         }
         Ok(())
     })
@@ -447,4 +481,39 @@ pub fn time_series(
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_axis_only_for_positive_values_spanning_two_decades() {
+        assert!(wants_log(15.0, 103_000.0), "15 ms against 103 s");
+        assert!(!wants_log(1.0, 100.0), "exactly two decades stays linear");
+        assert!(wants_log(1.0, 100.1));
+        assert!(!wants_log(0.0, 1e6), "a zero cannot sit on a log axis");
+        assert!(!wants_log(-1.0, 1e6));
+    }
+
+    #[test]
+    fn bands_draw_on_a_log_axis_with_intervals_below_zero() {
+        let dir = std::env::temp_dir().join(format!("swarmlb-bands-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let series: Vec<Band> = vec![(
+            "a".into(),
+            vec![
+                (1.0, crate::experiments::stats::mean_ci(&[1.0, 30.0])),
+                (2.0, crate::experiments::stats::mean_ci(&[5000.0, 5100.0])),
+            ],
+        )];
+        let path = dir.join("b.svg");
+        bands(&path, "t", "x", "y", &series).unwrap();
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("log scale")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
