@@ -1,6 +1,7 @@
 //! The scenario options of the commands that run a simulation: `ScenarioSpec` (what every
 //! such command honours) and `ScenarioArgs` (plus `--seed` and `--policy`, for commands
-//! that run one seed of one policy). Experiments flatten only the parts they honour.
+//! that run one seed of one policy). Experiments flatten only the parts they honour; the
+//! checks here refuse, as usage errors, options that would be ignored or contradict.
 
 use std::path::Path;
 
@@ -73,6 +74,24 @@ impl ScenarioSpec {
 }
 
 impl ScenarioArgs {
+    /// Refuse (usage error) options that contradict each other: `--seed` with
+    /// `--set seed=`, `--policy` with `--set policy=`, `--duration` with
+    /// `--set duration=`, one field set twice. Without this the option silently wins.
+    pub fn check(&self, subcommand: &str) {
+        let seed_set = self
+            .spec
+            .overrides
+            .iter()
+            .any(|o| override_key(o) == Some("seed"));
+        if seed_set && self.seed.is_some() {
+            usage_error(
+                subcommand,
+                "--set seed=... contradicts --seed; give only one".into(),
+            );
+        }
+        check_fields(subcommand, &self.spec, self.policy.is_some(), &[], &[]);
+    }
+
     /// Load the scenario with every option applied, and the seed to use.
     pub fn resolve(&self) -> anyhow::Result<(Scenario, u64)> {
         let mut scenario = self.spec.load(&[])?;
@@ -116,5 +135,66 @@ impl ScenarioArgs {
             out.extend(["--set".to_string(), o.clone()]);
         }
         out
+    }
+}
+
+/// Stop with a usage error (exit code 2, clap's format and the command's usage line).
+pub fn usage_error(subcommand: &str, message: String) -> ! {
+    use clap::CommandFactory;
+    let mut cli = crate::Cli::command();
+    cli.build();
+    let cmd = cli
+        .find_subcommand_mut(subcommand)
+        .expect("experiments are subcommands");
+    cmd.error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
+/// Scenario fields an experiment sets itself, with the reason (said in the refusal).
+pub type Reserved<'a> = &'a [(&'a str, &'a str)];
+
+/// Refuse (usage error) scenario options that an experiment would silently ignore or
+/// that contradict each other: a reserved field in `--set` or `--param`, `duration` or
+/// `policy` both as a field and as its own option, one field given twice.
+pub fn check_fields(
+    subcommand: &str,
+    spec: &ScenarioSpec,
+    policy_option: bool,
+    params: &[crate::experiments::grid::Param],
+    reserved: Reserved<'_>,
+) {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    let given = spec
+        .overrides
+        .iter()
+        .filter_map(|o| override_key(o).map(|k| (k, "--set")))
+        .chain(params.iter().map(|p| (p.key.as_str(), "--param")));
+    for (key, option) in given {
+        let is = |field: &str| key == field || key.starts_with(&format!("{field}."));
+        if let Some((field, why)) = reserved.iter().find(|(field, _)| is(field)) {
+            usage_error(
+                subcommand,
+                format!("{option} {key}=...: {subcommand} sets `{field}` itself ({why})"),
+            );
+        }
+        if is("duration") && spec.duration.is_some() {
+            usage_error(
+                subcommand,
+                format!("{option} duration=... contradicts --duration; give only one"),
+            );
+        }
+        if is("policy") && policy_option {
+            usage_error(
+                subcommand,
+                format!("{option} policy=... contradicts --policy; give only one"),
+            );
+        }
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+            usage_error(
+                subcommand,
+                format!("`{key}` is given twice ({first} and {option}); give it once"),
+            );
+        }
+        seen.push((key, option));
     }
 }

@@ -345,7 +345,7 @@ pub fn csv(rows: &[Row]) -> String {
 }
 
 /// Reserved scenario fields: compare sets the seeds and runs every policy.
-const RESERVED: super::Reserved<'static> = &[
+const RESERVED: crate::scenario_args::Reserved<'static> = &[
     ("seed", "the seeds are 1..=K from --seeds"),
     ("policy", "it runs every policy"),
 ];
@@ -358,7 +358,7 @@ const OUTPUTS: [&str; 4] = ["compare.md", "compare.csv", CHARTS[0], CHARTS[1]];
 
 /// `swarmlb compare`.
 pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
-    super::check_fields("compare", &args.scenario, false, &[], RESERVED);
+    crate::scenario_args::check_fields("compare", &args.scenario, false, &[], RESERVED);
     let base = args.scenario.load(&[])?;
     let mut parts = super::scenario_parts(&args.scenario, None, &[&base]);
     parts.push(("seeds", format!("1..={}", args.seeds)));

@@ -271,14 +271,14 @@ pub fn plot(args: PlotArgs) -> anyhow::Result<()> {
             println!("wrote {}", args.output.display());
             return Ok(());
         }
-        (Some(_), _, _) => super::usage_error(
+        (Some(_), _, _) => crate::scenario_args::usage_error(
             "plot",
             format!(
                 "{} is a sweep CSV: say what to plot with --x PARAM --y METRIC [--by PARAM]",
                 args.input.display()
             ),
         ),
-        (None, Some(_), _) => super::usage_error(
+        (None, Some(_), _) => crate::scenario_args::usage_error(
             "plot",
             format!(
                 "--x, --y and --by plot a sweep CSV (from `swarmlb sweep`); {} is not one",

@@ -96,7 +96,7 @@ fn perturbation_at(scenario: &Scenario, seed: u64, k: u32) -> u64 {
 }
 
 /// Reserved scenario fields: stability sets the seeds and the perturbation.
-const RESERVED: super::Reserved<'static> = &[
+const RESERVED: crate::scenario_args::Reserved<'static> = &[
     ("seed", "the baseline seeds are 1..=B from --seeds"),
     ("butterfly", "it perturbs every branch itself"),
 ];
@@ -107,12 +107,12 @@ const OUTPUTS: [&str; 3] = ["stability.csv", "stability.png", "stability.svg"];
 /// `swarmlb stability`.
 pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
     if args.params.len() > 2 {
-        super::usage_error(
+        crate::scenario_args::usage_error(
             "stability",
             "stability takes one or two --param (x, then y)".into(),
         );
     }
-    super::check_fields(
+    crate::scenario_args::check_fields(
         "stability",
         &args.scenario,
         args.policy.is_some(),

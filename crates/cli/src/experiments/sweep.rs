@@ -387,7 +387,8 @@ pub fn summarize(sweep_csv: &str) -> anyhow::Result<(String, String)> {
 }
 
 /// Reserved scenario fields: a sweep sets the seed itself.
-const RESERVED: super::Reserved<'static> = &[("seed", "the seeds are 1..=N from --seeds")];
+const RESERVED: crate::scenario_args::Reserved<'static> =
+    &[("seed", "the seeds are 1..=N from --seeds")];
 
 /// `swarmlb sweep`.
 pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
@@ -401,7 +402,7 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    super::check_fields(
+    crate::scenario_args::check_fields(
         "sweep",
         &args.scenario,
         args.policy.is_some(),

@@ -145,3 +145,53 @@ fn plot_options_match_the_input() {
         "--x PARAM --y METRIC",
     );
 }
+
+/// `run` honours `--set seed=` and `--set duration=`, but not together with `--seed` or
+/// `--duration`, where one of the two would silently win.
+#[test]
+fn run_refuses_an_option_and_a_field_that_say_different_things() {
+    let dir = scratch("run-options");
+    for (args, needle) in [
+        (
+            &["run", "--seed", "2", "--set", "seed=3"][..],
+            "contradicts --seed",
+        ),
+        (
+            &["run", "--duration", "1m", "--set", "duration=2m"],
+            "contradicts --duration",
+        ),
+        (
+            &["run", "--policy", "random", "--set", "policy=round-robin"],
+            "contradicts --policy",
+        ),
+        (
+            &[
+                "run",
+                "--set",
+                "servers.capacity=5",
+                "--set",
+                "servers.capacity=6",
+            ],
+            "`servers.capacity` is given twice",
+        ),
+    ] {
+        assert_fails(&swarmlb_in(&dir, args), 2, needle);
+    }
+    let o = swarmlb_in(
+        &dir,
+        &[
+            "run",
+            "seed-classic",
+            "--set",
+            "seed=3",
+            "--set",
+            "duration=10s",
+        ],
+    );
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    assert!(
+        crate::stdout(&o).contains("seed 3, 10s simulated"),
+        "{}",
+        crate::stdout(&o)
+    );
+}
