@@ -118,7 +118,7 @@ impl Plan {
     }
 
     /// Why `other` (stored) is not this plan, part by part.
-    fn differences(&self, other: &Plan) -> Vec<String> {
+    pub fn differences(&self, other: &Plan) -> Vec<String> {
         let mut out = Vec::new();
         if self.experiment != other.experiment {
             out.push(format!(

@@ -427,9 +427,12 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
         let stored = Plan::read(&dir)?;
         anyhow::ensure!(
             stored.fingerprint == plan.fingerprint,
-            "{}/plan.json is another plan (made by: {}); this job belongs to a plan that was replaced",
+            "{}/plan.json is not this job's plan, so the job does not write there \
+             (the plan was replaced, or the executable changed); made by:\n    {}\n  \
+             it differs in:\n    {}",
             dir.display(),
-            stored.command
+            stored.command,
+            plan.differences(&stored).join("\n    ")
         );
         progress::install_ctrl_c();
         return run_one(c, scenario, seed, &dir, &plan);

@@ -58,6 +58,11 @@ fn sweep_csv_is_identical_whatever_the_jobs_and_through_emitted_jobs() {
         one,
         "collect gives the same CSV"
     );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("cluster/summary.csv")).unwrap(),
+        std::fs::read_to_string(dir.join("one/summary.csv")).unwrap(),
+        "and the same summary"
+    );
 }
 
 #[test]

@@ -34,6 +34,7 @@ fn a_changed_grid_into_the_same_folder_is_refused_then_fresh_gives_the_new_answe
     let dir = scratch("plans-grid");
     ok(&dir, &sweep_args("servers.capacity=8,10", &["--out", "sw"]));
     let old = std::fs::read_to_string(dir.join("sw/sweep.csv")).unwrap();
+    std::fs::write(dir.join("sw/notes.txt"), "mine").unwrap();
     let o = swarmlb_in(&dir, &sweep_args("servers.capacity=8,12", &["--out", "sw"]));
     assert_fails(&o, 1, "sw holds the results of another plan");
     assert_fails(&o, 1, "--fresh");
@@ -57,6 +58,11 @@ fn a_changed_grid_into_the_same_folder_is_refused_then_fresh_gives_the_new_answe
         &sweep_args("servers.capacity=8,12", &["--out", "sw", "--fresh"]),
     );
     assert!(out.contains("0 already done"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("sw/notes.txt")).unwrap(),
+        "mine",
+        "--fresh deletes only what swarmlb wrote"
+    );
     let new = std::fs::read_to_string(dir.join("sw/sweep.csv")).unwrap();
     assert_uniform_csv(&new);
     let capacities: Vec<&str> = new
@@ -178,7 +184,12 @@ fn collect_refuses_runs_of_another_plan() {
     );
     let o = run(&jobs("a")[0].replace("/a'", "/b'"));
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("a plan that was replaced"));
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(err.contains("is not this job's plan"), "{err}");
+    assert!(
+        err.contains("grid: servers.capacity=8,14 there, servers.capacity=8,10 here"),
+        "{err}"
+    );
     let o = swarmlb_in(&dir, &["sweep", "--collect", "a"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_uniform_csv(&std::fs::read_to_string(dir.join("a/summary.csv")).unwrap());
