@@ -23,6 +23,14 @@ impl std::str::FromStr for Param {
         if key.trim().is_empty() || values.is_empty() {
             return Err("expected KEY=V1,V2,... with at least one value".into());
         }
+        // A repeated value would run the same cell twice and count its seeds twice.
+        if let Some(v) = values
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| values[..i].contains(v).then_some(v))
+        {
+            return Err(format!("the value {v} is listed twice"));
+        }
         Ok(Param {
             key: key.trim().to_string(),
             values,

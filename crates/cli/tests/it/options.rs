@@ -41,6 +41,10 @@ fn ignored_or_contradictory_options_are_usage_errors() {
         ),
         (&["sweep", "--seeds", "0"], "--seeds"),
         (
+            &["sweep", "--param", "servers.capacity=8,9,8"],
+            "the value 8 is listed twice",
+        ),
+        (
             &["sweep", "--collect", "x", "--param", "servers.capacity=5"],
             "cannot be used with",
         ),
