@@ -218,7 +218,7 @@ fn matched_pool(duration: Dur, server_seconds: u64) -> u32 {
     u32::try_from(pool).expect("a pool never exceeds the servers limit")
 }
 
-/// Run `runs` (policy, seed, scenario) in parallel; `None` if interrupted.
+/// Run every (seed, scenario) in parallel, in order; `Interrupted` on Ctrl-C.
 fn run_batch(pool: &rayon::ThreadPool, runs: Vec<(u64, Scenario)>) -> anyhow::Result<Vec<Summary>> {
     let summaries: Option<Vec<Summary>> = pool.install(|| {
         runs.into_par_iter()

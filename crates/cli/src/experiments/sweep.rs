@@ -335,6 +335,7 @@ pub fn summarize(sweep_csv: &str) -> anyhow::Result<(String, String)> {
         .context("not a sweep CSV: no `seed` column")?;
     // Cells in first-seen order (the plan's order), each with its rows.
     let mut cells: Vec<(Vec<&str>, Vec<Vec<&str>>)> = Vec::new();
+    let mut index: std::collections::BTreeMap<Vec<&str>, usize> = Default::default();
     for line in lines {
         let fields: Vec<&str> = line.split(',').collect();
         anyhow::ensure!(
@@ -344,9 +345,12 @@ pub fn summarize(sweep_csv: &str) -> anyhow::Result<(String, String)> {
             header.len()
         );
         let key = fields[..n_params].to_vec();
-        match cells.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, rows)) => rows.push(fields),
-            None => cells.push((key, vec![fields])),
+        match index.get(&key) {
+            Some(&i) => cells[i].1.push(fields),
+            None => {
+                index.insert(key.clone(), cells.len());
+                cells.push((key, vec![fields]));
+            }
         }
     }
     let params = &header[..n_params];
