@@ -136,11 +136,37 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         bar.lock().expect("not poisoned").set(n);
     };
-    // Baselines first (B per cell), then every perturbation, all in parallel.
+    // Each baseline, then its K branches against it, all in parallel; a baseline's trace is
+    // dropped as soon as its branches are compared, so memory holds a few traces, not B ×
+    // cells of them.
     let baseline_runs: Vec<(usize, u64)> = (0..cells.len())
         .flat_map(|c| (1..=b).map(move |seed| (c, seed)))
         .collect();
-    let baselines: Vec<anyhow::Result<Vec<u8>>> = pool.install(|| {
+    let branch =
+        |c: usize, seed: u64, j: u32, base: &[u8]| -> anyhow::Result<(diff::Report, SimTime)> {
+            if progress::stopped() {
+                return Err(crate::Interrupted.into());
+            }
+            let at = perturbation_at(&cells[c].1, seed, j);
+            let mut perturbed = cells[c].1.clone();
+            perturbed.butterfly = Some(Butterfly {
+                at: Dur(at),
+                user: None,
+            });
+            let bytes = swarmlb_trace::write::record_to_vec(&perturbed, seed, 1 << 20)?;
+            let report = diff::diff(
+                || {
+                    Ok((
+                        TraceReader::new(base, "baseline")?,
+                        TraceReader::new(&bytes[..], "perturbed")?,
+                    ))
+                },
+                None,
+            )?;
+            tick();
+            Ok((report, SimTime(at)))
+        };
+    let outcomes: Vec<anyhow::Result<Vec<(diff::Report, SimTime)>>> = pool.install(|| {
         baseline_runs
             .par_iter()
             .map(|&(c, seed)| {
@@ -149,50 +175,21 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
                 }
                 let mut scenario = cells[c].1.clone();
                 scenario.butterfly = None;
-                let bytes = swarmlb_trace::write::record_to_vec(&scenario, seed, 1 << 20)?;
+                let base = swarmlb_trace::write::record_to_vec(&scenario, seed, 1 << 20)?;
                 tick();
-                Ok(bytes)
-            })
-            .collect()
-    });
-    let baselines: Vec<Vec<u8>> = baselines.into_iter().collect::<anyhow::Result<_>>()?;
-    let runs: Vec<(usize, u32)> = (0..baseline_runs.len())
-        .flat_map(|i| (0..k).map(move |j| (i, j)))
-        .collect();
-    let outcomes: Vec<anyhow::Result<(usize, diff::Report, SimTime)>> = pool.install(|| {
-        runs.par_iter()
-            .map(|&(i, j)| {
-                if progress::stopped() {
-                    return Err(crate::Interrupted.into());
-                }
-                let (c, seed) = baseline_runs[i];
-                let base = &baselines[i];
-                let at = perturbation_at(&cells[c].1, seed, j);
-                let mut perturbed = cells[c].1.clone();
-                perturbed.butterfly = Some(Butterfly {
-                    at: Dur(at),
-                    user: None,
-                });
-                let bytes = swarmlb_trace::write::record_to_vec(&perturbed, seed, 1 << 20)?;
-                let report = diff::diff(
-                    || {
-                        Ok((
-                            TraceReader::new(&base[..], "baseline")?,
-                            TraceReader::new(&bytes[..], "perturbed")?,
-                        ))
-                    },
-                    None,
-                )?;
-                tick();
-                Ok((c, report, SimTime(at)))
+                (0..k)
+                    .into_par_iter()
+                    .map(|j| branch(c, seed, j, &base))
+                    .collect()
             })
             .collect()
     });
     bar.into_inner().expect("not poisoned").finish();
     let mut results = vec![CellResult::default(); cells.len()];
-    for outcome in outcomes {
-        let (c, report, at) = outcome?;
-        results[c].count(&report, at);
+    for (&(c, _), outcome) in baseline_runs.iter().zip(outcomes) {
+        for (report, at) in outcome? {
+            results[c].count(&report, at);
+        }
     }
     let keys: Vec<&str> = args.params.iter().map(|p| p.key.as_str()).collect();
     let prefixed = |prefix: &str| {
