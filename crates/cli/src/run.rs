@@ -29,6 +29,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    args.scenario.check("run");
     let (scenario, seed) = args.scenario.resolve()?;
     let outputs = Outputs {
         trace: args.trace.as_deref(),

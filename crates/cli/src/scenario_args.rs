@@ -1,4 +1,7 @@
-//! The scenario options shared by every command that runs a simulation.
+//! The scenario options of the commands that run a simulation: `ScenarioSpec` (what every
+//! such command honours) and `ScenarioArgs` (plus `--seed` and `--policy`, for commands
+//! that run one seed of one policy). Experiments flatten only the parts they honour; the
+//! checks here refuse, as usage errors, options that would be ignored or contradict.
 
 use std::path::Path;
 
@@ -7,24 +10,31 @@ use clap::Args;
 use swarmlb_model::scenario::Dur;
 use swarmlb_model::{Policy, Scenario};
 
-/// Which scenario to run, and how.
+/// Which scenario, for how long, with which overrides.
 #[derive(Args, Clone, Debug)]
-pub struct ScenarioArgs {
+pub struct ScenarioSpec {
     /// A built-in scenario name (see `swarmlb scenarios`) or a path to a TOML file.
     #[arg(default_value = "default")]
     pub scenario: String,
-    /// Master seed (default: the scenario's `seed`).
-    #[arg(long)]
-    pub seed: Option<u64>,
     /// Simulated time to run, like 90s, 5m or 1h30m (default: the scenario's `duration`).
     #[arg(long, value_parser = parse_dur)]
     pub duration: Option<Dur>,
-    /// Who routes users: decentralized, round-robin, least-connections, power-of-two, random.
-    #[arg(long)]
-    pub policy: Option<Policy>,
     /// Override a scenario field, like `--set servers.capacity=10` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
+}
+
+/// Which scenario to run with which seed and policy (`run`, `butterfly`).
+#[derive(Args, Clone, Debug)]
+pub struct ScenarioArgs {
+    #[command(flatten)]
+    pub spec: ScenarioSpec,
+    /// Master seed (default: the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Who routes users: decentralized, round-robin, least-connections, power-of-two, random.
+    #[arg(long)]
+    pub policy: Option<Policy>,
 }
 
 /// Read a scenario file, refusing what cannot be one before reading it all: a directory,
@@ -56,16 +66,22 @@ fn parse_dur(text: &str) -> Result<Dur, String> {
     text.parse::<Dur>().map_err(|e| e.to_string())
 }
 
-impl ScenarioArgs {
-    /// Load the scenario with every option applied, and the seed to use.
-    pub fn resolve(&self) -> anyhow::Result<(Scenario, u64)> {
+/// The dotted key of a `KEY=VALUE` override, trimmed (`None` if there is no `=`).
+pub fn override_key(text: &str) -> Option<&str> {
+    text.split_once('=').map(|(k, _)| k.trim())
+}
+
+impl ScenarioSpec {
+    /// Load the scenario with the `--set` overrides, then `more`, then `--duration`.
+    pub fn load(&self, more: &[String]) -> anyhow::Result<Scenario> {
         let mut empty_file = false;
         let read = |path: &Path| {
             let text = read_scenario_file(path)?;
             empty_file = text.trim().is_empty();
             Ok(text)
         };
-        let mut scenario = swarmlb_model::scenario::load(&self.scenario, &self.overrides, read)
+        let overrides: Vec<String> = self.overrides.iter().chain(more).cloned().collect();
+        let mut scenario = swarmlb_model::scenario::load(&self.scenario, &overrides, read)
             .with_context(|| format!("cannot load scenario {:?}", self.scenario))?;
         if empty_file {
             eprintln!(
@@ -77,6 +93,44 @@ impl ScenarioArgs {
             anyhow::ensure!(d.us() > 0, "--duration must be positive");
             scenario.duration = d;
         }
+        Ok(scenario)
+    }
+
+    /// The options as command-line arguments, to re-run elsewhere.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut out = vec![self.scenario.clone()];
+        if let Some(d) = self.duration {
+            out.extend(["--duration".to_string(), d.to_string()]);
+        }
+        for o in &self.overrides {
+            out.extend(["--set".to_string(), o.clone()]);
+        }
+        out
+    }
+}
+
+impl ScenarioArgs {
+    /// Refuse (usage error) options that contradict each other: `--seed` with
+    /// `--set seed=`, `--policy` with `--set policy=`, `--duration` with
+    /// `--set duration=`, one field set twice. Without this the option silently wins.
+    pub fn check(&self, subcommand: &str) {
+        let seed_set = self
+            .spec
+            .overrides
+            .iter()
+            .any(|o| override_key(o) == Some("seed"));
+        if seed_set && self.seed.is_some() {
+            usage_error(
+                subcommand,
+                "--set seed=... contradicts --seed; give only one".into(),
+            );
+        }
+        check_fields(subcommand, &self.spec, self.policy.is_some(), &[], &[]);
+    }
+
+    /// Load the scenario with every option applied, and the seed to use.
+    pub fn resolve(&self) -> anyhow::Result<(Scenario, u64)> {
+        let mut scenario = self.spec.load(&[])?;
         if let Some(p) = self.policy {
             scenario.policy = p;
         }
@@ -105,28 +159,81 @@ impl ScenarioArgs {
         }
         parts.join(" ")
     }
-}
-
-impl ScenarioArgs {
-    /// The same options with more `--set` overrides after the given ones.
-    pub fn with_overrides(&self, more: &[String]) -> ScenarioArgs {
-        let mut args = self.clone();
-        args.overrides.extend(more.iter().cloned());
-        args
-    }
 
     /// The options as command-line arguments (the seed excluded), to re-run elsewhere.
     pub fn to_args(&self) -> Vec<String> {
-        let mut out = vec![self.scenario.clone()];
-        if let Some(d) = self.duration {
+        let spec = &self.spec;
+        let mut out = vec![spec.scenario.clone()];
+        if let Some(d) = spec.duration {
             out.extend(["--duration".to_string(), d.to_string()]);
         }
         if let Some(p) = self.policy {
             out.extend(["--policy".to_string(), p.name().to_string()]);
         }
-        for o in &self.overrides {
+        for o in &spec.overrides {
             out.extend(["--set".to_string(), o.clone()]);
         }
         out
+    }
+}
+
+/// Stop with a usage error (exit code 2, clap's format and the command's usage line).
+pub fn usage_error(subcommand: &str, message: String) -> ! {
+    use clap::CommandFactory;
+    let mut cli = crate::Cli::command();
+    cli.build();
+    let cmd = cli
+        .find_subcommand_mut(subcommand)
+        .expect("experiments are subcommands");
+    cmd.error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
+/// Scenario fields an experiment sets itself, with the reason (said in the refusal).
+pub type Reserved<'a> = &'a [(&'a str, &'a str)];
+
+/// Refuse (usage error) scenario options that an experiment would silently ignore or
+/// that contradict each other: a reserved field in `--set` or `--param`, `duration` or
+/// `policy` both as a field and as its own option, one field given twice.
+pub fn check_fields(
+    subcommand: &str,
+    spec: &ScenarioSpec,
+    policy_option: bool,
+    params: &[crate::experiments::grid::Param],
+    reserved: Reserved<'_>,
+) {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    let given = spec
+        .overrides
+        .iter()
+        .filter_map(|o| override_key(o).map(|k| (k, "--set")))
+        .chain(params.iter().map(|p| (p.key.as_str(), "--param")));
+    for (key, option) in given {
+        let is = |field: &str| key == field || key.starts_with(&format!("{field}."));
+        if let Some((field, why)) = reserved.iter().find(|(field, _)| is(field)) {
+            usage_error(
+                subcommand,
+                format!("{option} {key}=...: {subcommand} sets `{field}` itself ({why})"),
+            );
+        }
+        if is("duration") && spec.duration.is_some() {
+            usage_error(
+                subcommand,
+                format!("{option} duration=... contradicts --duration; give only one"),
+            );
+        }
+        if is("policy") && policy_option {
+            usage_error(
+                subcommand,
+                format!("{option} policy=... contradicts --policy; give only one"),
+            );
+        }
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+            usage_error(
+                subcommand,
+                format!("`{key}` is given twice ({first} and {option}); give it once"),
+            );
+        }
+        seen.push((key, option));
     }
 }

@@ -10,6 +10,8 @@ use crate::msg::{BODY_NAMES, Body};
 pub struct Stats {
     /// Messages sent, by kind ([`BODY_NAMES`]).
     pub messages: [u64; BODY_NAMES.len()],
+    /// Heartbeats among them ([`Body::is_heartbeat`]).
+    pub heartbeats: u64,
     /// Requests lost in the network.
     pub messages_lost: u64,
     /// Messages dropped by a partition.
@@ -20,6 +22,8 @@ pub struct Stats {
     pub accepts: u64,
     /// Connects refused by servers.
     pub rejections: u64,
+    /// Connects a full server forwarded to a peer (one per hop).
+    pub delegations: u64,
     /// Users told to move to another server.
     pub migrations: u64,
     /// Pulls granted.
@@ -101,6 +105,9 @@ impl Stats {
     /// Count one message sent.
     pub fn count_message(&mut self, body: &Body) {
         self.messages[body.code()] += 1;
+        if body.is_heartbeat() {
+            self.heartbeats += 1;
+        }
     }
 
     /// Count one successful connection that took `us` to make.

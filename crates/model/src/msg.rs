@@ -127,6 +127,12 @@ pub enum Body {
 const _: () = assert!(std::mem::size_of::<Msg>() <= 24);
 
 impl Body {
+    /// Heartbeats keep a session alive (a user's ping, its server's pong); they are not
+    /// part of making a connection.
+    pub fn is_heartbeat(&self) -> bool {
+        matches!(self, Body::Ping { .. } | Body::Pong { .. })
+    }
+
     /// Requests can be lost; established-session messages and control-plane messages
     /// cannot (they ride on a reliable session). Lost requests only cause time-outs.
     pub fn is_lossy(&self) -> bool {

@@ -205,6 +205,8 @@ impl Runner {
             terminations: w.stats.terminations,
             scale_outs: w.stats.scale_outs,
             messages: w.stats.messages_total(),
+            heartbeats: w.stats.heartbeats,
+            delegations: w.stats.delegations,
             messages_lost: w.stats.messages_lost,
             ttc_p50_us: ttc.quantile(0.5),
             ttc_p99_us: ttc.quantile(0.99),
@@ -277,8 +279,12 @@ pub struct Summary {
     pub terminations: u64,
     /// Servers added.
     pub scale_outs: u64,
-    /// Messages sent.
+    /// Messages sent, of every kind.
     pub messages: u64,
+    /// Heartbeats among them (a connected user's pings and its server's pongs).
+    pub heartbeats: u64,
+    /// Connects a full server forwarded to a peer (one per hop).
+    pub delegations: u64,
     /// Requests lost.
     pub messages_lost: u64,
     /// Median time to connect.
@@ -305,9 +311,16 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Messages sent per successful connection.
+    /// Messages sent, of every kind (heartbeats, gossip, pulls, ...), per successful
+    /// connection: the whole protocol's cost of one connected user.
     pub fn messages_per_connection(&self) -> f64 {
         self.messages as f64 / self.connects.max(1) as f64
+    }
+
+    /// The same without heartbeats, which grow with how long users stay, not with how
+    /// hard connecting is.
+    pub fn messages_per_connection_without_heartbeats(&self) -> f64 {
+        (self.messages - self.heartbeats) as f64 / self.connects.max(1) as f64
     }
 
     /// The rows of the summary table: (label, value).
@@ -334,7 +347,7 @@ impl Summary {
                 ),
             ),
             (
-                "load max / mean / CoV",
+                "load (users on a server) max / mean / CoV",
                 format!(
                     "{} / {:.2} / {:.3}",
                     self.load_max, self.load_mean, self.load_cov
@@ -346,8 +359,11 @@ impl Summary {
                 format!("{} / {} / {}", self.spawned, self.deaths, self.gave_up),
             ),
             (
-                "connections / rejections",
-                format!("{} / {}", self.connects, self.rejections),
+                "connections / rejections / delegations",
+                format!(
+                    "{} / {} / {}",
+                    self.connects, self.rejections, self.delegations
+                ),
             ),
             (
                 "migrations / pulls / hand-offs",
@@ -360,9 +376,11 @@ impl Summary {
             (
                 "messages per connection",
                 format!(
-                    "{:.2} ({} sent, {} lost)",
+                    "{:.2}, {:.2} without heartbeats (all {} messages sent / {} connections; {} lost)",
                     self.messages_per_connection(),
+                    self.messages_per_connection_without_heartbeats(),
                     self.messages,
+                    self.connects,
                     self.messages_lost
                 ),
             ),

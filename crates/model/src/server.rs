@@ -285,6 +285,7 @@ impl Server {
                     direct: false,
                 },
             );
+            out.stats.delegations += 1;
             return (Kind::ConnectDelegate, peer);
         }
         if accepting && load < p.capacity {

@@ -23,6 +23,14 @@ impl std::str::FromStr for Param {
         if key.trim().is_empty() || values.is_empty() {
             return Err("expected KEY=V1,V2,... with at least one value".into());
         }
+        // A repeated value would run the same cell twice and count its seeds twice.
+        if let Some(v) = values
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| values[..i].contains(v).then_some(v))
+        {
+            return Err(format!("the value {v} is listed twice"));
+        }
         Ok(Param {
             key: key.trim().to_string(),
             values,
@@ -67,19 +75,41 @@ pub fn cells(params: &[Param]) -> Vec<Cell> {
     cells
 }
 
-/// Check every cell's scenario before running anything, so a typo fails at once.
-pub fn validate(
-    scenario: &crate::scenario_args::ScenarioArgs,
+/// Every cell with its scenario resolved (`--set`, the cell's values, `--duration`, then
+/// `policy` if given), checked before anything runs, so a typo fails at once.
+pub fn resolve(
+    spec: &crate::scenario_args::ScenarioSpec,
     params: &[Param],
-) -> anyhow::Result<()> {
-    if params.iter().map(|p| p.values.len()).product::<usize>() > 100_000 {
-        bail!("the grid has more than 100,000 cells");
+    policy: Option<swarmlb_model::Policy>,
+) -> anyhow::Result<Vec<(Cell, swarmlb_model::Scenario)>> {
+    if params.iter().map(|p| p.values.len()).product::<usize>() > CELLS_MAX {
+        bail!("the grid has more than {CELLS_MAX} cells");
     }
-    for cell in cells(params) {
-        scenario
-            .with_overrides(&cell.overrides)
-            .resolve()
-            .with_context(|| format!("grid cell {}", cell.overrides.join(" ")))?;
+    cells(params)
+        .into_iter()
+        .map(|cell| {
+            let mut scenario = spec
+                .load(&cell.overrides)
+                .with_context(|| format!("grid cell {}", cell.overrides.join(" ")))?;
+            if let Some(p) = policy {
+                scenario.policy = p;
+            }
+            Ok((cell, scenario))
+        })
+        .collect()
+}
+
+/// The most cells a grid may have.
+pub const CELLS_MAX: usize = 100_000;
+
+/// The grid as text, like `servers.capacity=8,10 users.count=10,20`.
+pub fn describe(params: &[Param]) -> String {
+    if params.is_empty() {
+        return "(none)".into();
     }
-    Ok(())
+    params
+        .iter()
+        .map(|p| format!("{}={}", p.key, p.values.join(",")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -1,36 +1,51 @@
-//! `swarmlb stability`: for each cell of a two-parameter grid, K butterfly runs at seeded
-//! random times against one baseline; how often one disconnected user cascades, how far,
-//! and how long a dissipating perturbation takes to heal. A heatmap shows the map.
+//! `swarmlb stability`: for each cell of a one- or two-parameter grid, B baseline seeds ×
+//! K butterfly runs at seeded random times; how often one disconnected user cascades (with
+//! its 95% Wilson interval), how far, and how long a dissipating perturbation takes to
+//! heal. A heatmap shows the map, each cell labelled with its probability and interval.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
 use swarmlb_engine::{KeyedDraw, SimTime};
 use swarmlb_model::scenario::{Butterfly, Dur};
+use swarmlb_model::{Policy, Scenario};
 use swarmlb_trace::TraceReader;
 use swarmlb_trace::diff::{self, Verdict};
 
 use super::chart;
 use super::grid::{self, Param};
+use super::plan::Plan;
+use super::stats::{self, MEAN_CI_COLUMNS};
 use crate::progress::{self, Progress};
-use crate::scenario_args::ScenarioArgs;
+use crate::scenario_args::ScenarioSpec;
 
 /// Map where one disconnected user is enough to shake the system.
 #[derive(Args)]
 #[command(
-    after_help = "Writes DIR/stability.csv, DIR/stability.png and DIR/stability.svg.\n\n\
-    Example:\n  swarmlb stability seed-classic --param servers.capacity=8,10,12 --param users.count=10,20 --perturbations 8 --out st"
+    after_help = "Writes DIR/stability.csv, DIR/stability.png, DIR/stability.svg and DIR/plan.json.\n\n\
+    Each cell runs --seeds baselines (seeds 1..=B) and, against each, --perturbations butterfly branches \
+    (one user disconnected at a time drawn from 10% to 60% of the run, the same times in every cell). \
+    P(cascade) is the fraction of the B × K branches that cascaded, with its 95% Wilson score interval: \
+    repeated with fresh seeds, about 95% of such intervals would contain the true probability. \
+    The map shows it as \"0.33 [0.10, 0.65]\".\n\n\
+    Example:\n  swarmlb stability seed-classic --param servers.capacity=8,10,12 --param users.count=10,20 --seeds 4 --perturbations 6 --out st"
 )]
 pub struct StabilityArgs {
     #[command(flatten)]
-    scenario: ScenarioArgs,
+    scenario: ScenarioSpec,
+    /// Who routes users: decentralized, round-robin, least-connections, power-of-two, random.
+    #[arg(long)]
+    policy: Option<Policy>,
     /// The x parameter, then the y parameter (like servers.capacity=5,10,20).
     #[arg(long = "param", value_name = "KEY=V1,V2,...", required = true)]
     params: Vec<Param>,
-    /// Butterfly runs per cell, at times drawn uniformly from 10% to 60% of the run.
-    #[arg(long, default_value_t = 8)]
+    /// Baseline seeds 1..=B per cell.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    seeds: u64,
+    /// Butterfly runs per baseline, at times drawn uniformly from 10% to 60% of the run.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=1_000))]
     perturbations: u32,
     /// Parallel runs (default: the number of cores). Results do not depend on it.
     #[arg(long)]
@@ -38,133 +53,206 @@ pub struct StabilityArgs {
     /// Output directory.
     #[arg(long, default_value = "stability-out")]
     out: PathBuf,
+    /// Delete the results of an earlier plan in the output directory before starting.
+    #[arg(long)]
+    fresh: bool,
 }
 
-/// The outcome of one cell.
+/// The outcome of one cell over all its branches.
 #[derive(Clone, Debug, Default)]
 struct CellResult {
-    dissipated: u32,
-    contained: u32,
-    cascaded: u32,
-    cascade_sizes: Vec<u64>,
+    dissipated: u64,
+    contained: u64,
+    cascaded: u64,
+    cascade_sizes: Vec<f64>,
     dissipate_times_s: Vec<f64>,
 }
 
-fn mean(v: &[f64]) -> Option<f64> {
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+impl CellResult {
+    fn runs(&self) -> u64 {
+        self.dissipated + self.contained + self.cascaded
+    }
+
+    fn count(&mut self, report: &diff::Report, at: SimTime) {
+        // Exhaustive on purpose: a new verdict must be placed in one of the counts.
+        match report.verdict {
+            Verdict::Dissipated | Verdict::Identical => {
+                self.dissipated += 1;
+                let healed = report.reconverged_at.unwrap_or(at);
+                self.dissipate_times_s.push(healed.since(at) as f64 / 1e6);
+            }
+            Verdict::Contained => self.contained += 1,
+            Verdict::Cascaded => self.cascaded += 1,
+        }
+        self.cascade_sizes.push(report.cascade_size as f64);
+    }
 }
 
+/// The perturbation time of branch `k` against baseline seed `seed`: keyed by those two
+/// only, so every cell is perturbed at the same times (a paired comparison across cells).
+fn perturbation_at(scenario: &Scenario, seed: u64, k: u32) -> u64 {
+    let span = scenario.duration.us();
+    span / 10 + KeyedDraw::new(seed, &[u64::from(k)]).below(span / 2)
+}
+
+/// Reserved scenario fields: stability sets the seeds and the perturbation.
+const RESERVED: crate::scenario_args::Reserved<'static> = &[
+    ("seed", "the baseline seeds are 1..=B from --seeds"),
+    ("butterfly", "it perturbs every branch itself"),
+];
+
+/// Files stability writes in its directory (what `--fresh` deletes).
+const OUTPUTS: [&str; 3] = ["stability.csv", "stability.png", "stability.svg"];
+
+/// `swarmlb stability`.
 pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
-    if args.params.is_empty() || args.params.len() > 2 {
-        bail!("stability takes one or two --param (x, then y)");
+    if args.params.len() > 2 {
+        crate::scenario_args::usage_error(
+            "stability",
+            "stability takes one or two --param (x, then y)".into(),
+        );
     }
-    anyhow::ensure!(
-        args.perturbations >= 1,
-        "--perturbations must be at least 1"
+    crate::scenario_args::check_fields(
+        "stability",
+        &args.scenario,
+        args.policy.is_some(),
+        &args.params,
+        RESERVED,
     );
-    grid::validate(&args.scenario, &args.params)?;
+    let cells = grid::resolve(&args.scenario, &args.params, args.policy)?;
+    let scenarios: Vec<&Scenario> = cells.iter().map(|(_, s)| s).collect();
+    let mut parts = super::scenario_parts(&args.scenario, args.policy, &scenarios);
+    parts.push(("grid", grid::describe(&args.params)));
+    parts.push(("seeds", format!("1..={}", args.seeds)));
+    parts.push(("perturbations", args.perturbations.to_string()));
+    Plan::new("stability", parts).claim(&args.out, args.fresh, &OUTPUTS)?;
     progress::install_ctrl_c();
-    let cells = grid::cells(&args.params);
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
-    let total = cells.len() as u64 * u64::from(args.perturbations + 1);
+    let pool = super::pool(args.jobs)?;
+    let (b, k) = (args.seeds, args.perturbations);
+    let total = cells.len() as u64 * b * u64::from(k + 1);
     let bar = std::sync::Mutex::new(Progress::new(total, "stability").with_unit("runs"));
     let done = std::sync::atomic::AtomicU64::new(0);
     let tick = || {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         bar.lock().expect("not poisoned").set(n);
     };
-    // Baselines first (one per cell), then every perturbation, all in parallel.
-    let baselines: Vec<anyhow::Result<(swarmlb_model::Scenario, u64, Vec<u8>)>> =
-        pool.install(|| {
-            cells
-                .par_iter()
-                .map(|cell| {
-                    let (scenario, seed) =
-                        args.scenario.with_overrides(&cell.overrides).resolve()?;
-                    let bytes = swarmlb_trace::write::record_to_vec(&scenario, seed, 1 << 20)?;
-                    tick();
-                    Ok((scenario, seed, bytes))
-                })
-                .collect()
-        });
-    let baselines: Vec<_> = baselines.into_iter().collect::<anyhow::Result<_>>()?;
-    let runs: Vec<(usize, u32)> = (0..cells.len())
-        .flat_map(|c| (0..args.perturbations).map(move |k| (c, k)))
+    // Each baseline, then its K branches against it, all in parallel; a baseline's trace is
+    // dropped as soon as its branches are compared, so memory holds a few traces, not B ×
+    // cells of them.
+    let baseline_runs: Vec<(usize, u64)> = (0..cells.len())
+        .flat_map(|c| (1..=b).map(move |seed| (c, seed)))
         .collect();
-    let outcomes: Vec<anyhow::Result<(usize, diff::Report, SimTime)>> = pool.install(|| {
-        runs.par_iter()
-            .map(|&(c, k)| {
+    let branch =
+        |c: usize, seed: u64, j: u32, base: &[u8]| -> anyhow::Result<(diff::Report, SimTime)> {
+            if progress::stopped() {
+                return Err(crate::Interrupted.into());
+            }
+            let at = perturbation_at(&cells[c].1, seed, j);
+            let mut perturbed = cells[c].1.clone();
+            perturbed.butterfly = Some(Butterfly {
+                at: Dur(at),
+                user: None,
+            });
+            let bytes = swarmlb_trace::write::record_to_vec(&perturbed, seed, 1 << 20)?;
+            let report = diff::diff(
+                || {
+                    Ok((
+                        TraceReader::new(base, "baseline")?,
+                        TraceReader::new(&bytes[..], "perturbed")?,
+                    ))
+                },
+                None,
+            )?;
+            tick();
+            Ok((report, SimTime(at)))
+        };
+    let outcomes: Vec<anyhow::Result<Vec<(diff::Report, SimTime)>>> = pool.install(|| {
+        baseline_runs
+            .par_iter()
+            .map(|&(c, seed)| {
                 if progress::stopped() {
                     return Err(crate::Interrupted.into());
                 }
-                let (scenario, seed, base) = &baselines[c];
-                // The perturbation time: drawn from the cell and the run number only.
-                let span = scenario.duration.us();
-                let at =
-                    span / 10 + KeyedDraw::new(*seed, &[c as u64, u64::from(k)]).below(span / 2);
-                let mut perturbed = scenario.clone();
-                perturbed.butterfly = Some(Butterfly {
-                    at: Dur(at),
-                    user: None,
-                });
-                let bytes = swarmlb_trace::write::record_to_vec(&perturbed, *seed, 1 << 20)?;
-                let report = diff::diff(
-                    || {
-                        Ok((
-                            TraceReader::new(&base[..], "baseline")?,
-                            TraceReader::new(&bytes[..], "perturbed")?,
-                        ))
-                    },
-                    None,
-                )?;
+                let mut scenario = cells[c].1.clone();
+                scenario.butterfly = None;
+                let base = swarmlb_trace::write::record_to_vec(&scenario, seed, 1 << 20)?;
                 tick();
-                Ok((c, report, SimTime(at)))
+                (0..k)
+                    .into_par_iter()
+                    .map(|j| branch(c, seed, j, &base))
+                    .collect()
             })
             .collect()
     });
     bar.into_inner().expect("not poisoned").finish();
     let mut results = vec![CellResult::default(); cells.len()];
-    for outcome in outcomes {
-        let (c, report, at) = outcome?;
-        let r = &mut results[c];
-        match report.verdict {
-            Verdict::Dissipated | Verdict::Identical => {
-                r.dissipated += 1;
-                let healed = report.reconverged_at.unwrap_or(at);
-                r.dissipate_times_s.push(healed.since(at) as f64 / 1e6);
-            }
-            Verdict::Contained => r.contained += 1,
-            Verdict::Cascaded => r.cascaded += 1,
+    for (&(c, _), outcome) in baseline_runs.iter().zip(outcomes) {
+        for (report, at) in outcome? {
+            results[c].count(&report, at);
         }
-        r.cascade_sizes.push(report.cascade_size);
     }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let keys: Vec<&str> = args.params.iter().map(|p| p.key.as_str()).collect();
+    let prefixed = |prefix: &str| {
+        MEAN_CI_COLUMNS
+            .split(',')
+            .map(|c| format!("{prefix}_{c}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let mut csv = format!(
-        "{},runs,cascade_probability,mean_cascade_size,mean_time_to_dissipate_s,dissipated,contained,cascaded\n",
-        keys.join(",")
+        "{},seeds,perturbations,runs,dissipated,contained,cascaded,\
+         p_cascade,p_cascade_ci95_low,p_cascade_ci95_high,{},{}\n",
+        keys.join(","),
+        prefixed("cascade_size"),
+        prefixed("time_to_dissipate_s"),
     );
-    for (cell, r) in cells.iter().zip(&results) {
-        let n = f64::from(args.perturbations);
-        let sizes: Vec<f64> = r.cascade_sizes.iter().map(|&s| s as f64).collect();
+    let mut labels = Vec::new();
+    let mut table = vec![
+        keys.iter()
+            .map(|k| k.to_string())
+            .chain(
+                [
+                    "branches",
+                    "P(cascade) [95% Wilson]",
+                    "cascade size [95% t]",
+                    "time to dissipate s [95% t]",
+                ]
+                .map(String::from),
+            )
+            .collect::<Vec<_>>(),
+    ];
+    for ((cell, _), r) in cells.iter().zip(&results) {
+        let runs = r.runs();
+        assert_eq!(runs, b * u64::from(k), "every branch has a verdict");
+        let p = r.cascaded as f64 / runs as f64;
+        let (lo, hi) = stats::wilson(r.cascaded, runs);
+        let sizes = stats::mean_ci(&r.cascade_sizes).csv(2);
+        let heal = if r.dissipate_times_s.is_empty() {
+            "0,n/a,n/a,n/a,n/a".to_string()
+        } else {
+            stats::mean_ci(&r.dissipate_times_s).csv(2)
+        };
         csv.push_str(&format!(
-            "{},{},{:.4},{:.2},{},{},{},{}\n",
+            "{},{b},{k},{runs},{},{},{},{p:.4},{lo:.4},{hi:.4},{sizes},{heal}\n",
             cell.values.join(","),
-            args.perturbations,
-            f64::from(r.cascaded) / n,
-            mean(&sizes).unwrap_or(0.0),
-            mean(&r.dissipate_times_s).map_or("n/a".into(), |t| format!("{t:.2}")),
             r.dissipated,
             r.contained,
-            r.cascaded
+            r.cascaded,
         ));
+        let label = format!("{p:.2} [{lo:.2}, {hi:.2}]");
+        let mut line = cell.values.clone();
+        line.push(runs.to_string());
+        line.push(label.clone());
+        line.push(stats::mean_ci(&r.cascade_sizes).text(1));
+        line.push(if r.dissipate_times_s.is_empty() {
+            "n/a".into()
+        } else {
+            stats::mean_ci(&r.dissipate_times_s).text(1)
+        });
+        table.push(line);
+        labels.push(label);
     }
-    std::fs::write(args.out.join("stability.csv"), &csv)?;
+    std::fs::write(args.out.join("stability.csv"), &csv).context("cannot write stability.csv")?;
     // The map: x = first parameter, y = second (or a single row).
     let x = &args.params[0];
     let (y_label, y_values) = match args.params.get(1) {
@@ -172,27 +260,37 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
         None => (String::new(), vec![String::new()]),
     };
     let mut grid_values = vec![vec![0.0; x.values.len()]; y_values.len()];
-    for (cell, r) in cells.iter().zip(&results) {
+    let mut grid_labels = vec![vec![String::new(); x.values.len()]; y_values.len()];
+    for ((cell, _), (r, label)) in cells.iter().zip(results.iter().zip(labels)) {
         let (i, j) = (cell.index / y_values.len(), cell.index % y_values.len());
-        grid_values[j][i] = f64::from(r.cascaded) / f64::from(args.perturbations);
+        grid_values[j][i] = r.cascaded as f64 / r.runs() as f64;
+        grid_labels[j][i] = label;
     }
-    let (sc, _) = args.scenario.resolve()?;
     let title = format!(
-        "{}: cascade probability of one disconnected user ({} runs per cell)",
-        sc.name, args.perturbations
+        "{}: P(cascade) [95% interval], {b} seeds × {k} perturbations per cell",
+        cells[0].1.name
     );
     for ext in ["png", "svg"] {
         chart::heatmap(
             &args.out.join(format!("stability.{ext}")),
             &title,
-            &x.key,
-            &x.values,
-            &y_label,
-            &y_values,
+            chart::Axis {
+                label: &x.key,
+                names: &x.values,
+            },
+            chart::Axis {
+                label: &y_label,
+                names: &y_values,
+            },
             &grid_values,
+            &grid_labels,
         )?;
     }
-    print!("{csv}");
+    println!(
+        "stability: {b} baseline seeds × {k} perturbations per cell; the intervals are 95% \
+         (Wilson for P(cascade), Student t for means)"
+    );
+    print!("{}", super::align(&table));
     println!(
         "wrote {0}/stability.csv, {0}/stability.png, {0}/stability.svg",
         args.out.display()

@@ -1,7 +1,9 @@
-//! `swarmlb sweep`: a parameter grid × seeds, one CSV row per run. Runs go in parallel
-//! (rayon), each writes its own row file, and the CSV is assembled in grid order, so the
-//! result is the same whatever `--jobs`, after a resume, or when the runs were done on a
-//! cluster from `--emit-jobs` and merged with `--collect`.
+//! `swarmlb sweep`: a parameter grid × seeds, one CSV row per run, and per cell the mean
+//! of every metric with its 95% confidence interval. Runs go in parallel (rayon), each
+//! writes its own row file, and the CSV is assembled in grid order, so the result is the
+//! same whatever `--jobs`, after a resume, or when the runs were done on a cluster from
+//! `--emit-jobs` and merged with `--collect`. The output directory's plan (see `plan.rs`)
+//! makes sure a resume or a merge never mixes runs of two plans.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,135 +11,298 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, bail};
 use clap::Args;
 use rayon::prelude::*;
-use swarmlb_model::Summary;
+use swarmlb_model::{Policy, Scenario, Summary};
 
 use super::grid::{self, Param};
+use super::plan::{Plan, SweepLayout};
+use super::stats::{self, MEAN_CI_COLUMNS};
 use crate::Interrupted;
 use crate::progress::{self, Progress};
-use crate::scenario_args::ScenarioArgs;
+use crate::scenario_args::ScenarioSpec;
 
 /// Sweep a parameter grid over seeds.
 #[derive(Args, Clone)]
 #[command(
     after_help = "Examples:\n  swarmlb sweep default --param servers.capacity=40,50 --param servers.low_watermark=0.3,0.5 --seeds 4 --out sw\n  \
     swarmlb sweep default --param users.count=600,800 --seeds 8 --emit-jobs cluster/   # then sbatch cluster/sweep.sbatch\n  \
-    swarmlb sweep --collect cluster/\n\nOutput: DIR/sweep.csv (one row per run), DIR/cells/ (one file per finished run; a rerun skips them)."
+    swarmlb sweep --collect cluster/\n\n\
+    Output: DIR/sweep.csv (one row per run), DIR/summary.csv (per cell and metric: n, mean, sd and a 95% \
+    confidence interval), DIR/cells/ (one file per finished run), DIR/plan.json (what the results depend on).\n\n\
+    The interval is Student's t interval of the mean over the seeds: repeated with fresh seeds, about 95% \
+    of such intervals would contain the metric's true mean. It needs at least 2 seeds.\n\n\
+    Rerunning into the same DIR resumes the same plan; a different plan (scenario, overrides, grid, seeds, \
+    duration or binary) is refused unless --fresh."
 )]
 pub struct SweepArgs {
     #[command(flatten)]
-    pub scenario: ScenarioArgs,
+    pub scenario: ScenarioSpec,
+    /// Who routes users: decentralized, round-robin, least-connections, power-of-two, random.
+    #[arg(long)]
+    pub policy: Option<Policy>,
     /// A swept scenario field and its values, like servers.capacity=5,10,20 (repeatable).
     #[arg(long = "param", value_name = "KEY=V1,V2,...")]
     pub params: Vec<Param>,
     /// Seeds 1..=N for every cell.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub seeds: u64,
     /// Parallel runs (default: the number of cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["emit_jobs", "only"])]
     pub jobs: Option<usize>,
     /// Output directory.
-    #[arg(long, default_value = "sweep-out")]
+    #[arg(long, default_value = "sweep-out", conflicts_with = "emit_jobs")]
     pub out: PathBuf,
-    /// Instead of running, write DIR/jobs.txt (one command per run) and a Slurm job-array
-    /// script DIR/sweep.sbatch; outputs go to DIR.
-    #[arg(long, value_name = "DIR", conflicts_with = "collect")]
+    /// Delete the results of an earlier plan in the output directory before starting.
+    #[arg(long, conflicts_with = "only")]
+    pub fresh: bool,
+    /// Instead of running, write DIR/jobs.txt (one command per run), a Slurm job-array
+    /// script DIR/sweep.sbatch and the plan; outputs go to DIR.
+    #[arg(long, value_name = "DIR", conflicts_with = "only")]
     pub emit_jobs: Option<PathBuf>,
-    /// Merge the run files in DIR (from --emit-jobs) into DIR/sweep.csv.
-    #[arg(long, value_name = "DIR")]
+    /// Merge the run files in DIR (from --emit-jobs) into DIR/sweep.csv and DIR/summary.csv;
+    /// refuses run files of another plan.
+    #[arg(long, value_name = "DIR", conflicts_with_all = [
+        "scenario", "duration", "overrides", "policy", "params", "seeds", "jobs", "out",
+        "fresh", "emit_jobs", "only",
+    ])]
     pub collect: Option<PathBuf>,
     /// Run only this cell and seed (`INDEX:SEED`); what each emitted job does.
     #[arg(long, value_name = "INDEX:SEED", hide = true)]
     pub only: Option<String>,
 }
 
-/// CSV columns after the parameters.
-const COLUMNS: &str = "seed,servers_end,servers_max,users_connected_mean,load_cov,jain,ttc_mean_ms,ttc_p99_ms,messages_per_connection,migrations,rejections,gave_up,terminations,scale_outs,server_seconds,events,state_hash";
-
-/// One summary as a CSV row (fixed precision: rows compare byte for byte).
-pub fn summary_row(seed: u64, s: &Summary) -> String {
-    format!(
-        "{seed},{},{},{:.3},{:.4},{:.4},{:.3},{:.3},{:.3},{},{},{},{},{},{},{},{:016x}",
-        s.servers_end,
-        s.servers_max,
-        s.users_connected_mean,
-        s.load_cov,
-        s.jain,
-        s.ttc_mean_us as f64 / 1e3,
-        s.ttc_p99_us as f64 / 1e3,
-        s.messages_per_connection(),
-        s.migrations,
-        s.rejections,
-        s.gave_up,
-        s.terminations,
-        s.scale_outs,
-        s.server_seconds,
-        s.events,
-        s.state_hash
-    )
+/// One per-run figure of a sweep: its CSV column and how it is read from a summary.
+pub struct Metric {
+    /// CSV column name (the unit is its suffix, if any).
+    pub name: &'static str,
+    /// Decimals written.
+    pub digits: usize,
+    /// Shown in the printed table.
+    pub headline: bool,
+    /// The value of one run.
+    pub value: fn(&Summary) -> f64,
 }
 
-fn run_file(dir: &Path, cell: usize, seed: u64) -> PathBuf {
-    dir.join("cells").join(format!("{cell:05}-s{seed}.csv"))
+/// Every metric, in CSV column order (after the parameters and the seed).
+pub const METRICS: [Metric; 17] = [
+    Metric {
+        name: "servers_end",
+        digits: 0,
+        headline: false,
+        value: |s| f64::from(s.servers_end),
+    },
+    Metric {
+        name: "servers_max",
+        digits: 0,
+        headline: false,
+        value: |s| f64::from(s.servers_max),
+    },
+    Metric {
+        name: "users_connected_mean",
+        digits: 3,
+        headline: false,
+        value: |s| s.users_connected_mean,
+    },
+    Metric {
+        name: "load_cov",
+        digits: 4,
+        headline: true,
+        value: |s| s.load_cov,
+    },
+    Metric {
+        name: "jain",
+        digits: 4,
+        headline: false,
+        value: |s| s.jain,
+    },
+    Metric {
+        name: "ttc_mean_ms",
+        digits: 3,
+        headline: true,
+        value: |s| s.ttc_mean_us as f64 / 1e3,
+    },
+    Metric {
+        name: "ttc_p99_ms",
+        digits: 3,
+        headline: false,
+        value: |s| s.ttc_p99_us as f64 / 1e3,
+    },
+    Metric {
+        name: "messages_per_connection",
+        digits: 3,
+        headline: true,
+        value: |s| s.messages_per_connection(),
+    },
+    Metric {
+        name: "messages_per_connection_without_heartbeats",
+        digits: 3,
+        headline: false,
+        value: |s| s.messages_per_connection_without_heartbeats(),
+    },
+    Metric {
+        name: "delegations",
+        digits: 0,
+        headline: false,
+        value: |s| s.delegations as f64,
+    },
+    Metric {
+        name: "migrations",
+        digits: 0,
+        headline: false,
+        value: |s| s.migrations as f64,
+    },
+    Metric {
+        name: "rejections",
+        digits: 0,
+        headline: false,
+        value: |s| s.rejections as f64,
+    },
+    Metric {
+        name: "gave_up",
+        digits: 0,
+        headline: true,
+        value: |s| s.gave_up as f64,
+    },
+    Metric {
+        name: "terminations",
+        digits: 0,
+        headline: false,
+        value: |s| s.terminations as f64,
+    },
+    Metric {
+        name: "scale_outs",
+        digits: 0,
+        headline: false,
+        value: |s| s.scale_outs as f64,
+    },
+    Metric {
+        name: "server_seconds",
+        digits: 0,
+        headline: true,
+        value: |s| s.server_seconds as f64,
+    },
+    Metric {
+        name: "events",
+        digits: 0,
+        headline: false,
+        value: |s| s.events as f64,
+    },
+];
+
+/// The per-run columns after the parameters: the seed, every metric, the state hash.
+pub fn run_columns() -> Vec<&'static str> {
+    let mut out = vec!["seed"];
+    out.extend(METRICS.iter().map(|m| m.name));
+    out.push("state_hash");
+    out
 }
 
-/// Run one (cell, seed) and write its row file atomically.
-fn run_one(args: &SweepArgs, cell: &grid::Cell, seed: u64, dir: &Path) -> anyhow::Result<()> {
-    let (scenario, _) = args.scenario.with_overrides(&cell.overrides).resolve()?;
-    let summary = super::run_to_summary(scenario, seed).ok_or(Interrupted)?;
-    let row = format!(
-        "{},{}\n",
-        cell.values.join(","),
-        summary_row(seed, &summary)
+/// One summary as CSV fields (fixed precision: rows compare byte for byte).
+pub fn summary_fields(seed: u64, s: &Summary) -> Vec<String> {
+    let mut out = vec![seed.to_string()];
+    out.extend(
+        METRICS
+            .iter()
+            .map(|m| format!("{:.*}", m.digits, (m.value)(s))),
     );
-    let path = run_file(dir, cell.index, seed);
+    out.push(format!("{:016x}", s.state_hash));
+    out
+}
+
+fn run_file(cell: usize, seed: u64) -> String {
+    format!("cells/{cell:05}-s{seed}.csv")
+}
+
+/// The first line of a run file: the plan it belongs to.
+fn run_file_tag(fingerprint: &str) -> String {
+    format!("# plan {fingerprint}\n")
+}
+
+/// The row of a finished run of `plan`, `None` if the file is missing; an error if it
+/// belongs to another plan.
+fn read_run(dir: &Path, file: &str, plan: &Plan) -> anyhow::Result<Option<String>> {
+    let text = match std::fs::read_to_string(dir.join(file)) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {file}")),
+    };
+    match text.strip_prefix(&run_file_tag(&plan.fingerprint)) {
+        Some(row) => Ok(Some(row.to_string())),
+        None => bail!(
+            "{}/{file} was written by another plan than {}/plan.json (made by: {}); \
+             rerun its job with this plan, or start again with --fresh",
+            dir.display(),
+            dir.display(),
+            plan.command
+        ),
+    }
+}
+
+/// Run one (cell, seed) and write its run file atomically.
+fn run_one(
+    cell: &grid::Cell,
+    scenario: &Scenario,
+    seed: u64,
+    dir: &Path,
+    plan: &Plan,
+) -> anyhow::Result<()> {
+    let summary = super::run_to_summary(scenario.clone(), seed).ok_or(Interrupted)?;
+    let mut fields = cell.values.clone();
+    fields.extend(summary_fields(seed, &summary));
+    let text = format!("{}{}\n", run_file_tag(&plan.fingerprint), fields.join(","));
+    let path = dir.join(run_file(cell.index, seed));
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, row).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
-/// The header and the ordered list of runs, saved as DIR/plan.txt.
-fn plan(args: &SweepArgs) -> (String, Vec<(grid::Cell, u64)>) {
-    let keys: Vec<&str> = args.params.iter().map(|p| p.key.as_str()).collect();
-    let header = if keys.is_empty() {
-        COLUMNS.to_string()
-    } else {
-        format!("{},{COLUMNS}", keys.join(","))
-    };
-    let runs = grid::cells(&args.params)
-        .into_iter()
-        .flat_map(|c| (1..=args.seeds).map(move |s| (c.clone(), s)))
-        .collect();
-    (header, runs)
+/// The plan: what the results depend on, the CSV header and the run files in order.
+fn plan(args: &SweepArgs, cells: &[(grid::Cell, Scenario)]) -> Plan {
+    let scenarios: Vec<&Scenario> = cells.iter().map(|(_, s)| s).collect();
+    let mut parts = super::scenario_parts(&args.scenario, args.policy, &scenarios);
+    parts.push(("grid", grid::describe(&args.params)));
+    parts.push(("seeds", format!("1..={}", args.seeds)));
+    let mut plan = Plan::new("sweep", parts);
+    let mut header: Vec<&str> = args.params.iter().map(|p| p.key.as_str()).collect();
+    header.extend(run_columns());
+    plan.sweep = Some(SweepLayout {
+        header: header.join(","),
+        runs: cells
+            .iter()
+            .flat_map(|(c, _)| (1..=args.seeds).map(move |s| run_file(c.index, s)))
+            .collect(),
+    });
+    plan
 }
 
-fn write_plan(dir: &Path, header: &str, runs: &[(grid::Cell, u64)]) -> anyhow::Result<()> {
-    let mut text = format!("{header}\n");
-    for (cell, seed) in runs {
-        text.push_str(&format!(
-            "{}\n",
-            run_file(Path::new(""), cell.index, *seed).display()
-        ));
-    }
-    std::fs::write(dir.join("plan.txt"), text).context("cannot write plan.txt")
-}
+/// Files and folders a sweep writes in its directory (what `--fresh` deletes).
+const OUTPUTS: [&str; 6] = [
+    "cells",
+    "sweep.csv",
+    "summary.csv",
+    "jobs.txt",
+    "sweep.sbatch",
+    "plan.txt",
+];
 
-/// Assemble DIR/sweep.csv from the plan and the run files; fails listing missing runs.
-fn assemble(dir: &Path) -> anyhow::Result<(PathBuf, usize)> {
-    let plan = std::fs::read_to_string(dir.join("plan.txt"))
-        .with_context(|| format!("no sweep plan in {}", dir.display()))?;
-    let mut lines = plan.lines();
-    let header = lines.next().context("empty plan")?;
-    let mut csv = format!("{header}\n");
+/// Assemble DIR/sweep.csv and DIR/summary.csv from the plan and the run files; fails
+/// listing missing runs, and on a run file of another plan.
+fn assemble(dir: &Path) -> anyhow::Result<(PathBuf, usize, String)> {
+    let plan = Plan::read(dir)?;
+    let layout = plan
+        .sweep
+        .as_ref()
+        .with_context(|| format!("{}/plan.json is not a sweep's plan", dir.display()))?;
+    let mut csv = format!("{}\n", layout.header);
     let mut missing = Vec::new();
     let mut rows = 0;
-    for file in lines {
-        match std::fs::read_to_string(dir.join(file)) {
-            Ok(row) => {
+    for file in &layout.runs {
+        match read_run(dir, file, &plan)? {
+            Some(row) => {
                 csv.push_str(&row);
                 rows += 1;
             }
-            Err(_) => missing.push(file.to_string()),
+            None => missing.push(file.as_str()),
         }
     }
     if !missing.is_empty() {
@@ -149,62 +314,165 @@ fn assemble(dir: &Path) -> anyhow::Result<(PathBuf, usize)> {
         );
     }
     let path = dir.join("sweep.csv");
-    std::fs::write(&path, csv).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok((path, rows))
+    std::fs::write(&path, &csv).with_context(|| format!("cannot write {}", path.display()))?;
+    let (summary, table) = summarize(&csv)?;
+    std::fs::write(dir.join("summary.csv"), summary).context("cannot write summary.csv")?;
+    Ok((path, rows, table))
 }
 
+/// Per cell (the columns before `seed`) and metric: n, mean, sd and the 95% t interval,
+/// as CSV, and the printed table of the headline metrics.
+pub fn summarize(sweep_csv: &str) -> anyhow::Result<(String, String)> {
+    let mut lines = sweep_csv.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .context("empty sweep CSV")?
+        .split(',')
+        .collect();
+    let n_params = header
+        .iter()
+        .position(|h| *h == "seed")
+        .context("not a sweep CSV: no `seed` column")?;
+    // Cells in first-seen order (the plan's order), each with its rows.
+    let mut cells: Vec<(Vec<&str>, Vec<Vec<&str>>)> = Vec::new();
+    let mut index: std::collections::BTreeMap<Vec<&str>, usize> = Default::default();
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        anyhow::ensure!(
+            fields.len() == header.len(),
+            "a row has {} fields, the header {}",
+            fields.len(),
+            header.len()
+        );
+        let key = fields[..n_params].to_vec();
+        match index.get(&key) {
+            Some(&i) => cells[i].1.push(fields),
+            None => {
+                index.insert(key.clone(), cells.len());
+                cells.push((key, vec![fields]));
+            }
+        }
+    }
+    let params = &header[..n_params];
+    let mut csv = params.iter().map(|p| format!("{p},")).collect::<String>();
+    csv.push_str(&format!("metric,{MEAN_CI_COLUMNS}\n"));
+    let headline: Vec<&Metric> = METRICS.iter().filter(|m| m.headline).collect();
+    let mut table: Vec<Vec<String>> = vec![
+        params
+            .iter()
+            .map(|p| p.to_string())
+            .chain(["n".to_string()])
+            .chain(headline.iter().map(|m| m.name.to_string()))
+            .collect(),
+    ];
+    for (key, rows) in &cells {
+        let mut line: Vec<String> = key.iter().map(|v| v.to_string()).collect();
+        line.push(rows.len().to_string());
+        for m in &METRICS {
+            let col = header
+                .iter()
+                .position(|h| *h == m.name)
+                .with_context(|| format!("no `{}` column", m.name))?;
+            let values: Vec<f64> = rows
+                .iter()
+                .map(|r| r[col].parse::<f64>())
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("not a number in column {}", m.name))?;
+            let s = stats::mean_ci(&values);
+            let prefix: String = key.iter().map(|v| format!("{v},")).collect();
+            csv.push_str(&format!("{prefix}{},{}\n", m.name, s.csv(m.digits + 2)));
+            if m.headline {
+                line.push(s.text(m.digits.max(1)));
+            }
+        }
+        table.push(line);
+    }
+    Ok((csv, super::align(&table)))
+}
+
+/// Reserved scenario fields: a sweep sets the seed itself.
+const RESERVED: crate::scenario_args::Reserved<'static> =
+    &[("seed", "the seeds are 1..=N from --seeds")];
+
+/// `swarmlb sweep`.
 pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.collect {
-        let (path, rows) = assemble(dir)?;
-        println!("collected {rows} runs into {}", path.display());
+        let (path, rows, table) = assemble(dir)?;
+        print!("{table}");
+        println!(
+            "collected {rows} runs into {} and {}",
+            path.display(),
+            dir.join("summary.csv").display()
+        );
         return Ok(());
     }
-    anyhow::ensure!(args.seeds >= 1, "--seeds must be at least 1");
-    grid::validate(&args.scenario, &args.params)?;
+    crate::scenario_args::check_fields(
+        "sweep",
+        &args.scenario,
+        args.policy.is_some(),
+        &args.params,
+        RESERVED,
+    );
+    let cells = grid::resolve(&args.scenario, &args.params, args.policy)?;
     let dir = args.emit_jobs.clone().unwrap_or_else(|| args.out.clone());
-    std::fs::create_dir_all(dir.join("cells"))
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    let (header, runs) = plan(&args);
+    let plan = plan(&args, &cells);
     if let Some(only) = &args.only {
         let (cell, seed) = only.split_once(':').context("--only takes INDEX:SEED")?;
         let (cell, seed): (usize, u64) = (cell.parse()?, seed.parse()?);
-        let (c, _) = runs
+        anyhow::ensure!(
+            (1..=args.seeds).contains(&seed),
+            "no seed {seed} in this sweep"
+        );
+        let (c, scenario) = cells
             .iter()
-            .find(|(c, s)| c.index == cell && *s == seed)
-            .context("no such cell and seed in this sweep")?;
+            .find(|(c, _)| c.index == cell)
+            .context("no such cell in this sweep")?;
+        // A job writes into a directory claimed by its own plan only.
+        let stored = Plan::read(&dir)?;
+        anyhow::ensure!(
+            stored.fingerprint == plan.fingerprint,
+            "{}/plan.json is not this job's plan, so the job does not write there \
+             (the plan was replaced, or the executable changed); made by:\n    {}\n  \
+             it differs in:\n    {}",
+            dir.display(),
+            stored.command,
+            plan.differences(&stored).join("\n    ")
+        );
         progress::install_ctrl_c();
-        return run_one(&args, c, seed, &dir);
+        return run_one(c, scenario, seed, &dir, &plan);
     }
-    write_plan(&dir, &header, &runs)?;
+    plan.claim(&dir, args.fresh, &OUTPUTS)?;
+    std::fs::create_dir_all(dir.join("cells"))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     if args.emit_jobs.is_some() {
-        return emit_jobs(&args, &dir, &runs);
+        return emit_jobs(&args, &dir, &cells);
     }
     progress::install_ctrl_c();
-    let todo: Vec<&(grid::Cell, u64)> = runs
-        .iter()
-        .filter(|(c, s)| !run_file(&dir, c.index, *s).exists())
-        .collect();
+    let mut todo = Vec::new();
+    for (cell, scenario) in &cells {
+        for seed in 1..=args.seeds {
+            if read_run(&dir, &run_file(cell.index, seed), &plan)?.is_none() {
+                todo.push((cell, scenario, seed));
+            }
+        }
+    }
+    let total = cells.len() as u64 * args.seeds;
     println!(
-        "sweep: {} runs ({} cells × {} seeds), {} already done",
-        runs.len(),
-        runs.len() as u64 / args.seeds,
+        "sweep: {total} runs ({} cells × {} seeds), {} already done",
+        cells.len(),
         args.seeds,
-        runs.len() - todo.len()
+        total - todo.len() as u64
     );
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    let pool = super::pool(args.jobs)?;
     let done = AtomicUsize::new(0);
     let bar = std::sync::Mutex::new(Progress::new(todo.len() as u64, "sweeping").with_unit("runs"));
     let results: Vec<anyhow::Result<()>> = pool.install(|| {
         todo.par_iter()
-            .map(|(cell, seed)| {
+            .map(|(cell, scenario, seed)| {
                 if progress::stopped() {
                     return Err(Interrupted.into());
                 }
-                let r = run_one(&args, cell, *seed, &dir);
+                let r = run_one(cell, scenario, *seed, &dir, &plan);
                 let n = done.fetch_add(1, Ordering::SeqCst) + 1;
                 bar.lock().expect("not poisoned").set(n as u64);
                 r
@@ -215,12 +483,18 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
     if let Some(e) = results.into_iter().find_map(Result::err) {
         return Err(e);
     }
-    let (path, rows) = assemble(&dir)?;
-    println!("wrote {} ({rows} rows)", path.display());
+    let (path, rows, table) = assemble(&dir)?;
+    println!("per cell: mean [95% confidence interval of the mean over seeds]");
+    print!("{table}");
+    println!(
+        "wrote {} ({rows} rows) and {}",
+        path.display(),
+        dir.join("summary.csv").display()
+    );
     Ok(())
 }
 
-fn emit_jobs(args: &SweepArgs, dir: &Path, runs: &[(grid::Cell, u64)]) -> anyhow::Result<()> {
+fn emit_jobs(args: &SweepArgs, dir: &Path, cells: &[(grid::Cell, Scenario)]) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("cannot find the swarmlb executable")?;
     let cwd = std::env::current_dir()?;
     let dir_abs = if dir.is_absolute() {
@@ -230,6 +504,9 @@ fn emit_jobs(args: &SweepArgs, dir: &Path, runs: &[(grid::Cell, u64)]) -> anyhow
     };
     let mut base = vec!["sweep".to_string()];
     base.extend(args.scenario.to_args());
+    if let Some(p) = args.policy {
+        base.extend(["--policy".to_string(), p.name().to_string()]);
+    }
     for p in &args.params {
         base.extend([
             "--param".to_string(),
@@ -244,18 +521,22 @@ fn emit_jobs(args: &SweepArgs, dir: &Path, runs: &[(grid::Cell, u64)]) -> anyhow
     ]);
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     let mut jobs = String::new();
-    for (cell, seed) in runs {
-        let mut line = format!(
-            "cd {} && {}",
-            quote(&cwd.display().to_string()),
-            quote(&exe.display().to_string())
-        );
-        for a in &base {
-            line.push(' ');
-            line.push_str(&quote(a));
+    let mut n = 0;
+    for (cell, _) in cells {
+        for seed in 1..=args.seeds {
+            let mut line = format!(
+                "cd {} && {}",
+                quote(&cwd.display().to_string()),
+                quote(&exe.display().to_string())
+            );
+            for a in &base {
+                line.push(' ');
+                line.push_str(&quote(a));
+            }
+            line.push_str(&format!(" --only {}:{seed}\n", cell.index));
+            jobs.push_str(&line);
+            n += 1;
         }
-        line.push_str(&format!(" --only {}:{seed}\n", cell.index));
-        jobs.push_str(&line);
     }
     std::fs::write(dir.join("jobs.txt"), jobs).context("cannot write jobs.txt")?;
     let script = format!(
@@ -263,12 +544,11 @@ fn emit_jobs(args: &SweepArgs, dir: &Path, runs: &[(grid::Cell, u64)]) -> anyhow
          #SBATCH --job-name=swarmlb-sweep\n#SBATCH --array=1-{n}\n#SBATCH --output={dir}/slurm-%A_%a.out\n\
          set -euo pipefail\nline=$(sed -n \"${{SLURM_ARRAY_TASK_ID}}p\" {dir}/jobs.txt)\nexec bash -c \"$line\"\n",
         dir = dir_abs.display(),
-        n = runs.len()
     );
     std::fs::write(dir.join("sweep.sbatch"), script).context("cannot write sweep.sbatch")?;
     println!(
-        "wrote {} jobs to {}/jobs.txt and a Slurm job array to {}/sweep.sbatch",
-        runs.len(),
+        "wrote {n} jobs to {}/jobs.txt, a Slurm job array to {}/sweep.sbatch and the plan to {}/plan.json",
+        dir.display(),
         dir.display(),
         dir.display()
     );

@@ -6,6 +6,8 @@ mod bench;
 mod experiments;
 mod golden;
 mod interrupt;
+mod options;
+mod plans;
 mod run;
 mod traces;
 
@@ -80,6 +82,20 @@ pub fn assert_fails(o: &Output, code: i32, needle: &str) {
     assert_eq!(o.status.code(), Some(code), "stderr: {err}");
     assert!(err.contains(needle), "expected {needle:?} in stderr: {err}");
     assert!(!err.contains("panicked"), "panic: {err}");
+}
+
+/// Assert that every row of a CSV has as many fields as its header.
+pub fn assert_uniform_csv(text: &str) {
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header").split(',').count();
+    for (i, line) in lines.enumerate() {
+        assert_eq!(
+            line.split(',').count(),
+            header,
+            "line {} has another number of fields than the header ({header}): {line}",
+            i + 2
+        );
+    }
 }
 
 /// Width, height and number of distinct colours of a PNG.

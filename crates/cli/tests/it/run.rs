@@ -25,7 +25,8 @@ fn run_defaults_to_the_default_scenario() {
     );
     for label in [
         "servers alive start/end/max",
-        "load max / mean / CoV",
+        "load (users on a server) max / mean / CoV",
+        "connections / rejections / delegations",
         "Jain's fairness index",
         "messages per connection",
         "time to connect p50 / p99",
@@ -115,4 +116,38 @@ fn every_command_has_help_with_examples() {
     }
     let top = swarmlb(&["--help"]);
     assert!(stdout(&top).contains("Exit codes"));
+}
+
+/// Issue 12: the run summary did not name delegations. It counts exactly the trace's
+/// `ConnectDelegate` records.
+#[test]
+fn run_summary_counts_delegations_as_the_trace_does() {
+    let dir = crate::scratch("delegations");
+    let o = crate::swarmlb_in(
+        &dir,
+        &[
+            "run",
+            "flash-crowd",
+            "--duration",
+            "5m",
+            "--trace",
+            "f.swlb",
+        ],
+    );
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.contains("connections / rejections / delegations"))
+        .unwrap();
+    let delegations: u64 = line.rsplit(" / ").next().unwrap().trim().parse().unwrap();
+    assert!(delegations > 0, "{line}");
+    let stats = stdout(&crate::swarmlb_in(&dir, &["stats", "f.swlb"]));
+    let recorded = stats
+        .lines()
+        .find(|l| l.contains("ConnectDelegate"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .unwrap();
+    assert_eq!(recorded, delegations.to_string(), "{stats}");
+    assert!(out.contains("without heartbeats (all "), "{out}");
 }

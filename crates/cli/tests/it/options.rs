@@ -1,0 +1,201 @@
+//! Regression tests from issue 12 ("options accepted and ignored"): an experiment refuses,
+//! as a usage error (exit 2) before running anything, every option it would not honour and
+//! every two options that contradict each other.
+
+use crate::{assert_fails, scratch, swarmlb_in};
+
+#[test]
+fn ignored_or_contradictory_options_are_usage_errors() {
+    let dir = scratch("options");
+    for (args, needle) in [
+        (
+            &["sweep", "--seed", "5", "--seeds", "2"][..],
+            "unexpected argument '--seed'",
+        ),
+        (
+            &["sweep", "--param", "duration=1m,2m", "--duration", "1m"],
+            "contradicts --duration",
+        ),
+        (
+            &["sweep", "--set", "duration=1m", "--duration", "1m"],
+            "contradicts --duration",
+        ),
+        (
+            &["sweep", "--param", "seed=1,2"],
+            "sweep sets `seed` itself",
+        ),
+        (&["sweep", "--set", "seed=3"], "sweep sets `seed` itself"),
+        (
+            &["sweep", "--param", "policy=random", "--policy", "random"],
+            "contradicts --policy",
+        ),
+        (
+            &[
+                "sweep",
+                "--set",
+                "servers.capacity=5",
+                "--param",
+                "servers.capacity=5,6",
+            ],
+            "`servers.capacity` is given twice",
+        ),
+        (&["sweep", "--seeds", "0"], "--seeds"),
+        (
+            &["sweep", "--param", "servers.capacity=8,9,8"],
+            "the value 8 is listed twice",
+        ),
+        (
+            &["sweep", "--collect", "x", "--param", "servers.capacity=5"],
+            "cannot be used with",
+        ),
+        (
+            &["sweep", "--emit-jobs", "x", "--jobs", "2"],
+            "cannot be used with",
+        ),
+        (
+            &["compare", "--policy", "random"],
+            "unexpected argument '--policy'",
+        ),
+        (&["compare", "--seed", "1"], "unexpected argument '--seed'"),
+        (
+            &["compare", "--set", "policy=random"],
+            "compare sets `policy` itself",
+        ),
+        (
+            &["compare", "--set", "seed=2"],
+            "compare sets `seed` itself",
+        ),
+        (
+            &[
+                "stability",
+                "--param",
+                "servers.capacity=5",
+                "--set",
+                "butterfly.at=10",
+            ],
+            "stability sets `butterfly` itself",
+        ),
+        (
+            &["stability", "--param", "servers.capacity=5", "--seed", "1"],
+            "unexpected argument",
+        ),
+        (
+            &[
+                "stability",
+                "--param",
+                "a=1",
+                "--param",
+                "b=1",
+                "--param",
+                "c=1",
+            ],
+            "one or two --param",
+        ),
+        (
+            &[
+                "stability",
+                "--param",
+                "servers.capacity=5",
+                "--perturbations",
+                "0",
+            ],
+            "--perturbations",
+        ),
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["--out", "never"]);
+        if args.contains(&"--collect") || args.contains(&"--emit-jobs") {
+            all.truncate(args.len());
+        }
+        let o = swarmlb_in(&dir, &all);
+        assert_fails(&o, 2, needle);
+        assert!(crate::stderr(&o).contains("--help"), "{args:?}");
+    }
+    assert!(
+        !dir.join("never").exists() && !dir.join("x").exists(),
+        "nothing ran"
+    );
+}
+
+#[test]
+fn plot_options_match_the_input() {
+    let dir = scratch("plot-options");
+    std::fs::write(
+        dir.join("m.csv"),
+        "time_s,servers_alive,users_connected,load_cov\n0,1,1,0\n",
+    )
+    .unwrap();
+    assert_fails(
+        &swarmlb_in(
+            &dir,
+            &["plot", "m.csv", "--x", "a", "--y", "b", "-o", "p.png"],
+        ),
+        2,
+        "is not one",
+    );
+    assert_fails(
+        &swarmlb_in(&dir, &["plot", "m.csv", "--x", "a", "-o", "p.png"]),
+        2,
+        "--y",
+    );
+    std::fs::write(
+        dir.join("s.csv"),
+        "servers.capacity,seed,load_cov,state_hash\n8,1,0.1,00\n",
+    )
+    .unwrap();
+    assert_fails(
+        &swarmlb_in(&dir, &["plot", "s.csv", "-o", "p.png"]),
+        2,
+        "--x PARAM --y METRIC",
+    );
+}
+
+/// `run` honours `--set seed=` and `--set duration=`, but not together with `--seed` or
+/// `--duration`, where one of the two would silently win.
+#[test]
+fn run_refuses_an_option_and_a_field_that_say_different_things() {
+    let dir = scratch("run-options");
+    for (args, needle) in [
+        (
+            &["run", "--seed", "2", "--set", "seed=3"][..],
+            "contradicts --seed",
+        ),
+        (
+            &["run", "--duration", "1m", "--set", "duration=2m"],
+            "contradicts --duration",
+        ),
+        (
+            &["run", "--policy", "random", "--set", "policy=round-robin"],
+            "contradicts --policy",
+        ),
+        (
+            &[
+                "run",
+                "--set",
+                "servers.capacity=5",
+                "--set",
+                "servers.capacity=6",
+            ],
+            "`servers.capacity` is given twice",
+        ),
+    ] {
+        assert_fails(&swarmlb_in(&dir, args), 2, needle);
+    }
+    let o = swarmlb_in(
+        &dir,
+        &[
+            "run",
+            "seed-classic",
+            "--set",
+            "seed=3",
+            "--set",
+            "duration=10s",
+        ],
+    );
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    assert!(
+        crate::stdout(&o).contains("seed 3, 10s simulated"),
+        "{}",
+        crate::stdout(&o)
+    );
+}
