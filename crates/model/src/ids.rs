@@ -59,6 +59,7 @@ impl Layout {
     }
 
     /// Which agent `id` is.
+    #[inline]
     pub fn agent(&self, id: AgentId) -> Agent {
         match id.0 {
             0 => Agent::Env,

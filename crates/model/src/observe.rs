@@ -113,6 +113,7 @@ impl Observed {
     }
 
     /// Fold one event into the state.
+    #[inline]
     pub fn apply(&mut self, event: &Event) {
         let searching = |value: u32| {
             if value == NONE {

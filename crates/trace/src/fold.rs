@@ -32,6 +32,7 @@ impl State {
     }
 
     /// Fold one event.
+    #[inline]
     pub fn apply(&mut self, event: &Event) {
         self.observed.apply(event);
         self.events += 1;
