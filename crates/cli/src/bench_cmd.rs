@@ -40,14 +40,26 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         (false, true) => Plan::Quick,
         (false, false) => Plan::Full,
     };
+    // The table goes into an existing file: read it (and check it can be written) now,
+    // not after minutes of measuring, and never replace a file that could not be read.
+    let existing = match &args.write {
+        Some(path) => {
+            crate::record::check_writable(path)?;
+            match std::fs::read_to_string(path) {
+                Ok(text) => Some(text),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(String::new()),
+                Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            }
+        }
+        None => None,
+    };
     let report = bench::run(plan, &mut |what| eprintln!("measuring {what}"));
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.json())?);
     } else {
         print!("{}", report.table());
     }
-    if let Some(path) = args.write {
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
+    if let (Some(path), Some(text)) = (args.write, existing) {
         let block = format!("{START}\n{}{END}", report.table());
         let new = match (text.find(START), text.find(END)) {
             (Some(a), Some(b)) if a < b => {

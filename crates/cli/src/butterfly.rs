@@ -53,6 +53,9 @@ fn write_csv(path: &Path, report: &Report) -> anyhow::Result<()> {
 }
 
 pub fn diff(args: DiffArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.csv {
+        record::check_writable(path)?;
+    }
     let report = diff_files(&args.a, &args.b, args.interval)?;
     println!("diff: {} vs {}", args.a.display(), args.b.display());
     print!("{report}");

@@ -128,3 +128,22 @@ pub fn in_dir(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("cannot create directory {}", dir.display()))?;
     Ok(dir.join(name))
 }
+
+/// Fail now, before any work, if `path` cannot be written: a directory, a missing folder,
+/// a read-only place. Creates nothing that was not there (an existing file is left as is).
+pub fn check_writable(path: &Path) -> anyhow::Result<()> {
+    let fail = |why: String| anyhow::anyhow!("cannot write {}: {why}", path.display());
+    if path.is_dir() {
+        return Err(fail("it is a directory".into()));
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| fail(e.to_string()))?;
+    if !existed {
+        std::fs::remove_file(path).map_err(|e| fail(e.to_string()))?;
+    }
+    Ok(())
+}

@@ -249,6 +249,7 @@ pub fn sweep_bands(
 
 /// `swarmlb plot`.
 pub fn plot(args: PlotArgs) -> anyhow::Result<()> {
+    crate::record::check_writable(&args.output)?;
     // Sniff the magic bytes only: a trace is read streaming, never whole.
     let mut magic = [0u8; 8];
     let n = std::fs::File::open(&args.input)

@@ -421,3 +421,25 @@ fn a_campaign_of_random_and_targeted_edits_is_always_caught_with_an_offset() {
     }
     assert!(caught > 3500);
 }
+
+/// Regression (issue 10): a 973-byte trace whose CRC-valid header asked for 20M users (a
+/// daily peak not counted against the limit) took 3.3 GB before "mismatch". The header's
+/// scenario is validated with every source of users counted, before anything is sized.
+#[test]
+fn regression_a_header_asking_for_20m_users_is_refused_before_allocating() {
+    let mut header: Header = reader(&golden()).unwrap().header().clone();
+    header.scenario_toml = header.scenario_toml.replace(
+        "[users]\n",
+        "[users]\ndiurnal = { amplitude = 1.0, period = \"1h\" }\n",
+    );
+    header.scenario_toml = header
+        .scenario_toml
+        .replacen("count = 10\n", "count = 10000000\n", 1);
+    let file = frame_blocks(&format::encode(&header), &[]);
+    assert!(file.len() < 4096, "{} bytes", file.len());
+    let e = TraceReader::new(&file[..], "crafted")
+        .err()
+        .expect("refused");
+    assert!(matches!(e, TraceError::Corrupt { .. }), "{e}");
+    assert!(e.to_string().contains("at most 10,000,000 users"), "{e}");
+}
