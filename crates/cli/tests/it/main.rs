@@ -9,6 +9,7 @@ mod interrupt;
 mod options;
 mod plans;
 mod run;
+mod tidy;
 mod traces;
 
 use std::path::{Path, PathBuf};
