@@ -26,11 +26,19 @@ pub struct RunArgs {
     /// Record every event to this trace file (written as FILE.partial until complete).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Check every model invariant after every event (capacity, sessions, users
+    /// conserved, time, fold = live state); much slower. The first violation is printed
+    /// with its event index, and the exit status is 3.
+    #[arg(long, conflicts_with_all = ["trace", "metrics"])]
+    check: bool,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     args.scenario.check("run");
     let (scenario, seed) = args.scenario.resolve()?;
+    if args.check {
+        return run_checked(&args, &scenario, seed);
+    }
     let outputs = Outputs {
         trace: args.trace.as_deref(),
         metrics: args.metrics.as_deref(),
@@ -68,6 +76,49 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if recorded.interrupted {
         return Err(Interrupted.into());
     }
+    Ok(())
+}
+
+/// `run --check`: one event at a time, every invariant after each.
+fn run_checked(args: &RunArgs, scenario: &Scenario, seed: u64) -> anyhow::Result<()> {
+    crate::progress::install_ctrl_c();
+    let mut checked = swarmlb_model::invariants::Checked::new(scenario, seed);
+    let mut bar = crate::progress::Progress::new(scenario.duration.us() / 1_000_000, "checking");
+    let reproduce = format!(
+        "reproduce with: swarmlb run {} --check",
+        args.scenario.reproduce(seed)
+    );
+    loop {
+        match checked.step() {
+            Ok(Some(event)) => {
+                if checked.sim.events_total().is_multiple_of(4096) {
+                    bar.set(event.time.as_micros() / 1_000_000);
+                    if crate::progress::stopped() {
+                        bar.finish();
+                        println!(
+                            "check interrupted after {} events",
+                            checked.sim.events_total()
+                        );
+                        return Err(Interrupted.into());
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(violation) => {
+                bar.finish();
+                println!("{reproduce}");
+                return Err(crate::CheckFailed(violation.to_string()).into());
+            }
+        }
+    }
+    bar.finish();
+    println!(
+        "check: {} ({}), seed {seed}: every invariant held after each of {} events",
+        scenario.name,
+        scenario.policy.name(),
+        checked.sim.events_total()
+    );
+    println!("{reproduce}");
     Ok(())
 }
 

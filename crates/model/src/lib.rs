@@ -5,6 +5,7 @@
 pub mod coordinator;
 pub mod env;
 pub mod ids;
+pub mod invariants;
 pub mod metrics;
 pub mod msg;
 pub mod net;

@@ -151,3 +151,17 @@ fn run_summary_counts_delegations_as_the_trace_does() {
     assert_eq!(recorded, delegations.to_string(), "{stats}");
     assert!(out.contains("without heartbeats (all "), "{out}");
 }
+
+#[test]
+fn run_check_holds_every_invariant_after_every_event() {
+    let o = crate::swarmlb(&["run", "seed-classic", "--duration", "2m", "--check"]);
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    let out = crate::stdout(&o);
+    assert!(out.contains("every invariant held after each of"), "{out}");
+    assert!(
+        out.contains("--check"),
+        "the reproduce line keeps --check: {out}"
+    );
+    let o = crate::swarmlb(&["run", "--check", "--metrics", "m.csv"]);
+    assert_eq!(o.status.code(), Some(2), "--check does not record: refused");
+}

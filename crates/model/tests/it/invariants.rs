@@ -1,136 +1,17 @@
-//! Invariants checked after every single event of random small scenarios.
+//! Invariants (the model's own checker) after every single event of random small
+//! scenarios, and a checker that can fail.
 
 use proptest::prelude::*;
-use swarmlb_engine::{Limits, Payload, SimTime, Simulation};
-use swarmlb_model::msg::{Body, Msg, Timer};
-use swarmlb_model::record::Event;
+use swarmlb_engine::{Limits, SimTime};
+use swarmlb_model::invariants::Checked;
 use swarmlb_model::server::ServerStatus;
-use swarmlb_model::user::UserState;
-use swarmlb_model::{Layout, Observed, Scenario, World, build};
+use swarmlb_model::{Scenario, build};
 
-/// Everything that must hold between any two events.
-fn check(sim: &Simulation<World>) -> Result<(), String> {
-    let w = &sim.model;
-    let layout = w.params.layout;
-    let in_flight: Vec<(u32, u32, &Body)> = sim
-        .scheduler()
-        .messages_in_flight()
-        .map(|(k, m): (_, &Msg)| (k.source.0, k.target.0, &m.body))
-        .collect();
-    let accept_in_flight = |server: u32, user: u32, session: u32| {
-        in_flight.iter().any(|&(s, t, b)| {
-            s == layout.server(server).0
-                && t == layout.user(user).0
-                && *b == Body::Accepted { session }
-        })
-    };
-    let leave_in_flight = |server: u32, user: u32, session: u32| {
-        in_flight.iter().any(|&(s, t, b)| {
-            s == layout.user(user).0
-                && t == layout.server(server).0
-                && *b == Body::Leave { session }
-        })
-    };
-    let mut seen = std::collections::BTreeSet::new();
-    for (idx, server) in w.servers.iter().enumerate() {
-        let idx = idx as u32;
-        if server.load() > w.params.capacity {
-            return Err(format!("S{idx} above capacity: {}", server.load()));
-        }
-        if !server.status.is_running() {
-            continue;
-        }
-        for &(user, session) in &server.sessions {
-            if !seen.insert((user, session)) {
-                return Err(format!("U{user} session {session} held by two servers"));
-            }
-            let connected_here = w.users[user as usize].state
-                == UserState::Connected {
-                    server: idx,
-                    session,
-                };
-            if !(connected_here
-                || accept_in_flight(idx, user, session)
-                || leave_in_flight(idx, user, session))
-            {
-                return Err(format!(
-                    "S{idx} holds U{user}/{session}, which is neither connected, accepted nor leaving"
-                ));
-            }
-        }
-    }
-    let mut connected = 0;
-    for (slot, user) in w.users.iter().enumerate() {
-        if let UserState::Connected { server, session } = user.state {
-            connected += 1;
-            let s = &w.servers[server as usize];
-            if s.status.is_running() && !s.sessions.contains(&(slot as u32, session)) {
-                return Err(format!(
-                    "U{slot} connected to S{server}, which does not hold it"
-                ));
-            }
-        }
-    }
-    if connected != w.tally.connected {
-        return Err(format!(
-            "tally says {} connected, agents say {connected}",
-            w.tally.connected
-        ));
-    }
-    let alive = w.users_alive() as u64;
-    let s = &w.stats;
-    if s.spawned != alive + s.deaths + s.gave_up {
-        return Err(format!(
-            "users not conserved: spawned {} != alive {alive} + died {} + gave up {}",
-            s.spawned, s.deaths, s.gave_up
-        ));
-    }
-    Ok(())
-}
-
-/// Run `scenario` event by event, checking the invariants, the clock and the fold.
+/// Run `scenario` event by event with the model's own invariant checker.
 fn run_checked(scenario: &Scenario, seed: u64) -> Result<u64, String> {
-    let mut sim = build(scenario, seed);
-    let layout: Layout = sim.model.params.layout;
-    let mut folded = Observed::new(layout);
-    let end = SimTime(scenario.duration.us());
-    let mut last_time = SimTime::ZERO;
-    loop {
-        let mut event = None;
-        let limits = Limits {
-            until: end,
-            events_max: sim.events_total() + 1,
-        };
-        sim.run(limits, &mut |key: &swarmlb_engine::EventKey,
-                              rec: &(swarmlb_model::Kind, u32),
-                              _: &World| {
-            event = Some(Event {
-                time: key.time,
-                source: key.source,
-                target: key.target,
-                kind: rec.0,
-                value: rec.1,
-            });
-            std::ops::ControlFlow::Continue(())
-        });
-        let Some(event) = event else { break };
-        if event.time < last_time {
-            return Err(format!("time went back: {} after {last_time}", event.time));
-        }
-        last_time = event.time;
-        check(&sim).map_err(|e| format!("after event {} ({event:?}): {e}", sim.events_total()))?;
-        folded.apply(&event);
-        let live = Observed::of_world(&sim.model);
-        if folded != live {
-            return Err(format!(
-                "fold differs from live state after event {} ({event:?})",
-                sim.events_total()
-            ));
-        }
-    }
-    // Silence unused warnings for the timer type: every timer is one of ours.
-    let _ = Payload::<Msg, Timer>::Timer(Timer::Spawn);
-    Ok(sim.events_total())
+    Checked::new(scenario, seed)
+        .run_to_end()
+        .map_err(|v| v.to_string())
 }
 
 fn small_scenario() -> impl Strategy<Value = Scenario> {
@@ -251,5 +132,35 @@ fn at_least_one_server_always_runs_without_crashes() {
         sim.model.servers_running() <= 3,
         "20 users need one server, {} still run",
         sim.model.servers_running()
+    );
+}
+
+/// The checker bites: a world made inconsistent on purpose is reported.
+#[test]
+fn the_checker_reports_a_broken_world() {
+    let sc = crate::scenario("seed-classic", &["duration=\"1m\""]);
+    let mut checked = Checked::new(&sc, 1);
+    for _ in 0..2_000 {
+        checked.step().unwrap();
+    }
+    checked.sim.model.tally.connected += 1;
+    let v = checked.step().unwrap_err();
+    assert!(v.what.contains("tally says"), "{v}");
+    assert!(
+        v.to_string()
+            .starts_with("invariant violated after event 2001"),
+        "{v}"
+    );
+    let mut checked = Checked::new(&sc, 1);
+    for _ in 0..2_000 {
+        checked.step().unwrap();
+    }
+    checked.sim.model.stats.spawned += 1;
+    assert!(
+        checked
+            .step()
+            .unwrap_err()
+            .what
+            .contains("users not conserved")
     );
 }
