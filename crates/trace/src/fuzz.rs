@@ -146,3 +146,135 @@ pub fn trace_roundtrip(bytes: &[u8]) {
     }
     assert_eq!(decoded, events, "decode(encode(events)) != events");
 }
+
+/// A small run described by fuzzer bytes: scenario knobs and a list of faults at random
+/// times. Every value is bounded, and every combination is a valid scenario.
+#[derive(Debug, arbitrary::Arbitrary)]
+pub struct ModelOps {
+    servers: u8,
+    capacity: u8,
+    users: u8,
+    loss_per_mille: u16,
+    latency_ms: u8,
+    policy: u8,
+    seed: u16,
+    low_watermark_percent: u8,
+    faults: Vec<Fault>,
+}
+
+/// One fault or perturbation of a [`ModelOps`] run.
+#[derive(Debug, arbitrary::Arbitrary)]
+pub enum Fault {
+    /// A server crashes.
+    Crash {
+        /// Seconds into the run.
+        at_s: u8,
+        /// Which server (modulo the servers that exist).
+        server: u8,
+    },
+    /// Some servers are cut off from the others for a while.
+    Partition {
+        /// Seconds into the run.
+        at_s: u8,
+        /// How long, in seconds.
+        duration_s: u8,
+        /// How many servers, from index 0.
+        servers: u8,
+    },
+    /// One user is disconnected (the butterfly).
+    Butterfly {
+        /// Seconds into the run.
+        at_s: u8,
+    },
+    /// The coordinator crashes (matters to the centralized policies).
+    CoordinatorCrash {
+        /// Seconds into the run.
+        at_s: u8,
+    },
+}
+
+/// Events one [`model_invariants`] run may handle: bounded so each input runs quickly.
+const MODEL_EVENTS_MAX: u64 = 5_000;
+
+impl ModelOps {
+    /// The scenario these operations describe (60 simulated seconds, at most 8 servers
+    /// and 40 users).
+    pub fn scenario(&self) -> Scenario {
+        use swarmlb_model::scenario::{Butterfly, Crash, Dur, Partition};
+        let mut sc = Scenario {
+            name: "fuzz".into(),
+            duration: Dur::secs(60),
+            ..Scenario::default()
+        };
+        let initial = 1 + u32::from(self.servers % 8);
+        sc.servers.initial = initial;
+        sc.servers.max_servers = initial + 2;
+        sc.servers.capacity = 1 + u32::from(self.capacity % 12);
+        sc.servers.low_watermark = f64::from(self.low_watermark_percent % 51) / 100.0;
+        sc.servers.terminate_watermark = sc.servers.low_watermark / 2.0;
+        sc.servers.pull_target = sc.servers.low_watermark.max(0.6);
+        sc.servers.high_watermark = sc.servers.pull_target.max(0.9);
+        sc.servers.provisioning_delay = Dur::secs(2);
+        sc.servers.terminate_grace = Dur::secs(5);
+        sc.users.count = u32::from(self.users % 41);
+        sc.users.spawn_spread = Dur::secs(3);
+        sc.users.heartbeat_interval = Dur::secs(3);
+        sc.network.loss = f64::from(self.loss_per_mille % 301) / 1000.0;
+        sc.network.latency_max = Dur::millis(1 + u64::from(self.latency_ms % 200));
+        sc.users.attempt_timeout = Dur::millis(u64::from(self.latency_ms % 200) / 2 + 1);
+        sc.network.directory_refresh = Dur::secs(5);
+        sc.policy =
+            swarmlb_model::Policy::ALL[usize::from(self.policy) % swarmlb_model::Policy::ALL.len()];
+        for fault in self.faults.iter().take(8) {
+            match *fault {
+                Fault::Crash { at_s, server } => sc.crashes.push(Crash {
+                    at: Dur::secs(u64::from(at_s % 60)),
+                    servers: vec![u32::from(server) % initial],
+                }),
+                Fault::Partition {
+                    at_s,
+                    duration_s,
+                    servers,
+                } => sc.partitions.push(Partition {
+                    at: Dur::secs(u64::from(at_s % 60)),
+                    duration: Dur::secs(1 + u64::from(duration_s % 30)),
+                    servers: (0..u32::from(servers) % initial).collect(),
+                }),
+                Fault::Butterfly { at_s } => {
+                    sc.butterfly = Some(Butterfly {
+                        at: Dur::secs(u64::from(at_s % 60)),
+                        user: None,
+                    })
+                }
+                Fault::CoordinatorCrash { at_s } => {
+                    sc.coordinator.crash_at = Some(Dur::secs(u64::from(at_s % 60)))
+                }
+            }
+        }
+        sc
+    }
+}
+
+/// Run the scenario that arbitrary bytes describe ([`ModelOps`]) and check every model
+/// invariant after every event; a violation is a bug and panics with how to reproduce it.
+pub fn model_invariants(bytes: &[u8]) {
+    let Ok(ops) = arbitrary::Unstructured::new(bytes).arbitrary::<ModelOps>() else {
+        return;
+    };
+    let scenario = ops.scenario();
+    if let Err((field, message)) = scenario.validate() {
+        panic!("fuzz scenarios are valid by construction: {field}: {message}\n{ops:?}");
+    }
+    let mut checked = swarmlb_model::invariants::Checked::new(&scenario, u64::from(ops.seed));
+    while checked.sim.events_total() < MODEL_EVENTS_MAX {
+        match checked.step() {
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(v) => panic!(
+                "{v}\nreproduce: seed {} and scenario\n{}",
+                ops.seed,
+                scenario.to_toml()
+            ),
+        }
+    }
+}

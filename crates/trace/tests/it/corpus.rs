@@ -47,3 +47,10 @@ fn trace_roundtrip_corpus_decodes_what_it_encodes() {
 fn trace_blocks_corpus_never_panics() {
     run_corpus("trace_blocks", swarmlb_trace::fuzz::trace_blocks);
 }
+
+/// Runs described by fuzzer bytes (knobs, crashes, partitions, loss, butterflies) keep
+/// every model invariant after every event.
+#[test]
+fn model_invariants_corpus_holds_every_invariant() {
+    run_corpus("model_invariants", swarmlb_trace::fuzz::model_invariants);
+}
