@@ -46,6 +46,9 @@ struct CellResult {
     dissipated: u32,
     contained: u32,
     cascaded: u32,
+    diverged: u32,
+    undetermined: u32,
+    no_op: u32,
     cascade_sizes: Vec<u64>,
     dissipate_times_s: Vec<f64>,
 }
@@ -132,12 +135,19 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
         let (c, report, at) = outcome?;
         let r = &mut results[c];
         match report.verdict {
-            Verdict::Dissipated | Verdict::Identical => {
+            // Nothing was perturbed: not a sample of the system's stability.
+            Verdict::NoOp => {
+                r.no_op += 1;
+                continue;
+            }
+            Verdict::Undetermined => r.undetermined += 1,
+            Verdict::Dissipated | Verdict::Identical | Verdict::NoEffect => {
                 r.dissipated += 1;
                 let healed = report.reconverged_at.unwrap_or(at);
                 r.dissipate_times_s.push(healed.since(at) as f64 / 1e6);
             }
             Verdict::Contained => r.contained += 1,
+            Verdict::Diverged => r.diverged += 1,
             Verdict::Cascaded => r.cascaded += 1,
         }
         r.cascade_sizes.push(report.cascade_size);
@@ -146,14 +156,14 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let keys: Vec<&str> = args.params.iter().map(|p| p.key.as_str()).collect();
     let mut csv = format!(
-        "{},runs,cascade_probability,mean_cascade_size,mean_time_to_dissipate_s,dissipated,contained,cascaded\n",
+        "{},runs,cascade_probability,mean_cascade_size,mean_time_to_dissipate_s,dissipated,contained,cascaded,diverged,undetermined,no_op\n",
         keys.join(",")
     );
     for (cell, r) in cells.iter().zip(&results) {
-        let n = f64::from(args.perturbations);
+        let n = f64::from(args.perturbations - r.no_op).max(1.0);
         let sizes: Vec<f64> = r.cascade_sizes.iter().map(|&s| s as f64).collect();
         csv.push_str(&format!(
-            "{},{},{:.4},{:.2},{},{},{},{}\n",
+            "{},{},{:.4},{:.2},{},{},{},{},{},{},{}\n",
             cell.values.join(","),
             args.perturbations,
             f64::from(r.cascaded) / n,
@@ -161,7 +171,10 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
             mean(&r.dissipate_times_s).map_or("n/a".into(), |t| format!("{t:.2}")),
             r.dissipated,
             r.contained,
-            r.cascaded
+            r.cascaded,
+            r.diverged,
+            r.undetermined,
+            r.no_op
         ));
     }
     std::fs::write(args.out.join("stability.csv"), &csv)?;
@@ -174,7 +187,8 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
     let mut grid_values = vec![vec![0.0; x.values.len()]; y_values.len()];
     for (cell, r) in cells.iter().zip(&results) {
         let (i, j) = (cell.index / y_values.len(), cell.index % y_values.len());
-        grid_values[j][i] = f64::from(r.cascaded) / f64::from(args.perturbations);
+        grid_values[j][i] =
+            f64::from(r.cascaded) / f64::from(args.perturbations - r.no_op).max(1.0);
     }
     let (sc, _) = args.scenario.resolve()?;
     let title = format!(
