@@ -8,7 +8,7 @@ use clap::Args;
 use swarmlb_engine::SimTime;
 use swarmlb_model::Scenario;
 use swarmlb_model::scenario::{Butterfly, Dur};
-use swarmlb_trace::diff::{Outcome, Report, Verdict, mean_ci95};
+use swarmlb_trace::diff::{Outcome, OutcomePair, Report, Verdict, mean_ci95};
 
 use crate::Interrupted;
 use crate::progress;
@@ -301,8 +301,16 @@ fn repeat_summary(reports: &[Report]) -> String {
             | Outcome::Handoffs
             | Outcome::ScaleOuts => 2,
         };
-        let run: Vec<f64> = counted.iter().map(|r| r.outcomes_run.delta(o)).collect();
-        let after: Vec<f64> = counted.iter().map(|r| r.outcomes_after.delta(o)).collect();
+        // A percentile of no connections is undefined (NaN): such runs are left out.
+        let finite = |span: fn(&Report) -> &OutcomePair| -> Vec<f64> {
+            counted
+                .iter()
+                .map(|r| span(r).delta(o))
+                .filter(|x| x.is_finite())
+                .collect()
+        };
+        let run = finite(|r| &r.outcomes_run);
+        let after = finite(|r| &r.outcomes_after);
         out.push_str(&format!(
             "  {:<16} {} | {}\n",
             o.name(),

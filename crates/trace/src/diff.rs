@@ -110,7 +110,8 @@ pub enum Outcome {
     Handoffs,
     /// New servers granted (`ProvisionGrant`).
     ScaleOuts,
-    /// 99th percentile of time to connect, ms (to 1/64 relative: a bucketed histogram).
+    /// 99th percentile of time to connect, ms (to 1/64 relative: a bucketed histogram);
+    /// NaN (printed n/a, never worse) when no user connected in the span.
     TtcP99,
     /// Mean over samples of the coefficient of variation of running servers' loads.
     LoadSpread,
@@ -208,7 +209,7 @@ pub struct OutcomePair {
 }
 
 impl OutcomePair {
-    /// Branch minus baseline.
+    /// Branch minus baseline (NaN when either is undefined).
     pub fn delta(&self, o: Outcome) -> f64 {
         self.branch.get(o) - self.baseline.get(o)
     }
@@ -360,7 +361,7 @@ pub struct Report {
     /// agents that differed only between samples are not in it).
     pub differed_at_sample: u64,
     /// Agents that could have differed: servers started and users alive in either trace,
-    /// the environment and coordinator when they acted, and any diverged agent.
+    /// plus any other diverged agent (the environment or the coordinator).
     pub agents_total: u64,
     /// Since when the per-server macro distance has been zero up to the end, if it
     /// returned there after diverging.
@@ -468,7 +469,9 @@ impl Report {
 }
 
 fn signed(x: f64, decimals: usize) -> String {
-    if x == 0.0 {
+    if x.is_nan() {
+        "n/a".into()
+    } else if x == 0.0 {
         format!("{:.decimals$}", 0.0)
     } else {
         format!("{x:+.decimals$}")
@@ -560,11 +563,18 @@ impl fmt::Display for Report {
         for o in Outcome::ALL {
             let d = decimals(o);
             let cell = |pair: &OutcomePair| {
+                let value = |x: f64| {
+                    if x.is_nan() {
+                        "n/a".to_string()
+                    } else {
+                        format!("{x:.d$}")
+                    }
+                };
                 format!(
-                    "{:>8} ({:.d$} vs {:.d$})",
+                    "{:>8} ({} vs {})",
                     signed(pair.delta(o), d),
-                    pair.branch.get(o),
-                    pair.baseline.get(o)
+                    value(pair.branch.get(o)),
+                    value(pair.baseline.get(o))
                 )
             };
             writeln!(
@@ -732,6 +742,8 @@ impl Tally {
                 | Outcome::Migrations
                 | Outcome::Handoffs
                 | Outcome::ScaleOuts => self.counts[span][o as usize] as f64,
+                // No connection, no percentile: NaN compares as neither better nor worse.
+                Outcome::TtcP99 if self.ttc[span].is_empty() => f64::NAN,
                 Outcome::TtcP99 => self.ttc[span].quantile(0.99) as f64 / 1000.0,
                 Outcome::LoadSpread => {
                     let (sum, n) = self.spread[span];

@@ -5,8 +5,11 @@ mod corpus;
 mod corruption;
 mod diff;
 mod fold;
+mod hand;
 mod replay;
 mod roundtrip;
+mod verdict;
+mod why;
 
 use swarmlb_model::Scenario;
 
