@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use swarmlb_engine::SimTime;
 use swarmlb_model::Scenario;
-use swarmlb_model::scenario::{Butterfly, Dur};
+use swarmlb_model::scenario::Dur;
 use swarmlb_trace::diff::{Outcome, OutcomePair, Report, Verdict, mean_ci95};
 
 use crate::Interrupted;
@@ -94,19 +94,17 @@ pub struct ButterflyArgs {
 
 /// The two scenarios of one butterfly: the baseline without perturbation, the branch with.
 fn branches(args: &ButterflyArgs) -> anyhow::Result<(Scenario, Scenario, u64)> {
-    let (mut baseline, seed) = args.scenario.resolve()?;
-    baseline.butterfly = None;
+    let (scenario, seed) = args.scenario.resolve()?;
     anyhow::ensure!(
-        args.at.as_micros() < baseline.duration.us(),
+        args.at.as_micros() < scenario.duration.us(),
         "--at {} is not before the end of the run ({})",
         args.at,
-        baseline.duration
+        scenario.duration
     );
-    let mut perturbed = baseline.clone();
-    perturbed.butterfly = Some(Butterfly {
-        at: Dur(args.at.as_micros()),
-        user: args.user,
-    });
+    let perturbed = scenario.perturbed_at(Dur(args.at.as_micros()), args.user);
+    let mut baseline = scenario;
+    // Nothing scheduled, nothing configured: the baseline is the plain scenario.
+    baseline.butterfly = None;
     perturbed
         .validate()
         .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))?;

@@ -111,7 +111,8 @@ pub enum Outcome {
     /// New servers granted (`ProvisionGrant`).
     ScaleOuts,
     /// 99th percentile of time to connect, ms (to 1/64 relative: a bucketed histogram);
-    /// NaN (printed n/a, never worse) when no user connected in the span.
+    /// NaN (printed n/a, never worse) when no user connected in the span. The perturbed
+    /// user's own reconnection is left out: it is the perturbation, not a consequence.
     TtcP99,
     /// Mean over samples of the coefficient of variation of running servers' loads.
     LoadSpread,
@@ -672,7 +673,9 @@ struct Tally {
     window_start: SimTime,
     counts: [[u64; 7]; 2],
     ttc: [Quantiles; 2],
-    since: Vec<SimTime>,
+    /// Per user slot, when its current search started; None for a search the
+    /// perturbation started (its length is the perturbation, not a consequence).
+    since: Vec<Option<SimTime>>,
     spread: [(f64, u64); 2],
 }
 
@@ -682,7 +685,7 @@ impl Tally {
             window_start,
             counts: [[0; 7]; 2],
             ttc: [Quantiles::default(), Quantiles::default()],
-            since: vec![SimTime::ZERO; layout.n_users as usize],
+            since: vec![Some(SimTime::ZERO); layout.n_users as usize],
             spread: [(0.0, 0); 2],
         }
     }
@@ -709,15 +712,17 @@ impl Tally {
         if let swarmlb_model::ids::Agent::User(slot) = layout.agent(e.target) {
             let slot = slot as usize;
             match e.kind {
-                Kind::UserSpawn
-                | Kind::ServerLost
-                | Kind::Disowned
-                | Kind::Migrated
-                | Kind::Perturbed => self.since[slot] = e.time,
+                Kind::UserSpawn | Kind::ServerLost | Kind::Disowned | Kind::Migrated => {
+                    self.since[slot] = Some(e.time)
+                }
+                // The victim's own way back (with `butterfly.reconnect_after`, a forced
+                // wait) is the perturbation itself: left out.
+                Kind::Perturbed => self.since[slot] = None,
                 Kind::Connected => {
-                    let us = e.time.since(self.since[slot]);
-                    for &s in spans {
-                        self.ttc[s].add(us);
+                    if let Some(since) = self.since[slot] {
+                        for &s in spans {
+                            self.ttc[s].add(e.time.since(since));
+                        }
                     }
                 }
                 _ => {}

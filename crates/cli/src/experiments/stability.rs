@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use rayon::prelude::*;
 use swarmlb_engine::{KeyedDraw, SimTime};
-use swarmlb_model::scenario::{Butterfly, Dur};
+use swarmlb_model::scenario::Dur;
 use swarmlb_trace::TraceReader;
 use swarmlb_trace::diff::{self, Verdict};
 
@@ -109,11 +109,7 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
                 let span = scenario.duration.us();
                 let at =
                     span / 10 + KeyedDraw::new(*seed, &[c as u64, u64::from(k)]).below(span / 2);
-                let mut perturbed = scenario.clone();
-                perturbed.butterfly = Some(Butterfly {
-                    at: Dur(at),
-                    user: None,
-                });
+                let perturbed = scenario.perturbed_at(Dur(at), None);
                 let bytes = swarmlb_trace::write::record_to_vec(&perturbed, *seed, 1 << 20)?;
                 let report = diff::diff(
                     || {
