@@ -237,9 +237,13 @@ fn repeat(args: &ButterflyArgs, k: u32) -> anyhow::Result<()> {
             },
             None,
         )?;
-        let worse: Vec<&str> = report.evidence.worse.iter().map(|o| o.name()).collect();
+        let names = |v: Vec<Outcome>| -> String {
+            v.iter().map(|o| o.name()).collect::<Vec<_>>().join(" ")
+        };
+        let worse = names(report.evidence.worse.clone());
+        let better = names(report.outcomes_after.better());
         println!(
-            "  seed {seed}: {:<12} cascade {:>5} of {:>5}{}{}",
+            "  seed {seed}: {:<12} cascade {:>5} of {:>5}{}{}{}",
             report.verdict.name(),
             report.cascade_size,
             report.agents_total,
@@ -249,7 +253,12 @@ fn repeat(args: &ButterflyArgs, k: u32) -> anyhow::Result<()> {
             if worse.is_empty() {
                 String::new()
             } else {
-                format!(", worse: {}", worse.join(" "))
+                format!(", worse: {worse}")
+            },
+            if better.is_empty() {
+                String::new()
+            } else {
+                format!(", better: {better}")
             }
         );
         reports.push(report);
@@ -282,10 +291,25 @@ fn repeat_summary(reports: &[Report]) -> String {
         Some((m, None)) => format!("{m:+.d$}"),
         Some((m, Some(h))) => format!("{m:+.d$} ± {h:.d$}"),
     };
+    let worse = counted
+        .iter()
+        .filter(|r| !r.evidence.worse.is_empty())
+        .count();
+    let better = counted
+        .iter()
+        .filter(|r| !r.outcomes_after.better().is_empty())
+        .count();
+    out.push_str(&format!(
+        "runs with an outcome worse beyond tolerance: {worse}; better by the same tolerance: {better}\n"
+    ));
     let sizes: Vec<f64> = counted.iter().map(|r| r.cascade_size as f64).collect();
     out.push_str(&format!(
         "cascade size: mean {} ({} runs)\n",
-        interval(&sizes, 1),
+        match mean_ci95(&sizes) {
+            None => "n/a".to_string(),
+            Some((m, None)) => format!("{m:.1}"),
+            Some((m, Some(h))) => format!("{m:.1} ± {h:.1}"),
+        },
         counted.len()
     ));
     out.push_str("outcome deltas, branch - baseline, mean ± 95% interval (Student t): whole run | after the perturbation\n");

@@ -222,6 +222,15 @@ impl OutcomePair {
             .filter(|&o| o.decides() && o.worse(self.baseline.get(o), self.branch.get(o)))
             .collect()
     }
+
+    /// Outcomes that got better by the same tolerance (the mirror of [`Self::worse`]),
+    /// among those that decide: how often the dynamics alone move outcomes that far.
+    pub fn better(&self) -> Vec<Outcome> {
+        Outcome::ALL
+            .into_iter()
+            .filter(|&o| o.decides() && o.worse(self.branch.get(o), self.baseline.get(o)))
+            .collect()
+    }
 }
 
 /// How a perturbation ended. The verdicts are tried in declaration order (after
@@ -586,6 +595,8 @@ impl fmt::Display for Report {
                 cell(&self.outcomes_after),
                 if self.evidence.worse.contains(&o) {
                     "  worse"
+                } else if self.outcomes_after.better().contains(&o) {
+                    "  better"
                 } else {
                     ""
                 }

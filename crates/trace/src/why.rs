@@ -8,7 +8,9 @@
 //! trace order; because every earlier event of that agent matched, the first mismatch
 //! is where its history starts to differ. The perturbation agent `P` is the root and is
 //! not counted; every other diverged agent is one node, so the node count is the
-//! cascade size that `diff` reports.
+//! cascade size that `diff` reports. A record holds a message's kind and one number, not
+//! its whole content, so some differences arrive in messages whose records match: those
+//! links ([`Link::Content`]) name the likeliest carrier and say so.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -35,6 +37,12 @@ pub enum Link {
     /// A message from another agent that the baseline handled and the perturbed branch
     /// did not (its sender had already diverged and did not send it, or not then).
     Missing(Event),
+    /// The agent's own timer had another outcome although every event it handled so far
+    /// matched: a trace record does not hold a message's whole content (the piggybacked
+    /// load, a gossiped view), so the difference came in a message whose record matched.
+    /// The event is the latest message the agent handled from an agent that had already
+    /// diverged (in the perturbed trace): the likeliest carrier, not a proven one.
+    Content(Event),
     /// No message from another agent: the agent's own timer had another outcome, because
     /// it read shared environment state (the directory) that had diverged, or ground
     /// truth (the environment itself). The event is the perturbed one when it exists.
@@ -45,7 +53,7 @@ impl Link {
     /// The event behind the link.
     pub fn event(&self) -> Event {
         match *self {
-            Link::Message(e) | Link::Missing(e) | Link::Local(e) => e,
+            Link::Message(e) | Link::Missing(e) | Link::Content(e) | Link::Local(e) => e,
         }
     }
 
@@ -54,6 +62,7 @@ impl Link {
         match self {
             Link::Message(_) => "message",
             Link::Missing(_) => "missing message",
+            Link::Content(_) => "message content",
             Link::Local(_) => "local",
         }
     }
@@ -111,6 +120,8 @@ pub fn tree<R: Read>(
     let capacity = baseline.scenario()?.servers.capacity;
     let (mut ca, mut cb) = (Cursor::new(baseline), Cursor::new(perturbed));
     let mut diverged: Vec<Option<u32>> = vec![None; layout.n_agents()];
+    // Per agent not yet diverged, the latest message it handled from one that had.
+    let mut last_from_diverged: Vec<Option<Event>> = vec![None; layout.n_agents()];
     let mut found: Vec<(Node, usize)> = Vec::new();
     let mut next_order = 0u32;
     let mut root = None;
@@ -176,10 +187,17 @@ pub fn tree<R: Read>(
             if agent == PERTURBER {
                 continue;
             }
+            let is_user = matches!(layout.agent(agent), swarmlb_model::ids::Agent::User(_));
+            let reads_directory = is_user && diverged[ENV.0 as usize].is_some();
             let link = match (a, b) {
                 (_, Some(e)) if e.source != agent => Link::Message(e),
                 (Some(e), _) if e.source != agent => Link::Missing(e),
-                (_, Some(e)) | (Some(e), None) => Link::Local(e),
+                // Users pick servers from the directory: when it diverged, that is the
+                // carrier; otherwise a message whose record matched must have been.
+                (_, Some(e)) | (Some(e), None) => match last_from_diverged[agent.0 as usize] {
+                    Some(carrier) if !reads_directory => Link::Content(carrier),
+                    _ => Link::Local(e),
+                },
                 (None, None) => unreachable!("a difference has an event on one side"),
             };
             found.push((
@@ -196,6 +214,16 @@ pub fn tree<R: Read>(
                 order as usize,
             ));
         }
+        // Messages to agents that have not diverged, from agents that have (after this
+        // instant's detection, so a carrier always precedes the difference it explains).
+        for &(_, e) in &gb {
+            if e.source != e.target
+                && diverged[e.target.0 as usize].is_none()
+                && diverged[e.source.0 as usize].is_some()
+            {
+                last_from_diverged[e.target.0 as usize] = Some(e);
+            }
+        }
     }
     // Parents: the sender of the carrying message, or the environment for a local
     // difference once the environment diverged. A parent must have diverged first.
@@ -203,7 +231,7 @@ pub fn tree<R: Read>(
     let mut nodes = Vec::with_capacity(found.len());
     for (mut node, order) in found {
         let candidate = match node.link {
-            Link::Message(e) | Link::Missing(e) => e.source,
+            Link::Message(e) | Link::Missing(e) | Link::Content(e) => e.source,
             Link::Local(_) if node.agent != ENV => ENV,
             Link::Local(_) => PERTURBER,
         };
@@ -344,6 +372,18 @@ impl Tree {
                     " (sender had not diverged)"
                 }
             ),
+            Link::Content(carrier) => {
+                let own = n.perturbed.or(n.baseline).expect("a node has an event");
+                format!(
+                    "t={} {name}: own {}{} differs, after {} from {} at t={} (same record, other content)",
+                    n.time,
+                    own.kind,
+                    value(&own),
+                    carrier.kind,
+                    s.agent(carrier.source),
+                    carrier.time
+                )
+            }
             Link::Local(e) => format!(
                 "t={} {name}: own {}{} differs{}",
                 e.time,
@@ -351,6 +391,8 @@ impl Tree {
                 value(&e),
                 if n.parent == ENV {
                     " (read the diverged directory)"
+                } else if n.agent == ENV {
+                    " (the environment reads servers' ground truth)"
                 } else {
                     ""
                 }
@@ -429,15 +471,16 @@ impl Tree {
             .collect();
         let _ = writeln!(out, "per depth: {}", depths.join(" "));
         let pct = |n: u64| 100.0 * n as f64 / total as f64;
-        let mut by_link = [0u64; 3];
+        let mut by_link = [0u64; 4];
         for n in &self.nodes {
             by_link[match n.link {
                 Link::Message(_) => 0,
                 Link::Missing(_) => 1,
-                Link::Local(_) => 2,
+                Link::Content(_) => 2,
+                Link::Local(_) => 3,
             }] += 1;
         }
-        let links: Vec<String> = ["message", "missing message", "local"]
+        let links: Vec<String> = ["message", "missing message", "message content", "local"]
             .iter()
             .zip(by_link)
             .map(|(name, n)| format!("{name} {n} ({:.0}%)", pct(n)))
@@ -459,7 +502,7 @@ impl Tree {
     }
 
     /// The whole tree for Graphviz (`dot -Tsvg`): solid edges are messages, dashed edges
-    /// missing messages, dotted edges local differences.
+    /// missing messages, bold edges message content, dotted edges local differences.
     pub fn dot(&self) -> String {
         let s = self.style();
         let mut out = String::from("digraph why {\n  rankdir=LR;\n  node [shape=box];\n");
@@ -475,6 +518,7 @@ impl Tree {
             let style = match n.link {
                 Link::Message(_) => "solid",
                 Link::Missing(_) => "dashed",
+                Link::Content(_) => "bold",
                 Link::Local(_) => "dotted",
             };
             let _ = writeln!(

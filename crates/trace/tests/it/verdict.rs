@@ -308,3 +308,23 @@ fn student_t_and_the_interval() {
     assert_eq!(diff::mean_ci95(&[5.0]), Some((5.0, None)));
     assert_eq!(diff::mean_ci95(&[]), None);
 }
+
+#[test]
+fn better_is_the_mirror_of_worse() {
+    use swarmlb_trace::diff::{OutcomePair, Outcomes};
+    let mut baseline = [0.0; 7];
+    let mut branch = [0.0; 7];
+    baseline[Outcome::Rejections as usize] = 14.0;
+    branch[Outcome::Rejections as usize] = 10.0;
+    baseline[Outcome::ScaleOuts as usize] = 13.0;
+    branch[Outcome::ScaleOuts as usize] = 10.0;
+    baseline[Outcome::Migrations as usize] = 100.0;
+    let pair = OutcomePair {
+        baseline: Outcomes(baseline),
+        branch: Outcomes(branch),
+    };
+    // 4 fewer rejections is beyond the slack of 3; 3 fewer scale-outs is not; migrations
+    // do not decide.
+    assert_eq!(pair.better(), vec![Outcome::Rejections]);
+    assert!(pair.worse().is_empty());
+}

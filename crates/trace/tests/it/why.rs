@@ -27,7 +27,10 @@ fn key(e: &swarmlb_model::Event) -> (u64, u32, u32, u8, u32) {
 
 /// Check one pair: the tree's invariants against both traces and diff.
 fn check(overrides: &[&str], seed: u64, at_s: u64) -> usize {
-    let base = small(overrides);
+    check_scenario(small(overrides), seed, at_s).nodes.len()
+}
+
+fn check_scenario(base: swarmlb_model::Scenario, seed: u64, at_s: u64) -> why::Tree {
     let perturbed = base.perturbed_at(Dur(SimTime::from_secs(at_s).0), None);
     let (a, b) = (record(&base, seed, 1000), record(&perturbed, seed, 1000));
     let tree = why::tree(reader(&a).unwrap(), reader(&b).unwrap()).unwrap();
@@ -42,6 +45,14 @@ fn check(overrides: &[&str], seed: u64, at_s: u64) -> usize {
         assert!(seen.contains(&n.parent), "parents come first: {n:?}");
         assert_eq!(n.link.event().target, n.agent, "the link ends at the node");
         match n.link {
+            Link::Content(e) => {
+                assert!(
+                    in_b.contains(&key(&e)),
+                    "a real message of the perturbed trace: {e:?}"
+                );
+                assert_eq!(e.source, n.parent);
+                assert!(e.time <= n.time, "the carrier came first: {n:?}");
+            }
             Link::Message(e) => {
                 assert!(
                     in_b.contains(&key(&e)),
@@ -65,7 +76,28 @@ fn check(overrides: &[&str], seed: u64, at_s: u64) -> usize {
             }
         }
     }
-    tree.nodes.len()
+    tree
+}
+
+#[test]
+fn the_default_scenarios_cascade_checks_out_link_by_link() {
+    let text = swarmlb_model::scenario::BUILTINS
+        .iter()
+        .find(|(n, _)| *n == "default")
+        .unwrap()
+        .1;
+    let base =
+        swarmlb_model::Scenario::parse(text, "default", &["duration=\"30m\"".into()]).unwrap();
+    let tree = check_scenario(base, 1, 600);
+    // This cascade reaches hundreds of agents, through every kind of link.
+    assert!(tree.nodes.len() > 300, "{}", tree.nodes.len());
+    for kind in ["message", "missing message", "message content", "local"] {
+        assert!(
+            tree.nodes.iter().any(|n| n.link.name() == kind),
+            "no {kind} link in {}",
+            tree.summary()
+        );
+    }
 }
 
 #[test]
