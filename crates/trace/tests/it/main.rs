@@ -1,5 +1,5 @@
 //! Integration tests of the trace format: round trips, corruption, truncation, fold,
-//! replay, diff, and the fuzz corpora.
+//! replay, diff (verdicts, hand-built pairs), why, and the fuzz corpora.
 
 mod corpus;
 mod corruption;
