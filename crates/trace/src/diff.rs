@@ -8,6 +8,7 @@ use std::io::Read;
 use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::ids::NONE;
 use swarmlb_model::observe::{ServerView, UserView};
+use swarmlb_model::scenario::Dur;
 use swarmlb_model::{Event, Kind, Layout, Observed};
 
 use crate::error::TraceError;
@@ -33,6 +34,18 @@ pub const WORSE_PERCENT: f64 = 10.0;
 
 const _: () = assert!(DISSIPATED_HOLD_SAMPLES < OBSERVED_SAMPLES_MIN);
 const _: () = assert!(CONTAINED_CASCADE_PERCENT < 100);
+
+/// Why two traces could not be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    /// One of them could not be read.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// Two sound traces that cannot be compared as asked (another scenario's layout, or
+    /// the perturbed branch given first).
+    #[error("{0}")]
+    Mismatch(String),
+}
 
 /// The first event at which two traces differ.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -355,6 +368,9 @@ pub struct Report {
     pub events: (u64, u64),
     /// The perturbation recorded in the second trace, if any.
     pub perturbation: Option<Perturbation>,
+    /// How long its victim waits before searching again (`butterfly.reconnect_after` of
+    /// the second trace's scenario); None: at once.
+    pub reconnect_after: Option<SimTime>,
     /// The first differing event, if any.
     pub first: Option<FirstDivergence>,
     /// Start of the "after" window: the perturbation, else the first divergence, else
@@ -465,7 +481,14 @@ impl Report {
     pub fn perturbation_line(&self) -> Option<String> {
         let p = self.perturbation?;
         Some(match (p.victim, p.disconnected) {
-            (Some(u), true) => format!("U{u} disconnected at t={}", p.time),
+            (Some(u), true) => match self.reconnect_after {
+                Some(wait) => format!(
+                    "U{u} disconnected at t={}, searching again after {}",
+                    p.time,
+                    Dur(wait.0)
+                ),
+                None => format!("U{u} disconnected at t={}", p.time),
+            },
             (Some(u), false) => format!(
                 "nobody disconnected at t={} (U{u} was not connected)",
                 p.time
@@ -562,7 +585,7 @@ impl fmt::Display for Report {
             )?,
             None => writeln!(
                 f,
-                "growth rate: n/a (only for a difference that did not heal)"
+                "growth rate: n/a (only for a lasting difference: contained, diverged, cascaded)"
             )?,
         }
         writeln!(
@@ -800,21 +823,19 @@ fn fold_counting<R: Read>(
 pub fn diff<R: Read>(
     mut open: impl FnMut() -> Result<(TraceReader<R>, TraceReader<R>), TraceError>,
     interval: Option<SimTime>,
-) -> Result<Report, TraceError> {
+) -> Result<Report, DiffError> {
     // Pass 1: the first differing event, and the perturbation.
     let (a, b) = open()?;
     let layout = a.layout();
     if layout != b.layout() {
-        return Err(TraceError::Corrupt {
-            offset: 0,
-            reason: format!(
-                "the traces come from different layouts ({:?} vs {:?}); diff compares runs of one scenario",
-                a.layout(),
-                b.layout()
-            ),
-        });
+        return Err(DiffError::Mismatch(format!(
+            "the traces come from different layouts ({:?} vs {:?}); diff compares runs of one scenario",
+            a.layout(),
+            b.layout()
+        )));
     }
     let scenario = a.scenario()?;
+    let b_scenario = b.scenario()?;
     let interval = interval
         .unwrap_or(SimTime(scenario.sample_interval.us()))
         .max(SimTime(1));
@@ -824,11 +845,13 @@ pub fn diff<R: Read>(
     let mut index = 0;
     let (mut end_a, mut end_b) = (SimTime::ZERO, SimTime::ZERO);
     let (mut n_a, mut n_b) = (0u64, 0u64);
+    let mut perturbed_first = false;
     loop {
         let (ea, eb) = (ca.next_event()?, cb.next_event()?);
         if let Some(e) = ea {
             n_a += 1;
             end_a = e.time;
+            perturbed_first |= e.kind == Kind::Butterfly;
         }
         if let Some(e) = eb {
             n_b += 1;
@@ -867,6 +890,19 @@ pub fn diff<R: Read>(
         }
         index += 1;
     }
+    if perturbed_first && perturbation.is_none() {
+        return Err(DiffError::Mismatch(
+            "the first trace has the butterfly perturbation and the second has none; \
+             pass the baseline first, then the perturbed branch"
+                .into(),
+        ));
+    }
+    let reconnect_after = b_scenario
+        .butterfly
+        .as_ref()
+        .and_then(|x| x.reconnect_after)
+        .filter(|d| d.us() > 0)
+        .map(|d| SimTime(d.us()));
     let end = end_a.max(end_b);
     let window_start = perturbation
         .map(|p| p.time)
@@ -973,6 +1009,7 @@ pub fn diff<R: Read>(
         capacity: scenario.servers.capacity,
         events: (n_a, n_b),
         perturbation,
+        reconnect_after,
         first,
         window_start,
         points,

@@ -20,6 +20,7 @@ use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::ids::{ENV, PERTURBER};
 use swarmlb_model::{Event, Kind, Layout};
 
+use crate::diff::DiffError;
 use crate::error::TraceError;
 use crate::fold::{Cursor, Item};
 use crate::read::TraceReader;
@@ -108,14 +109,12 @@ pub struct Tree {
 pub fn tree<R: Read>(
     baseline: TraceReader<R>,
     perturbed: TraceReader<R>,
-) -> Result<Tree, TraceError> {
+) -> Result<Tree, DiffError> {
     let layout = baseline.layout();
     if layout != perturbed.layout() {
-        return Err(TraceError::Corrupt {
-            offset: 0,
-            reason: "the traces come from different layouts; why compares runs of one scenario"
-                .into(),
-        });
+        return Err(DiffError::Mismatch(
+            "the traces come from different layouts; why compares runs of one scenario".into(),
+        ));
     }
     let capacity = baseline.scenario()?.servers.capacity;
     let (mut ca, mut cb) = (Cursor::new(baseline), Cursor::new(perturbed));

@@ -315,3 +315,12 @@ fn lasting_harm_is_cascaded_and_lasting_reshuffling_is_diverged() {
     assert_eq!(r.verdict, Verdict::Cascaded, "{r}");
     assert!(r.to_string().contains("worse"));
 }
+
+/// The perturbed branch given first is refused rather than analysed backwards.
+#[test]
+fn the_perturbed_branch_first_is_refused() {
+    let (a, b) = healing();
+    let e = diff(|| Ok((reader(&b)?, reader(&a)?)), None).unwrap_err();
+    assert!(e.to_string().contains("pass the baseline first"), "{e}");
+    assert!(!e.to_string().contains("corrupt"), "{e}");
+}
