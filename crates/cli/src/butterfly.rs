@@ -207,12 +207,15 @@ pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
 /// `--repeat K`: K pairs with consecutive seeds, in memory.
 fn repeat(args: &ButterflyArgs, k: u32) -> anyhow::Result<()> {
     let (baseline, perturbed, seed0) = branches(args)?;
+    let seed_last = seed0.checked_add(u64::from(k) - 1).ok_or_else(|| {
+        anyhow::anyhow!("--seed {seed0} leaves no room for {k} consecutive seeds")
+    })?;
     progress::install_ctrl_c();
     println!(
         "butterfly: {} ({}), seeds {seed0}..={}, disconnect at t={}{}",
         baseline.name,
         baseline.policy.name(),
-        seed0 + u64::from(k) - 1,
+        seed_last,
         args.at,
         args.user.map_or(String::new(), |u| format!(", user U{u}"))
     );
@@ -264,6 +267,10 @@ fn repeat(args: &ButterflyArgs, k: u32) -> anyhow::Result<()> {
         reports.push(report);
     }
     print!("{}", repeat_summary(&reports));
+    println!(
+        "reproduce one run with: {} (its seed in place of {seed0})",
+        reproduce(args, seed0)
+    );
     Ok(())
 }
 

@@ -80,6 +80,22 @@ fn repeat_reports_verdict_counts_and_intervals() {
     assert!(out.contains("verdicts over 3 runs: "), "{out}");
     assert!(out.contains("  rejections "), "{out}");
     assert!(out.contains(" ± "), "an interval over three runs: {out}");
+    assert!(
+        out.contains("reproduce one run with: swarmlb butterfly seed-classic --seed 3 "),
+        "{out}"
+    );
+    // Seeds are limited like every input: no wrapping past the last one.
+    let o = swarmlb(&[
+        "butterfly",
+        "seed-classic",
+        "--at",
+        "20s",
+        "--seed",
+        "18446744073709551615",
+        "--repeat",
+        "2",
+    ]);
+    assert_fails(&o, 1, "no room for 2 consecutive seeds");
     // --repeat writes nothing, so --out is refused rather than ignored.
     let o = swarmlb(&[
         "butterfly",
