@@ -220,6 +220,11 @@ fn distances_by_number_and_after_the_best_renumbering() {
     assert_eq!(diff::sorted_distance(&a, &other), 1);
     // U0 lost its server, U1 kept S1, U2 found S2.
     assert_eq!(diff::users_moved(&a, &other), 2);
+    // Searching in two different ways is not being on another server.
+    let connecting = observed(&[], &[UserView::Connecting(s(0)), UserView::Backoff]);
+    let backoff = observed(&[], &[UserView::Backoff, UserView::Dead]);
+    assert_eq!(diff::users_moved(&connecting, &backoff), 0);
+    assert_eq!(diff::micro_distance(&connecting, &backoff), 2);
     // Padding: one running server against two.
     let one = observed(&[(Alive, 4)], &[]);
     let two = observed(&[(Alive, 1), (Alive, 3)], &[]);
