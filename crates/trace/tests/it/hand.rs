@@ -325,3 +325,67 @@ fn the_perturbed_branch_first_is_refused() {
     assert!(e.to_string().contains("pass the baseline first"), "{e}");
     assert!(!e.to_string().contains("corrupt"), "{e}");
 }
+
+/// Parents precede children even within one instant (S0 hears U0's Leave at the very
+/// time U0 is perturbed), and a user's own pick after the directory diverged hangs under
+/// the directory, not under the last diverged agent it heard from.
+#[test]
+fn same_instant_causality_and_the_directory() {
+    let mut a = start();
+    a.extend([
+        (6_000, "E", "E", Kind::DirectoryRefresh, 2),
+        (6_500, "S1", "U1", Kind::Pong, 0),
+        (7_000, "U1", "U1", Kind::Retry, id("S1")),
+        END,
+    ]);
+    let mut b = start();
+    b.extend([
+        (5_000, "P", "P", Kind::Butterfly, 0),
+        (5_000, "P", "U0", Kind::Perturbed, id("S1")),
+        (5_000, "U0", "S0", Kind::Leave, 0),
+        (5_001, "U0", "S1", Kind::ConnectAccept, 2),
+        (6_000, "E", "E", Kind::DirectoryRefresh, 1),
+        // The same record in both branches: S1 has diverged, but this Pong matches.
+        (6_500, "S1", "U1", Kind::Pong, 0),
+        (7_000, "U1", "U1", Kind::Retry, id("S0")),
+        END,
+    ]);
+    let t = tree_of(&trace(&a), &trace(&b));
+    let got: Vec<(String, String, &str, usize, bool)> = t
+        .nodes
+        .iter()
+        .map(|n| {
+            (
+                layout().agent(n.agent).to_string(),
+                layout().agent(n.parent).to_string(),
+                n.link.name(),
+                n.depth,
+                n.explained,
+            )
+        })
+        .collect();
+    let row = |agent: &str, parent: &str, link, depth| {
+        (agent.to_string(), parent.to_string(), link, depth, true)
+    };
+    assert_eq!(
+        got,
+        vec![
+            row("U0", "P", "message", 1),
+            row("S0", "U0", "message", 2),
+            row("S1", "U0", "message", 2),
+            row("E", "P", "local", 1),
+            row("U1", "E", "local", 2),
+        ]
+    );
+    let text = t.render(0);
+    assert!(
+        text.contains(
+            "E: own DirectoryRefresh listed=1 differs (the environment reads servers' ground truth)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("U1: own Retry target=S0 differs (read the diverged directory)"),
+        "{text}"
+    );
+}
