@@ -327,8 +327,9 @@ fn the_perturbed_branch_first_is_refused() {
 }
 
 /// Parents precede children even within one instant (S0 hears U0's Leave at the very
-/// time U0 is perturbed), and a user's own pick after the directory diverged hangs under
-/// the directory, not under the last diverged agent it heard from.
+/// time U0 is perturbed); a user's own pick after the directory diverged hangs under
+/// the directory, not under the last diverged agent it heard from; a server, which reads
+/// no directory, with no carrier is unexplained.
 #[test]
 fn same_instant_causality_and_the_directory() {
     let mut a = start();
@@ -336,6 +337,7 @@ fn same_instant_causality_and_the_directory() {
         (6_000, "E", "E", Kind::DirectoryRefresh, 2),
         (6_500, "S1", "U1", Kind::Pong, 0),
         (7_000, "U1", "U1", Kind::Retry, id("S1")),
+        (7_500, "S2", "S2", Kind::GossipTick, 1),
         END,
     ]);
     let mut b = start();
@@ -348,6 +350,8 @@ fn same_instant_causality_and_the_directory() {
         // The same record in both branches: S1 has diverged, but this Pong matches.
         (6_500, "S1", "U1", Kind::Pong, 0),
         (7_000, "U1", "U1", Kind::Retry, id("S0")),
+        // A server's own choice differs with nothing to carry it: unexplained.
+        (7_500, "S2", "S2", Kind::GossipTick, 0),
         END,
     ]);
     let t = tree_of(&trace(&a), &trace(&b));
@@ -375,9 +379,18 @@ fn same_instant_causality_and_the_directory() {
             row("S1", "U0", "message", 2),
             row("E", "P", "local", 1),
             row("U1", "E", "local", 2),
+            ("S2".into(), "P".into(), "local", 1, false),
         ]
     );
     let text = t.render(0);
+    assert!(
+        text.contains("S2: own GossipTick peer=S0 differs (no carrier found)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("unexplained: 1 agents with no carrier found"),
+        "{text}"
+    );
     assert!(
         text.contains(
             "E: own DirectoryRefresh listed=1 differs (the environment reads servers' ground truth)"
