@@ -182,11 +182,9 @@ fn history_point(state: &State, time: SimTime) -> HistoryPoint {
 /// seed) with one connected user, drawn by the perturbation's own stream, disconnected at
 /// `at`. Returns the branch's trace bytes (to save) and the branch.
 pub fn fork(base: &Timeline, at: SimTime) -> Result<(Vec<u8>, Timeline), String> {
-    let mut scenario = base.scenario.clone();
-    scenario.butterfly = Some(swarmlb_model::scenario::Butterfly {
-        at: swarmlb_model::scenario::Dur(at.0),
-        user: None,
-    });
+    let scenario = base
+        .scenario
+        .perturbed_at(swarmlb_model::scenario::Dur(at.0), None);
     let bytes = swarmlb_trace::write::record_to_vec(&scenario, base.header.seed, 1 << 20)
         .map_err(|e| e.to_string())?;
     let timeline = Timeline::from_bytes(&bytes, &format!("butterfly at {at}"))?;

@@ -13,7 +13,7 @@ use priority_queue::PriorityQueue;
 use swarmlb_engine::phold::{self, PholdConfig};
 use swarmlb_engine::{EventKey, Limits, SimTime, agent_rng};
 use swarmlb_model::run::Runner;
-use swarmlb_model::scenario::{Butterfly, Dur};
+use swarmlb_model::scenario::Dur;
 use swarmlb_model::{Kind, Observed, RunConfig, Scenario};
 use swarmlb_trace::format::{Ending, checkpoint_interval};
 use swarmlb_trace::write::{Recorder, TraceWriter, header_for};
@@ -492,11 +492,7 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
     let hours = plan.pick("9h", "1h", "10m");
     progress(&format!("diff: two diurnal traces of {hours}"));
     let base = scenario("diurnal", &[format!("duration=\"{hours}\"")]);
-    let mut perturbed = base.clone();
-    perturbed.butterfly = Some(Butterfly {
-        at: Dur(base.duration.us() / 4),
-        user: None,
-    });
+    let perturbed = base.perturbed_at(Dur(base.duration.us() / 4), None);
     let (a, b) = (dir.join("a.swlb"), dir.join("b.swlb"));
     let (events_a, _, _) = run_traced(&base, &a);
     run_traced(&perturbed, &b);

@@ -1,15 +1,17 @@
-//! `swarmlb diff` and `swarmlb butterfly`: does one disconnected user cascade or dissipate?
+//! `swarmlb diff`, `swarmlb butterfly` and `swarmlb why`: does one disconnected user
+//! cascade or dissipate, what did it change, and along which messages did it travel?
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 use swarmlb_engine::SimTime;
-use swarmlb_model::Kind;
-use swarmlb_model::scenario::{Butterfly, Dur};
-use swarmlb_trace::diff::Report;
+use swarmlb_model::Scenario;
+use swarmlb_model::scenario::Dur;
+use swarmlb_trace::diff::{Outcome, OutcomePair, Report, Verdict, mean_ci95};
 
 use crate::Interrupted;
+use crate::progress;
 use crate::record::{self, Outputs};
 use crate::scenario_args::ScenarioArgs;
 
@@ -69,8 +71,12 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<()> {
 /// Run a baseline and a branch where one user is disconnected at TIME; diff them.
 #[derive(Args)]
 #[command(
-    after_help = "Writes DIR/baseline.swlb, DIR/perturbed.swlb and DIR/divergence.csv.\n\n\
-    Examples:\n  swarmlb butterfly --at 10m\n  swarmlb butterfly seed-classic --seed 2 --at 5m --user 3 --out bf/"
+    after_help = "Writes DIR/baseline.swlb, DIR/perturbed.swlb and DIR/divergence.csv.\n\
+    With --repeat K, runs K pairs in memory (seeds N, N+1, ..., N+K-1) and writes no traces:\n\
+    verdict counts and the mean outcome deltas with 95% intervals (Student t).\n\n\
+    Exit code 1 when nothing was perturbed (no user connected at TIME, or --user not connected).\n\n\
+    Examples:\n  swarmlb butterfly --at 10m\n  swarmlb butterfly seed-classic --seed 2 --at 5m --user 3 --out bf/\n  \
+    swarmlb butterfly default --at 10m --seed 1 --repeat 30"
 )]
 pub struct ButterflyArgs {
     #[command(flatten)]
@@ -81,31 +87,71 @@ pub struct ButterflyArgs {
     /// Which user slot; by default one connected user drawn from the perturbation's own stream.
     #[arg(long)]
     user: Option<u32>,
-    /// Output directory.
-    #[arg(long, default_value = "butterfly-out")]
-    out: PathBuf,
+    /// Output directory [default: butterfly-out] (not with --repeat, which writes no traces).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Run K baseline/branch pairs with seeds N..N+K-1 and report statistics over them.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(2..=1000))]
+    repeat: Option<u32>,
 }
 
-pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
-    let (mut baseline, seed) = args.scenario.resolve()?;
-    baseline.butterfly = None;
+/// The two scenarios of one butterfly: the baseline without perturbation, the branch with.
+fn branches(args: &ButterflyArgs) -> anyhow::Result<(Scenario, Scenario, u64)> {
+    let (scenario, seed) = args.scenario.resolve()?;
     anyhow::ensure!(
-        args.at.as_micros() < baseline.duration.us(),
+        args.at.as_micros() < scenario.duration.us(),
         "--at {} is not before the end of the run ({})",
         args.at,
-        baseline.duration
+        scenario.duration
     );
-    let mut perturbed = baseline.clone();
-    perturbed.butterfly = Some(Butterfly {
-        at: Dur(args.at.as_micros()),
-        user: args.user,
-    });
+    let perturbed = scenario.perturbed_at(Dur(args.at.as_micros()), args.user);
+    let mut baseline = scenario;
+    // Nothing scheduled, nothing configured: the baseline is the plain scenario.
+    baseline.butterfly = None;
     perturbed
         .validate()
         .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))?;
-    let base_path = record::in_dir(&args.out, "baseline.swlb")?;
-    let pert_path = record::in_dir(&args.out, "perturbed.swlb")?;
-    let csv_path = args.out.join("divergence.csv");
+    Ok((baseline, perturbed, seed))
+}
+
+fn reproduce(args: &ButterflyArgs, seed: u64) -> String {
+    let mut line = format!(
+        "swarmlb butterfly {} --at {}",
+        args.scenario.reproduce(seed),
+        Dur(args.at.as_micros())
+    );
+    if let Some(u) = args.user {
+        line.push_str(&format!(" --user {u}"));
+    }
+    line
+}
+
+/// The error for a butterfly that perturbed nobody: nothing was measured.
+fn no_op_error(report: &Report) -> anyhow::Error {
+    anyhow::anyhow!(
+        "nothing was perturbed: {}; choose a later --at or a connected --user",
+        report
+            .perturbation_line()
+            .unwrap_or_else(|| "no perturbation fired".into())
+    )
+}
+
+pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
+    if let Some(k) = args.repeat {
+        anyhow::ensure!(
+            args.out.is_none(),
+            "--repeat writes no traces, so --out has nothing to do; reproduce one run with --seed N"
+        );
+        return repeat(&args, k);
+    }
+    let (baseline, perturbed, seed) = branches(&args)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("butterfly-out"));
+    let base_path = record::in_dir(&out, "baseline.swlb")?;
+    let pert_path = record::in_dir(&out, "perturbed.swlb")?;
+    let csv_path = out.join("divergence.csv");
     // The two branches are independent: run them side by side.
     let (base, pert) = std::thread::scope(|s| {
         let b = s.spawn(|| {
@@ -134,22 +180,13 @@ pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
     }
     let report = diff_files(&base_path, &pert_path, None)?;
     write_csv(&csv_path, &report)?;
-    let victim = report
-        .first
-        .as_ref()
-        .and_then(|f| f.b.filter(|e| e.kind == Kind::Butterfly))
-        .map_or("no user".to_string(), |e| {
-            if e.value == swarmlb_model::ids::NONE {
-                "no user".into()
-            } else {
-                format!("U{}", e.value)
-            }
-        });
     println!(
-        "butterfly: {} ({}), seed {seed}, {victim} disconnected at t={}",
+        "butterfly: {} ({}), seed {seed}, {}",
         baseline.name,
         baseline.policy.name(),
-        args.at
+        report
+            .perturbation_line()
+            .unwrap_or_else(|| format!("no perturbation at t={}", args.at))
     );
     println!(
         "baseline:   {} ({} events)",
@@ -163,14 +200,202 @@ pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
     );
     println!("divergence: {}", csv_path.display());
     print!("{report}");
-    let mut reproduce = format!(
-        "swarmlb butterfly {} --at {}",
-        args.scenario.reproduce(seed),
-        Dur(args.at.as_micros())
-    );
-    if let Some(u) = args.user {
-        reproduce.push_str(&format!(" --user {u}"));
+    println!("reproduce with: {}", reproduce(&args, seed));
+    if report.verdict == Verdict::NoOp {
+        return Err(no_op_error(&report));
     }
-    println!("reproduce with: {reproduce}");
+    Ok(())
+}
+
+/// `--repeat K`: K pairs with consecutive seeds, in memory.
+fn repeat(args: &ButterflyArgs, k: u32) -> anyhow::Result<()> {
+    let (baseline, perturbed, seed0) = branches(args)?;
+    let seed_last = seed0.checked_add(u64::from(k) - 1).ok_or_else(|| {
+        anyhow::anyhow!("--seed {seed0} leaves no room for {k} consecutive seeds")
+    })?;
+    progress::install_ctrl_c();
+    println!(
+        "butterfly: {} ({}), seeds {seed0}..={}, disconnect at t={}{}",
+        baseline.name,
+        baseline.policy.name(),
+        seed_last,
+        args.at,
+        args.user.map_or(String::new(), |u| format!(", user U{u}"))
+    );
+    let mut reports = Vec::new();
+    for i in 0..u64::from(k) {
+        if progress::stopped() {
+            return Err(Interrupted.into());
+        }
+        let seed = seed0 + i;
+        let (base, pert) = std::thread::scope(|s| {
+            let b = s.spawn(|| swarmlb_trace::write::record_to_vec(&baseline, seed, 1 << 20));
+            let p = swarmlb_trace::write::record_to_vec(&perturbed, seed, 1 << 20);
+            (b.join().expect("baseline thread"), p)
+        });
+        let (base, pert) = (base?, pert?);
+        let report = swarmlb_trace::diff::diff(
+            || {
+                Ok((
+                    swarmlb_trace::TraceReader::new(&base[..], "baseline")?,
+                    swarmlb_trace::TraceReader::new(&pert[..], "perturbed")?,
+                ))
+            },
+            None,
+        )?;
+        let names = |v: Vec<Outcome>| -> String {
+            v.iter().map(|o| o.name()).collect::<Vec<_>>().join(" ")
+        };
+        let worse = names(report.evidence.worse.clone());
+        let better = names(report.outcomes_after.better());
+        println!(
+            "  seed {seed}: {:<12} cascade {:>5} of {:>5}{}{}{}",
+            report.verdict.name(),
+            report.cascade_size,
+            report.agents_total,
+            report
+                .perturbation_line()
+                .map_or(String::new(), |l| format!(", {l}")),
+            if worse.is_empty() {
+                String::new()
+            } else {
+                format!(", worse: {worse}")
+            },
+            if better.is_empty() {
+                String::new()
+            } else {
+                format!(", better: {better}")
+            }
+        );
+        reports.push(report);
+    }
+    print!("{}", repeat_summary(&reports));
+    println!(
+        "reproduce one run with: {} (its seed in place of {seed0})",
+        reproduce(args, seed0)
+    );
+    Ok(())
+}
+
+/// Verdict counts and outcome deltas (mean ± 95% interval) over many butterflies; no-op
+/// runs are counted and left out of everything else.
+fn repeat_summary(reports: &[Report]) -> String {
+    let mut out = String::new();
+    let counted: Vec<&Report> = reports
+        .iter()
+        .filter(|r| r.verdict != Verdict::NoOp)
+        .collect();
+    let counts: Vec<String> = Verdict::ALL
+        .iter()
+        .map(|&v| (v, reports.iter().filter(|r| r.verdict == v).count()))
+        .filter(|&(_, n)| n > 0)
+        .map(|(v, n)| format!("{} {n}", v.name()))
+        .collect();
+    out.push_str(&format!(
+        "verdicts over {} runs: {} (no-op runs are left out below)\n",
+        reports.len(),
+        counts.join(", ")
+    ));
+    let interval = |values: &[f64], d: usize| match mean_ci95(values) {
+        None => "n/a".to_string(),
+        Some((m, None)) => format!("{m:+.d$}"),
+        Some((m, Some(h))) => format!("{m:+.d$} ± {h:.d$}"),
+    };
+    let worse = counted
+        .iter()
+        .filter(|r| !r.evidence.worse.is_empty())
+        .count();
+    let better = counted
+        .iter()
+        .filter(|r| !r.outcomes_after.better().is_empty())
+        .count();
+    out.push_str(&format!(
+        "runs with an outcome worse beyond tolerance: {worse}; better by the same tolerance: {better}\n"
+    ));
+    let sizes: Vec<f64> = counted.iter().map(|r| r.cascade_size as f64).collect();
+    out.push_str(&format!(
+        "cascade size: mean {} ({} runs)\n",
+        match mean_ci95(&sizes) {
+            None => "n/a".to_string(),
+            Some((m, None)) => format!("{m:.1}"),
+            Some((m, Some(h))) => format!("{m:.1} ± {h:.1}"),
+        },
+        counted.len()
+    ));
+    out.push_str("outcome deltas, branch - baseline, mean ± 95% interval (Student t): whole run | after the perturbation\n");
+    for o in Outcome::ALL {
+        let d = match o {
+            Outcome::TtcP99 => 3,
+            Outcome::LoadSpread => 4,
+            Outcome::Rejections
+            | Outcome::GaveUp
+            | Outcome::Migrations
+            | Outcome::Handoffs
+            | Outcome::ScaleOuts => 2,
+        };
+        // A percentile of no connections is undefined (NaN): such runs are left out.
+        let finite = |span: fn(&Report) -> &OutcomePair| -> Vec<f64> {
+            counted
+                .iter()
+                .map(|r| span(r).delta(o))
+                .filter(|x| x.is_finite())
+                .collect()
+        };
+        let run = finite(|r| &r.outcomes_run);
+        let after = finite(|r| &r.outcomes_after);
+        out.push_str(&format!(
+            "  {:<16} {} | {}\n",
+            o.name(),
+            interval(&run, d),
+            interval(&after, d)
+        ));
+    }
+    out
+}
+
+/// Explain a divergence: the causal tree of which agent passed the difference to which.
+#[derive(Args)]
+#[command(
+    after_help = "Every agent whose handled events differ is one node, under the agent whose \
+    message carried the difference to it (or, for a message that did not come, the agent that \
+    did not send it). The node count equals diff's cascade size.\n\n\
+    Examples:\n  swarmlb why bf/baseline.swlb bf/perturbed.swlb\n  \
+    swarmlb why bf/baseline.swlb bf/perturbed.swlb --dot | dot -Tsvg > why.svg"
+)]
+pub struct WhyArgs {
+    /// The baseline trace.
+    baseline: PathBuf,
+    /// The perturbed trace.
+    perturbed: PathBuf,
+    /// Levels of the tree to print; 0 prints all (the summary always counts all).
+    #[arg(long, default_value_t = swarmlb_trace::why::DEPTH_DEFAULT)]
+    depth: usize,
+    /// Print the whole tree in Graphviz DOT instead.
+    #[arg(long)]
+    dot: bool,
+}
+
+pub fn why(args: WhyArgs) -> anyhow::Result<()> {
+    let tree = swarmlb_trace::why::tree(
+        swarmlb_trace::TraceReader::open(&args.baseline)?,
+        swarmlb_trace::TraceReader::open(&args.perturbed)?,
+    )
+    .with_context(|| {
+        format!(
+            "cannot compare {} and {}",
+            args.baseline.display(),
+            args.perturbed.display()
+        )
+    })?;
+    if args.dot {
+        print!("{}", tree.dot());
+    } else {
+        println!(
+            "why: {} vs {}",
+            args.baseline.display(),
+            args.perturbed.display()
+        );
+        print!("{}", tree.render(args.depth));
+    }
     Ok(())
 }

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use swarmlb_trace::TraceError;
+use swarmlb_trace::diff::DiffError;
 
 /// Exit code for bad input or I/O errors.
 pub const EXIT_ERROR: u8 = 1;
@@ -42,9 +43,17 @@ pub fn report(e: &anyhow::Error) -> ExitCode {
         eprintln!("swarmlb: interrupted; partial results were saved");
         return ExitCode::from(EXIT_INTERRUPTED);
     }
+    // `DiffError::Trace` is transparent (it shows the trace error as its own), so it is
+    // looked into as well as the chain.
     if let Some(damage) = e
         .chain()
-        .filter_map(|c| c.downcast_ref::<TraceError>())
+        .filter_map(|c| {
+            c.downcast_ref::<TraceError>()
+                .or(match c.downcast_ref::<DiffError>() {
+                    Some(DiffError::Trace(t)) => Some(t),
+                    _ => None,
+                })
+        })
         .find(|t| t.is_damage())
     {
         eprintln!("swarmlb: {damage}");

@@ -127,8 +127,8 @@ pub struct Perturber;
 impl Perturber {
     /// Schedule the perturbation, if the scenario has one.
     pub fn schedule(&mut self, out: &mut Out) {
-        if let Some(b) = &out.params.scenario.butterfly {
-            out.set_timer(Timer::Butterfly, b.at.us());
+        if let Some(at) = out.params.scenario.butterfly.as_ref().and_then(|b| b.at) {
+            out.set_timer(Timer::Butterfly, at.us());
         }
     }
 

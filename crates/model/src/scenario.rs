@@ -440,15 +440,21 @@ pub struct Coordinator {
 }
 
 /// The butterfly perturbation: disconnect one user from its server at `at`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Butterfly {
-    /// When.
-    pub at: Dur,
+    /// When; when absent, the perturbation is configured but not scheduled
+    /// (`swarmlb butterfly --at` schedules it, see [`Scenario::perturbed_at`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Dur>,
     /// Which user slot; when absent, one connected user is drawn from the
     /// perturbation's own random stream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<u32>,
+    /// How long the disconnected user waits before it searches again; when absent, it
+    /// does what the scenario's users do after losing their server: search at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconnect_after: Option<Dur>,
 }
 
 /// A complete description of a run.
@@ -704,6 +710,20 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// This scenario with the butterfly perturbation scheduled at `at` (on `user`, else the
+    /// configured user, else one drawn), keeping the configured victim behaviour
+    /// (`butterfly.reconnect_after`). The one way to make a butterfly branch.
+    pub fn perturbed_at(&self, at: Dur, user: Option<u32>) -> Scenario {
+        let mut branch = self.clone();
+        let configured = branch.butterfly.take().unwrap_or_default();
+        branch.butterfly = Some(Butterfly {
+            at: Some(at),
+            user: user.or(configured.user),
+            reconnect_after: configured.reconnect_after,
+        });
+        branch
+    }
+
     /// The canonical TOML text of this scenario (what a trace header stores).
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a scenario serializes")
@@ -944,6 +964,14 @@ impl Scenario {
                 );
             }
         }
+        if let Some(wait) = self.butterfly.as_ref().and_then(|b| b.reconnect_after)
+            && wait > self.duration
+        {
+            return err(
+                "butterfly.reconnect_after",
+                format!("must not exceed the run's duration ({})", self.duration),
+            );
+        }
         if let Some(b) = &self.butterfly
             && b.user.is_some_and(|user| user >= self.user_slots())
         {
@@ -994,10 +1022,10 @@ impl Scenario {
                 out.push(late(format!("partitions[{i}]"), p.at));
             }
         }
-        if let Some(b) = &self.butterfly
-            && b.at >= end
+        if let Some(at) = self.butterfly.as_ref().and_then(|b| b.at)
+            && at >= end
         {
-            out.push(late("butterfly".into(), b.at));
+            out.push(late("butterfly".into(), at));
         }
         if let Some(at) = self.coordinator.crash_at
             && at >= end

@@ -194,7 +194,15 @@ impl User {
                     self.stop_session_timers(out);
                     self.search_since = out.now();
                     self.failures = 0;
-                    (Kind::Perturbed, self.attempt(out))
+                    let wait = reconnect_after_us(out);
+                    if wait == 0 {
+                        (Kind::Perturbed, self.attempt(out))
+                    } else {
+                        // The original model's victim waits before searching again.
+                        self.state = UserState::Backoff;
+                        out.set_timer(Timer::Retry, wait);
+                        (Kind::Perturbed, NONE)
+                    }
                 }
                 _ => (Kind::PerturbNoop, 0),
             },
@@ -380,4 +388,15 @@ fn stable_pick(draw: swarmlb_engine::KeyedDraw, directory: &[u32], id_space: u32
         }
     }
     directory[draw.below(directory.len() as u64) as usize]
+}
+
+/// How long a perturbed user waits before searching again (`butterfly.reconnect_after`;
+/// 0: at once, as after losing a server).
+fn reconnect_after_us(out: &Out) -> u64 {
+    out.params
+        .scenario
+        .butterfly
+        .as_ref()
+        .and_then(|b| b.reconnect_after)
+        .map_or(0, |d| d.us())
 }

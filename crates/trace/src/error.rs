@@ -60,9 +60,6 @@ pub enum TraceError {
         /// The limit.
         max: u64,
     },
-    /// Two traces that cannot be compared (runs of different scenarios).
-    #[error("{0}")]
-    Incompatible(String),
     /// A checksum, length or value is wrong.
     #[error("{}: corrupt trace at byte offset {offset}: {reason}", file.display())]
     Corrupt {
@@ -92,9 +89,7 @@ impl TraceError {
     /// I/O error or a trace that could not be written (exit code 1).
     pub fn is_damage(&self) -> bool {
         match self {
-            TraceError::Io { .. } | TraceError::TooLarge { .. } | TraceError::Incompatible(_) => {
-                false
-            }
+            TraceError::Io { .. } | TraceError::TooLarge { .. } => false,
             TraceError::BadMagic { .. }
             | TraceError::UnsupportedVersion { .. }
             | TraceError::OldVersion { .. }

@@ -200,7 +200,7 @@ impl ModelOps {
     /// The scenario these operations describe (60 simulated seconds, at most 8 servers
     /// and 40 users).
     pub fn scenario(&self) -> Scenario {
-        use swarmlb_model::scenario::{Butterfly, Crash, Dur, Partition};
+        use swarmlb_model::scenario::{Crash, Dur, Partition};
         let mut sc = Scenario {
             name: "fuzz".into(),
             duration: Dur::secs(60),
@@ -241,10 +241,7 @@ impl ModelOps {
                     servers: (0..u32::from(servers) % initial).collect(),
                 }),
                 Fault::Butterfly { at_s } => {
-                    sc.butterfly = Some(Butterfly {
-                        at: Dur::secs(u64::from(at_s % 60)),
-                        user: None,
-                    })
+                    sc = sc.perturbed_at(Dur::secs(u64::from(at_s % 60)), None);
                 }
                 Fault::CoordinatorCrash { at_s } => {
                     sc.coordinator.crash_at = Some(Dur::secs(u64::from(at_s % 60)))

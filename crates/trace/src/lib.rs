@@ -15,6 +15,7 @@ pub mod replay;
 pub mod stats;
 pub mod text;
 pub mod verify;
+pub mod why;
 pub mod write;
 
 pub use error::TraceError;

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
 use swarmlb_engine::{KeyedDraw, SimTime};
-use swarmlb_model::scenario::{Butterfly, Dur};
+use swarmlb_model::scenario::Dur;
 use swarmlb_model::{Policy, Scenario};
 use swarmlb_trace::TraceReader;
 use swarmlb_trace::diff::{self, Verdict};
@@ -64,24 +64,36 @@ struct CellResult {
     dissipated: u64,
     contained: u64,
     cascaded: u64,
+    diverged: u64,
+    undetermined: u64,
+    /// Branches where nobody was disconnected: not samples of stability, left out of `runs`.
+    no_op: u64,
     cascade_sizes: Vec<f64>,
     dissipate_times_s: Vec<f64>,
 }
 
 impl CellResult {
+    /// Branches that perturbed someone (the denominator of P(cascade)).
     fn runs(&self) -> u64 {
-        self.dissipated + self.contained + self.cascaded
+        self.dissipated + self.contained + self.cascaded + self.diverged + self.undetermined
     }
 
     fn count(&mut self, report: &diff::Report, at: SimTime) {
         // Exhaustive on purpose: a new verdict must be placed in one of the counts.
         match report.verdict {
-            Verdict::Dissipated | Verdict::Identical => {
+            // Nothing was perturbed: not a sample of the system's stability.
+            Verdict::NoOp => {
+                self.no_op += 1;
+                return;
+            }
+            Verdict::Undetermined => self.undetermined += 1,
+            Verdict::Dissipated | Verdict::Identical | Verdict::NoEffect => {
                 self.dissipated += 1;
                 let healed = report.reconverged_at.unwrap_or(at);
                 self.dissipate_times_s.push(healed.since(at) as f64 / 1e6);
             }
             Verdict::Contained => self.contained += 1,
+            Verdict::Diverged => self.diverged += 1,
             Verdict::Cascaded => self.cascaded += 1,
         }
         self.cascade_sizes.push(report.cascade_size as f64);
@@ -148,11 +160,7 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
                 return Err(crate::Interrupted.into());
             }
             let at = perturbation_at(&cells[c].1, seed, j);
-            let mut perturbed = cells[c].1.clone();
-            perturbed.butterfly = Some(Butterfly {
-                at: Dur(at),
-                user: None,
-            });
+            let perturbed = cells[c].1.perturbed_at(Dur(at), None);
             let bytes = swarmlb_trace::write::record_to_vec(&perturbed, seed, 1 << 20)?;
             let report = diff::diff(
                 || {
@@ -200,7 +208,7 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
             .join(",")
     };
     let mut csv = format!(
-        "{},seeds,perturbations,runs,dissipated,contained,cascaded,\
+        "{},seeds,perturbations,runs,dissipated,contained,cascaded,diverged,undetermined,no_op,\
          p_cascade,p_cascade_ci95_low,p_cascade_ci95_high,{},{}\n",
         keys.join(","),
         prefixed("cascade_size"),
@@ -223,8 +231,12 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
     ];
     for ((cell, _), r) in cells.iter().zip(&results) {
         let runs = r.runs();
-        assert_eq!(runs, b * u64::from(k), "every branch has a verdict");
-        let p = r.cascaded as f64 / runs as f64;
+        assert_eq!(
+            runs + r.no_op,
+            b * u64::from(k),
+            "every branch has a verdict"
+        );
+        let p = r.cascaded as f64 / runs.max(1) as f64;
         let (lo, hi) = stats::wilson(r.cascaded, runs);
         let sizes = stats::mean_ci(&r.cascade_sizes).csv(2);
         let heal = if r.dissipate_times_s.is_empty() {
@@ -233,11 +245,14 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
             stats::mean_ci(&r.dissipate_times_s).csv(2)
         };
         csv.push_str(&format!(
-            "{},{b},{k},{runs},{},{},{},{p:.4},{lo:.4},{hi:.4},{sizes},{heal}\n",
+            "{},{b},{k},{runs},{},{},{},{},{},{},{p:.4},{lo:.4},{hi:.4},{sizes},{heal}\n",
             cell.values.join(","),
             r.dissipated,
             r.contained,
             r.cascaded,
+            r.diverged,
+            r.undetermined,
+            r.no_op,
         ));
         let label = format!("{p:.2} [{lo:.2}, {hi:.2}]");
         let mut line = cell.values.clone();
@@ -263,7 +278,7 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
     let mut grid_labels = vec![vec![String::new(); x.values.len()]; y_values.len()];
     for ((cell, _), (r, label)) in cells.iter().zip(results.iter().zip(labels)) {
         let (i, j) = (cell.index / y_values.len(), cell.index % y_values.len());
-        grid_values[j][i] = r.cascaded as f64 / r.runs() as f64;
+        grid_values[j][i] = r.cascaded as f64 / r.runs().max(1) as f64;
         grid_labels[j][i] = label;
     }
     let title = format!(

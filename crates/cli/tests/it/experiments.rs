@@ -209,13 +209,15 @@ fn stability_map_on_a_tiny_grid() {
     assert_uniform_csv(&csv);
     insta::assert_snapshot!("stability_csv", csv);
     // Every cell: 2 seeds × 3 perturbations, P(cascade) inside its Wilson interval.
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         assert_eq!(&f[2..5], ["2", "3", "6"], "{line}");
         let (p, lo, hi): (f64, f64, f64) = (
-            f[8].parse().unwrap(),
-            f[9].parse().unwrap(),
-            f[10].parse().unwrap(),
+            f[col("p_cascade")].parse().unwrap(),
+            f[col("p_cascade_ci95_low")].parse().unwrap(),
+            f[col("p_cascade_ci95_high")].parse().unwrap(),
         );
         assert!(lo <= p && p <= hi && hi > lo, "{line}");
     }

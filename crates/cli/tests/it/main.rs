@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod bench;
+mod butterfly;
 mod experiments;
 mod golden;
 mod interrupt;

@@ -46,7 +46,7 @@ proptest! {
                 return Err(TestCaseError::fail(format!("flip at {flip} read as another version: {e}")))
             }
             Err(TraceError::Corrupt { offset, .. }) | Err(TraceError::Truncated { offset, .. }) => offset,
-            Err(e @ (TraceError::Io { .. } | TraceError::TooLarge { .. } | TraceError::Incompatible(_))) => unreachable!("not from reading a slice: {e}"),
+            Err(e @ (TraceError::Io { .. } | TraceError::TooLarge { .. })) => unreachable!("not from reading a slice: {e}"),
         };
         // The reported block starts at or before the flipped byte, and the next block
         // starts after it.

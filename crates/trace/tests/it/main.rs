@@ -1,13 +1,16 @@
 //! Integration tests of the trace format: round trips, corruption, truncation, fold,
-//! replay, diff, and the fuzz corpora.
+//! replay, diff (verdicts, hand-built pairs), why, and the fuzz corpora.
 
 mod corpus;
 mod corruption;
 mod diff;
 mod fold;
+mod hand;
 mod hardening;
 mod replay;
 mod roundtrip;
+mod verdict;
+mod why;
 
 use swarmlb_model::Scenario;
 

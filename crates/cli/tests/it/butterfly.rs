@@ -1,0 +1,113 @@
+//! butterfly and why end to end (issue 13): honest no-ops, --repeat statistics, and the
+//! causal tree of the golden butterfly pair.
+
+use crate::{assert_fails, scratch, stderr, stdout, swarmlb, swarmlb_in};
+
+const GOLDEN: [&str; 2] = [
+    "traces/golden/butterfly/baseline.swlb",
+    "traces/golden/butterfly/perturbed.swlb",
+];
+
+#[test]
+fn why_snapshot_on_the_golden_pair() {
+    let o = swarmlb(&["why", GOLDEN[0], GOLDEN[1]]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    insta::assert_snapshot!("why", stdout(&o));
+    let dot = swarmlb(&["why", GOLDEN[0], GOLDEN[1], "--dot"]);
+    assert!(dot.status.success());
+    insta::assert_snapshot!("why_dot", stdout(&dot));
+    // The tree has diff's cascade size.
+    let diff = stdout(&swarmlb(&["diff", GOLDEN[0], GOLDEN[1]]));
+    let nodes = stdout(&o)
+        .lines()
+        .find_map(|l| l.strip_prefix("diverged agents: "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .to_string();
+    assert!(
+        diff.contains(&format!("cascade size: {nodes} of ")),
+        "{nodes}: {diff}"
+    );
+}
+
+#[test]
+fn a_butterfly_that_disconnects_nobody_says_so_and_fails() {
+    let dir = scratch("butterfly-noop");
+    // At t=0 nobody is connected yet.
+    let o = swarmlb_in(
+        &dir,
+        &[
+            "butterfly",
+            "seed-classic",
+            "--duration",
+            "1m",
+            "--at",
+            "0s",
+            "--out",
+            "bf",
+        ],
+    );
+    assert_fails(&o, 1, "nothing was perturbed");
+    let out = stdout(&o);
+    assert!(
+        out.contains("nobody disconnected at t=0.000000s (no user was connected)"),
+        "{out}"
+    );
+    assert!(out.contains("verdict: no-op"), "{out}");
+    assert!(!out.contains("4294967295") && !stderr(&o).contains("4294967295"));
+}
+
+#[test]
+fn repeat_reports_verdict_counts_and_intervals() {
+    let o = swarmlb(&[
+        "butterfly",
+        "seed-classic",
+        "--duration",
+        "1m",
+        "--at",
+        "20s",
+        "--seed",
+        "3",
+        "--repeat",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("seeds 3..=5"), "{out}");
+    for seed in ["seed 3:", "seed 4:", "seed 5:"] {
+        assert!(out.contains(seed), "{out}");
+    }
+    assert!(out.contains("verdicts over 3 runs: "), "{out}");
+    assert!(out.contains("  rejections "), "{out}");
+    assert!(out.contains(" ± "), "an interval over three runs: {out}");
+    assert!(
+        out.contains("reproduce one run with: swarmlb butterfly seed-classic --seed 3 "),
+        "{out}"
+    );
+    // Seeds are limited like every input: no wrapping past the last one.
+    let o = swarmlb(&[
+        "butterfly",
+        "seed-classic",
+        "--at",
+        "20s",
+        "--seed",
+        "18446744073709551615",
+        "--repeat",
+        "2",
+    ]);
+    assert_fails(&o, 1, "no room for 2 consecutive seeds");
+    // --repeat writes nothing, so --out is refused rather than ignored.
+    let o = swarmlb(&[
+        "butterfly",
+        "seed-classic",
+        "--at",
+        "20s",
+        "--repeat",
+        "2",
+        "--out",
+        "x",
+    ]);
+    assert_fails(&o, 1, "--repeat writes no traces");
+    let o = swarmlb(&["butterfly", "seed-classic", "--at", "20s", "--repeat", "1"]);
+    assert_fails(&o, 2, "--repeat");
+}

@@ -1,0 +1,335 @@
+//! Known answers for the pure parts of the butterfly analysis (issue 13): every verdict
+//! boundary on both sides, the outcome tolerance, the distances, reconvergence, the
+//! growth rate, the bucketed quantiles and Student's t.
+
+use swarmlb_engine::SimTime;
+use swarmlb_model::observe::{ServerView, UserView};
+use swarmlb_model::{Layout, Observed};
+use swarmlb_trace::diff::{
+    self, CONTAINED_CASCADE_PERCENT, CONTAINED_MACRO_MAX, DISSIPATED_HOLD_SAMPLES, Evidence,
+    OBSERVED_SAMPLES_MIN, Outcome, Perturbation, Point, Quantiles, Verdict, verdict,
+};
+
+/// Evidence of a run whose trajectory decorrelated without harm: every later test moves
+/// one field across one threshold.
+fn diverged() -> Evidence {
+    Evidence {
+        perturbation: Some(Perturbation {
+            time: SimTime::from_secs(10),
+            victim: Some(3),
+            disconnected: true,
+        }),
+        diverged: true,
+        samples_after: OBSERVED_SAMPLES_MIN,
+        differed_beyond_victim: 30,
+        cascade_beyond_victim: 40,
+        reconverged: false,
+        peak_macro: CONTAINED_MACRO_MAX + 1,
+        cascade_size: 41,
+        agents_total: 100,
+        worse: vec![],
+    }
+}
+
+#[test]
+fn the_reference_evidence_is_diverged_and_a_worse_outcome_makes_it_cascaded() {
+    assert_eq!(verdict(&diverged()), Verdict::Diverged);
+    for o in Outcome::ALL.into_iter().filter(|o| o.decides()) {
+        let e = Evidence {
+            worse: vec![o],
+            ..diverged()
+        };
+        assert_eq!(verdict(&e), Verdict::Cascaded, "{o:?}");
+    }
+}
+
+#[test]
+fn identical_only_without_perturbation_and_divergence() {
+    let none = Evidence {
+        perturbation: None,
+        diverged: false,
+        ..diverged()
+    };
+    assert_eq!(verdict(&none), Verdict::Identical);
+    let differs = Evidence {
+        perturbation: None,
+        ..diverged()
+    };
+    assert_eq!(verdict(&differs), Verdict::Diverged);
+}
+
+#[test]
+fn no_op_when_nobody_was_disconnected_and_nothing_else_moved() {
+    let nobody = Perturbation {
+        time: SimTime::ZERO,
+        victim: None,
+        disconnected: false,
+    };
+    let e = Evidence {
+        perturbation: Some(nobody),
+        cascade_beyond_victim: 0,
+        samples_after: 0,
+        ..diverged()
+    };
+    assert_eq!(verdict(&e), Verdict::NoOp);
+    // A named user that was not connected: also no-op.
+    let not_connected = Evidence {
+        perturbation: Some(Perturbation {
+            victim: Some(3),
+            ..nobody
+        }),
+        ..e.clone()
+    };
+    assert_eq!(verdict(&not_connected), Verdict::NoOp);
+    // If anything beyond the victim diverged, something happened after all.
+    let moved = Evidence {
+        cascade_beyond_victim: 1,
+        ..e
+    };
+    assert_eq!(verdict(&moved), Verdict::Undetermined);
+}
+
+#[test]
+fn undetermined_below_the_minimum_of_samples_after_the_perturbation() {
+    let short = Evidence {
+        samples_after: OBSERVED_SAMPLES_MIN - 1,
+        ..diverged()
+    };
+    assert_eq!(verdict(&short), Verdict::Undetermined);
+    // Even a run that looks healed is too young to call.
+    let healed = Evidence {
+        reconverged: true,
+        ..short
+    };
+    assert_eq!(verdict(&healed), Verdict::Undetermined);
+    let enough = Evidence {
+        samples_after: OBSERVED_SAMPLES_MIN,
+        reconverged: true,
+        ..diverged()
+    };
+    assert_eq!(verdict(&enough), Verdict::Dissipated);
+}
+
+#[test]
+fn no_effect_when_only_the_victim_ever_differed_at_a_sample() {
+    let e = Evidence {
+        differed_beyond_victim: 0,
+        ..diverged()
+    };
+    assert_eq!(verdict(&e), Verdict::NoEffect);
+    let one = Evidence {
+        differed_beyond_victim: 1,
+        reconverged: true,
+        ..diverged()
+    };
+    assert_eq!(verdict(&one), Verdict::Dissipated);
+}
+
+#[test]
+fn contained_on_both_sides_of_both_thresholds() {
+    let agents_total = 200;
+    let cascade_max = CONTAINED_CASCADE_PERCENT * agents_total / 100;
+    let at_limits = Evidence {
+        peak_macro: CONTAINED_MACRO_MAX,
+        cascade_size: cascade_max,
+        agents_total,
+        worse: vec![Outcome::Rejections],
+        ..diverged()
+    };
+    assert_eq!(verdict(&at_limits), Verdict::Contained);
+    let macro_over = Evidence {
+        peak_macro: CONTAINED_MACRO_MAX + 1,
+        ..at_limits.clone()
+    };
+    assert_eq!(verdict(&macro_over), Verdict::Cascaded);
+    let cascade_over = Evidence {
+        cascade_size: cascade_max + 1,
+        ..at_limits
+    };
+    assert_eq!(verdict(&cascade_over), Verdict::Cascaded);
+}
+
+#[test]
+fn an_outcome_is_worse_only_beyond_both_its_slack_and_the_percentage() {
+    // Large baseline: the percentage decides (10% of 100 = 10).
+    assert!(!Outcome::Rejections.worse(100.0, 110.0));
+    assert!(Outcome::Rejections.worse(100.0, 111.0));
+    // Small baseline: the slack decides (3 > 10% of 10).
+    assert!(!Outcome::ScaleOuts.worse(10.0, 13.0));
+    assert!(Outcome::ScaleOuts.worse(10.0, 14.0));
+    assert!(!Outcome::TtcP99.worse(2.0, 3.0));
+    assert!(Outcome::TtcP99.worse(2.0, 3.01));
+    assert!(!Outcome::LoadSpread.worse(0.05, 0.06));
+    assert!(Outcome::LoadSpread.worse(0.05, 0.0601));
+    // An undefined value (no connection, no percentile) is never worse.
+    assert!(!Outcome::TtcP99.worse(f64::NAN, 100.0));
+    assert!(!Outcome::TtcP99.worse(1.0, f64::NAN));
+    // Fewer is never worse.
+    assert!(!Outcome::GaveUp.worse(50.0, 0.0));
+    // Rebalancing is reported, not judged.
+    assert!(!Outcome::Migrations.decides());
+    assert!(!Outcome::Handoffs.decides());
+}
+
+fn observed(loads: &[(ServerView, u32)], users: &[UserView]) -> Observed {
+    let layout = Layout {
+        max_servers: 4,
+        n_users: 3,
+    };
+    let mut o = Observed::new(layout);
+    o.servers[..loads.len()].copy_from_slice(loads);
+    o.users[..users.len()].copy_from_slice(users);
+    o
+}
+
+#[test]
+fn distances_by_number_and_after_the_best_renumbering() {
+    use ServerView::{Alive, Crashed, Off};
+    let s = |i: u32| swarmlb_engine::AgentId(3 + i);
+    let a = observed(
+        &[(Alive, 3), (Alive, 1), (Off, 0)],
+        &[
+            UserView::Connected(s(0)),
+            UserView::Connected(s(1)),
+            UserView::Backoff,
+        ],
+    );
+    // The same loads on swapped servers: far apart by number, identical sorted.
+    let swapped = observed(
+        &[(Alive, 1), (Alive, 3), (Off, 0)],
+        &[
+            UserView::Connected(s(1)),
+            UserView::Connected(s(0)),
+            UserView::Backoff,
+        ],
+    );
+    assert_eq!(diff::macro_distance(&a, &swapped), (4, 0));
+    assert_eq!(diff::sorted_distance(&a, &swapped), 0);
+    assert_eq!(diff::users_moved(&a, &swapped), 2);
+    // A third server in the branch, S0 crashed: running loads [1, 2] against [3, 1].
+    let other = observed(
+        &[(Crashed, 0), (Alive, 1), (Alive, 2)],
+        &[
+            UserView::Backoff,
+            UserView::Connected(s(1)),
+            UserView::Connected(s(2)),
+        ],
+    );
+    // By number: |3-0| + |1-1| + |0-2| = 5; sorted: [1,3] vs [1,2] = 1.
+    assert_eq!(diff::macro_distance(&a, &other), (5, 0));
+    assert_eq!(diff::sorted_distance(&a, &other), 1);
+    // U0 lost its server, U1 kept S1, U2 found S2.
+    assert_eq!(diff::users_moved(&a, &other), 2);
+    // Searching in two different ways is not being on another server.
+    let connecting = observed(&[], &[UserView::Connecting(s(0)), UserView::Backoff]);
+    let backoff = observed(&[], &[UserView::Backoff, UserView::Dead]);
+    assert_eq!(diff::users_moved(&connecting, &backoff), 0);
+    assert_eq!(diff::micro_distance(&connecting, &backoff), 2);
+    // Padding: one running server against two.
+    let one = observed(&[(Alive, 4)], &[]);
+    let two = observed(&[(Alive, 1), (Alive, 3)], &[]);
+    assert_eq!(diff::sorted_distance(&one, &two), 1 + 1);
+    assert_eq!(diff::macro_distance(&one, &two), (3 + 3, 1));
+}
+
+fn points(macro_l1: &[u64]) -> Vec<Point> {
+    macro_l1
+        .iter()
+        .enumerate()
+        .map(|(i, &m)| Point {
+            time: SimTime::from_secs(i as u64),
+            micro: m,
+            macro_l1: m,
+            macro_sorted: m,
+            users_moved: 0,
+            servers_alive_diff: 0,
+        })
+        .collect()
+}
+
+#[test]
+fn reconvergence_needs_the_hold_of_zero_samples() {
+    let hold = DISSIPATED_HOLD_SAMPLES;
+    let mut m = vec![0, 2, 1];
+    m.extend(std::iter::repeat_n(0, hold));
+    assert_eq!(
+        diff::reconverged(&points(&m), SimTime::from_secs(1)),
+        Some(SimTime::from_secs(3))
+    );
+    m.pop();
+    assert_eq!(diff::reconverged(&points(&m), SimTime::from_secs(1)), None);
+    // A difference that never moved a load is back at zero from the divergence on.
+    let flat = vec![0; hold + 1];
+    assert_eq!(
+        diff::reconverged(&points(&flat), SimTime::from_secs(1)),
+        Some(SimTime::from_secs(1))
+    );
+}
+
+#[test]
+fn growth_rate_is_the_slope_of_ln_micro_up_to_the_first_peak() {
+    // micro doubles every second up to the peak at t=4, then falls: slope ln 2.
+    let p = points(&[0, 1, 2, 4, 8, 3, 8, 1]);
+    let g = diff::growth(&p).unwrap();
+    assert!((g - std::f64::consts::LN_2).abs() < 1e-12, "{g}");
+    // One divergent sample: no slope to fit.
+    assert_eq!(diff::growth(&points(&[0, 5, 0])), Some(0.0));
+    assert_eq!(diff::growth(&points(&[0, 0])), None);
+}
+
+#[test]
+fn quantiles_are_exact_below_128_and_within_a_64th_above() {
+    let mut q = Quantiles::default();
+    assert_eq!(q.quantile(0.99), 0);
+    for v in [1, 2, 3, 4] {
+        q.add(v);
+    }
+    assert_eq!(q.quantile(0.5), 2);
+    assert_eq!(q.quantile(0.99), 4);
+    assert_eq!(q.quantile(0.0), 1);
+    let mut big = Quantiles::default();
+    big.add(3000);
+    // 3000 = 93.75 × 32: the bucket [2976, 3008).
+    assert_eq!(big.quantile(0.99), 2976);
+    for v in [127u64, 128, 129, 1 << 20, (1 << 20) + 12345, u64::MAX] {
+        let mut one = Quantiles::default();
+        one.add(v);
+        let got = one.quantile(1.0);
+        assert!(got <= v && v - got <= v / 64, "{v} -> {got}");
+    }
+}
+
+#[test]
+fn student_t_and_the_interval() {
+    assert_eq!(diff::t95(1), 12.706);
+    assert_eq!(diff::t95(29), 2.045);
+    assert_eq!(diff::t95(35), 2.042, "between rows: the wider one");
+    assert_eq!(diff::t95(40), 2.021);
+    assert_eq!(diff::t95(120), 1.980);
+    assert_eq!(diff::t95(121), 1.960);
+    let (mean, half) = diff::mean_ci95(&[1.0, 2.0, 3.0]).unwrap();
+    assert_eq!(mean, 2.0);
+    assert!((half.unwrap() - 4.303 / 3f64.sqrt()).abs() < 1e-12);
+    assert_eq!(diff::mean_ci95(&[5.0]), Some((5.0, None)));
+    assert_eq!(diff::mean_ci95(&[]), None);
+}
+
+#[test]
+fn better_is_the_mirror_of_worse() {
+    use swarmlb_trace::diff::{OutcomePair, Outcomes};
+    let mut baseline = [0.0; 7];
+    let mut branch = [0.0; 7];
+    baseline[Outcome::Rejections as usize] = 14.0;
+    branch[Outcome::Rejections as usize] = 10.0;
+    baseline[Outcome::ScaleOuts as usize] = 13.0;
+    branch[Outcome::ScaleOuts as usize] = 10.0;
+    baseline[Outcome::Migrations as usize] = 100.0;
+    let pair = OutcomePair {
+        baseline: Outcomes(baseline),
+        branch: Outcomes(branch),
+    };
+    // 4 fewer rejections is beyond the slack of 3; 3 fewer scale-outs is not; migrations
+    // do not decide.
+    assert_eq!(pair.better(), vec![Outcome::Rejections]);
+    assert!(pair.worse().is_empty());
+}

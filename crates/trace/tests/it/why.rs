@@ -1,0 +1,156 @@
+//! why: on real butterfly pairs, every edge of the causal tree is a real message and the
+//! tree has exactly diff's cascade size.
+
+use std::collections::BTreeSet;
+
+use swarmlb_engine::SimTime;
+use swarmlb_model::ids::PERTURBER;
+use swarmlb_model::scenario::Dur;
+use swarmlb_trace::diff::diff;
+use swarmlb_trace::fold::Cursor;
+use swarmlb_trace::why::{self, Link};
+
+use crate::{reader, record, small};
+
+fn events(bytes: &[u8]) -> BTreeSet<(u64, u32, u32, u8, u32)> {
+    let mut c = Cursor::new(reader(bytes).unwrap());
+    let mut all = BTreeSet::new();
+    while let Some(e) = c.next_event().unwrap() {
+        all.insert((e.time.0, e.source.0, e.target.0, e.kind as u8, e.value));
+    }
+    all
+}
+
+fn key(e: &swarmlb_model::Event) -> (u64, u32, u32, u8, u32) {
+    (e.time.0, e.source.0, e.target.0, e.kind as u8, e.value)
+}
+
+/// Check one pair: the tree's invariants against both traces and diff.
+fn check(overrides: &[&str], seed: u64, at_s: u64) -> usize {
+    check_scenario(small(overrides), seed, at_s).nodes.len()
+}
+
+fn check_scenario(base: swarmlb_model::Scenario, seed: u64, at_s: u64) -> why::Tree {
+    let perturbed = base.perturbed_at(Dur(SimTime::from_secs(at_s).0), None);
+    let (a, b) = (record(&base, seed, 1000), record(&perturbed, seed, 1000));
+    let tree = why::tree(reader(&a).unwrap(), reader(&b).unwrap()).unwrap();
+    let report = diff(|| Ok((reader(&a)?, reader(&b)?)), None).unwrap();
+    assert_eq!(tree.cascade_size(), report.cascade_size);
+    assert_eq!(tree.nodes.len() as u64, report.cascade_size);
+    let (in_a, in_b) = (events(&a), events(&b));
+    let mut seen = BTreeSet::from([PERTURBER]);
+    for n in &tree.nodes {
+        assert!(n.explained, "{n:?}");
+        assert!(seen.insert(n.agent), "one node per agent: {n:?}");
+        assert!(seen.contains(&n.parent), "parents come first: {n:?}");
+        assert_eq!(n.link.event().target, n.agent, "the link ends at the node");
+        match n.link {
+            Link::Content(e) => {
+                assert!(
+                    in_b.contains(&key(&e)),
+                    "a real message of the perturbed trace: {e:?}"
+                );
+                assert_eq!(e.source, n.parent);
+                assert!(e.time <= n.time, "the carrier came first: {n:?}");
+            }
+            Link::Message(e) => {
+                assert!(
+                    in_b.contains(&key(&e)),
+                    "a real message of the perturbed trace: {e:?}"
+                );
+                assert_eq!(e.source, n.parent);
+                assert_ne!(e.source, n.agent);
+            }
+            Link::Missing(e) => {
+                assert!(
+                    in_a.contains(&key(&e)),
+                    "a real message of the baseline: {e:?}"
+                );
+                assert_eq!(e.source, n.parent);
+            }
+            Link::Local(e) => {
+                assert_eq!(
+                    e.source, n.agent,
+                    "a local difference is the agent's own event"
+                );
+            }
+        }
+    }
+    tree
+}
+
+#[test]
+fn the_default_scenarios_cascade_checks_out_link_by_link() {
+    let text = swarmlb_model::scenario::BUILTINS
+        .iter()
+        .find(|(n, _)| *n == "default")
+        .unwrap()
+        .1;
+    let base =
+        swarmlb_model::Scenario::parse(text, "default", &["duration=\"30m\"".into()]).unwrap();
+    let tree = check_scenario(base, 1, 600);
+    // This cascade reaches hundreds of agents, through every kind of link.
+    assert!(tree.nodes.len() > 300, "{}", tree.nodes.len());
+    for kind in ["message", "missing message", "message content", "local"] {
+        assert!(
+            tree.nodes.iter().any(|n| n.link.name() == kind),
+            "no {kind} link in {}",
+            tree.summary()
+        );
+    }
+}
+
+#[test]
+fn every_edge_is_a_real_message_and_nodes_equal_the_cascade() {
+    // A healing seed-classic perturbation, and a crowded variant that spreads further.
+    let small_cascade = check(&[], 2, 45);
+    assert!(small_cascade >= 2);
+    let crowded = check(&["servers.capacity=8", "users.count=20"], 1, 40);
+    assert!(crowded > small_cascade, "{crowded} vs {small_cascade}");
+}
+
+#[test]
+fn a_trace_has_no_tree_against_itself() {
+    let a = record(&small(&[]), 1, 1000);
+    let tree = why::tree(reader(&a).unwrap(), reader(&a).unwrap()).unwrap();
+    assert!(tree.nodes.is_empty());
+    assert_eq!(tree.root, None);
+}
+
+/// The outcome counts diff reads from a trace are the counters the run kept itself, and
+/// its time-to-connect p99 is the run's within the histogram's 1/64.
+#[test]
+fn outcomes_read_from_traces_agree_with_the_runs_own_counters() {
+    use swarmlb_trace::diff::Outcome;
+    let base = small(&["servers.capacity=8", "users.count=20"]);
+    let perturbed = base.perturbed_at(Dur(SimTime::from_secs(40).0), None);
+    let (a, b) = (record(&base, 1, 1000), record(&perturbed, 1, 1000));
+    let report = diff(|| Ok((reader(&a)?, reader(&b)?)), None).unwrap();
+    for (scenario, outcomes) in [
+        (&base, report.outcomes_run.baseline),
+        (&perturbed, report.outcomes_run.branch),
+    ] {
+        let mut runner = swarmlb_model::run::Runner::new(swarmlb_model::RunConfig {
+            scenario: scenario.clone(),
+            seed: 1,
+        });
+        runner.run_to_end(&mut (), |_| std::ops::ControlFlow::Continue(()));
+        let s = runner.summary();
+        assert_eq!(outcomes.get(Outcome::Rejections), s.rejections as f64);
+        assert_eq!(outcomes.get(Outcome::GaveUp), s.gave_up as f64);
+        assert_eq!(outcomes.get(Outcome::Migrations), s.migrations as f64);
+        assert_eq!(outcomes.get(Outcome::Handoffs), s.handoffs as f64);
+        assert_eq!(outcomes.get(Outcome::ScaleOuts), s.scale_outs as f64);
+        if scenario.butterfly.as_ref().and_then(|b| b.at).is_some() {
+            // The victim's own reconnection is left out of diff's percentile.
+            continue;
+        }
+        let p99_us = outcomes.get(Outcome::TtcP99) * 1000.0;
+        let exact = s.ttc_p99_us as f64;
+        assert!(
+            p99_us <= exact + 1e-6 && exact - p99_us <= exact / 64.0,
+            "{p99_us} vs {exact}"
+        );
+    }
+    assert!(report.outcomes_run.baseline.get(Outcome::Migrations) > 0.0);
+}
