@@ -84,12 +84,14 @@ impl ConnectTimes {
         self.histogram.is_empty()
     }
 
-    /// The `q`-quantile (0..=1); 0 when empty.
+    /// The `q`-quantile (0..=1) by nearest rank, as the lowest value of its histogram
+    /// bucket (so a value recorded exactly comes back exactly); 0 when empty.
     pub fn quantile(&self, q: f64) -> u64 {
         if self.is_empty() {
             return 0;
         }
-        self.histogram.value_at_quantile(q)
+        self.histogram
+            .lowest_equivalent(self.histogram.value_at_quantile(q))
     }
 
     /// The exact mean; 0 when empty.

@@ -14,6 +14,7 @@ use swarmlb_model::{Event, Kind, Layout, Observed};
 use crate::error::TraceError;
 use crate::fold::{Cursor, Item, State};
 use crate::read::TraceReader;
+use swarmlb_model::metrics::ConnectTimes;
 
 /// Macro distance must stay at zero for this many samples up to the end of the run for
 /// the difference to count as dissipated.
@@ -630,83 +631,12 @@ impl fmt::Display for Report {
     }
 }
 
-/// Time to connect, bucketed: exact below 128 µs, then 64 buckets per power of two (a
-/// relative error under 1/64), so that memory does not grow with the run.
-#[derive(Clone, Debug)]
-pub struct Quantiles {
-    counts: Vec<u64>,
-    n: u64,
-}
-
-impl Default for Quantiles {
-    fn default() -> Self {
-        Quantiles {
-            counts: vec![0; Quantiles::BUCKETS],
-            n: 0,
-        }
-    }
-}
-
-impl Quantiles {
-    const BUCKETS: usize = 128 + 57 * 64;
-
-    fn bucket(v: u64) -> usize {
-        if v < 128 {
-            return v as usize;
-        }
-        let e = 63 - v.leading_zeros() as usize;
-        let top = (v >> (e - 6)) as usize;
-        128 + (e - 7) * 64 + (top - 64)
-    }
-
-    fn lower(bucket: usize) -> u64 {
-        if bucket < 128 {
-            return bucket as u64;
-        }
-        let e = 7 + (bucket - 128) / 64;
-        let top = 64 + (bucket - 128) % 64;
-        (top as u64) << (e - 6)
-    }
-
-    /// Count one value.
-    pub fn add(&mut self, v: u64) {
-        self.counts[Quantiles::bucket(v)] += 1;
-        self.n += 1;
-    }
-
-    /// Values counted.
-    pub fn len(&self) -> u64 {
-        self.n
-    }
-
-    /// True when nothing was counted.
-    pub fn is_empty(&self) -> bool {
-        self.n == 0
-    }
-
-    /// The `q`-quantile by nearest rank (as `metrics::quantile`), as the lower bound of its
-    /// bucket; 0 when empty.
-    pub fn quantile(&self, q: f64) -> u64 {
-        if self.n == 0 {
-            return 0;
-        }
-        let rank = ((q * self.n as f64).ceil() as u64).clamp(1, self.n);
-        let mut seen = 0;
-        for (b, &c) in self.counts.iter().enumerate() {
-            seen += c;
-            if seen >= rank {
-                return Quantiles::lower(b);
-            }
-        }
-        unreachable!("rank {rank} is at most n {}", self.n)
-    }
-}
-
 /// Outcomes of one trace, over the whole run and from the window's start on.
 struct Tally {
     window_start: SimTime,
     counts: [[u64; 7]; 2],
-    ttc: [Quantiles; 2],
+    /// Time to connect, in the model's own streaming histogram: memory stays flat.
+    ttc: [ConnectTimes; 2],
     /// Per user slot, when its current search started; None for a search the
     /// perturbation started (its length is the perturbation, not a consequence).
     since: Vec<Option<SimTime>>,
@@ -718,7 +648,7 @@ impl Tally {
         Tally {
             window_start,
             counts: [[0; 7]; 2],
-            ttc: [Quantiles::default(), Quantiles::default()],
+            ttc: [ConnectTimes::default(), ConnectTimes::default()],
             since: vec![Some(SimTime::ZERO); layout.n_users as usize],
             spread: [(0.0, 0); 2],
         }
@@ -755,7 +685,7 @@ impl Tally {
                 Kind::Connected => {
                     if let Some(since) = self.since[slot] {
                         for &s in spans {
-                            self.ttc[s].add(e.time.since(since));
+                            self.ttc[s].record(e.time.since(since));
                         }
                     }
                 }

@@ -7,7 +7,7 @@ use swarmlb_model::observe::{ServerView, UserView};
 use swarmlb_model::{Layout, Observed};
 use swarmlb_trace::diff::{
     self, CONTAINED_CASCADE_PERCENT, CONTAINED_MACRO_MAX, DISSIPATED_HOLD_SAMPLES, Evidence,
-    OBSERVED_SAMPLES_MIN, Outcome, Perturbation, Point, Quantiles, Verdict, verdict,
+    OBSERVED_SAMPLES_MIN, Outcome, Perturbation, Point, Verdict, verdict,
 };
 
 /// Evidence of a run whose trajectory decorrelated without harm: every later test moves
@@ -275,28 +275,6 @@ fn growth_rate_is_the_slope_of_ln_micro_up_to_the_first_peak() {
     // One divergent sample: no slope to fit.
     assert_eq!(diff::growth(&points(&[0, 5, 0])), Some(0.0));
     assert_eq!(diff::growth(&points(&[0, 0])), None);
-}
-
-#[test]
-fn quantiles_are_exact_below_128_and_within_a_64th_above() {
-    let mut q = Quantiles::default();
-    assert_eq!(q.quantile(0.99), 0);
-    for v in [1, 2, 3, 4] {
-        q.add(v);
-    }
-    assert_eq!(q.quantile(0.5), 2);
-    assert_eq!(q.quantile(0.99), 4);
-    assert_eq!(q.quantile(0.0), 1);
-    let mut big = Quantiles::default();
-    big.add(3000);
-    // 3000 = 93.75 × 32: the bucket [2976, 3008).
-    assert_eq!(big.quantile(0.99), 2976);
-    for v in [127u64, 128, 129, 1 << 20, (1 << 20) + 12345, u64::MAX] {
-        let mut one = Quantiles::default();
-        one.add(v);
-        let got = one.quantile(1.0);
-        assert!(got <= v && v - got <= v / 64, "{v} -> {got}");
-    }
 }
 
 #[test]
