@@ -8,7 +8,8 @@ pub mod grid;
 pub mod plan;
 pub mod plot;
 pub mod stability;
-pub mod stats;
+/// Replication statistics live in the trace crate, shared with `diff`.
+pub use swarmlb_trace::interval as stats;
 pub mod sweep;
 
 use crate::scenario_args::ScenarioSpec;

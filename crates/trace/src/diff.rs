@@ -1084,66 +1084,12 @@ pub fn growth(points: &[Point]) -> Option<f64> {
     Some(if den > 0.0 { num / den } else { 0.0 })
 }
 
-/// Two-sided 95% quantiles of Student's t for 1..=30 degrees of freedom, then 40, 60 and
-/// 120; beyond, the normal 1.960.
-const T95: [(usize, f64); 33] = [
-    (1, 12.706),
-    (2, 4.303),
-    (3, 3.182),
-    (4, 2.776),
-    (5, 2.571),
-    (6, 2.447),
-    (7, 2.365),
-    (8, 2.306),
-    (9, 2.262),
-    (10, 2.228),
-    (11, 2.201),
-    (12, 2.179),
-    (13, 2.160),
-    (14, 2.145),
-    (15, 2.131),
-    (16, 2.120),
-    (17, 2.110),
-    (18, 2.101),
-    (19, 2.093),
-    (20, 2.086),
-    (21, 2.080),
-    (22, 2.074),
-    (23, 2.069),
-    (24, 2.064),
-    (25, 2.060),
-    (26, 2.056),
-    (27, 2.052),
-    (28, 2.048),
-    (29, 2.045),
-    (30, 2.042),
-    (40, 2.021),
-    (60, 2.000),
-    (120, 1.980),
-];
-
-/// The two-sided 95% quantile of Student's t with `df` degrees of freedom (`df` ≥ 1);
-/// between tabulated values, the one for fewer degrees of freedom (a wider interval).
-pub fn t95(df: usize) -> f64 {
-    assert!(df >= 1, "Student's t needs at least one degree of freedom");
-    T95.iter()
-        .rev()
-        .find(|&&(d, _)| d <= df)
-        .map(|&(d, t)| if df > 120 && d == 120 { 1.960 } else { t })
-        .expect("df >= 1 is tabulated")
-}
-
 /// Mean and half-width of its 95% confidence interval (Student's t, sample standard
-/// deviation); the half-width is None for fewer than two values.
+/// deviation, from [`crate::interval`]); the half-width is None for fewer than two values.
 pub fn mean_ci95(values: &[f64]) -> Option<(f64, Option<f64>)> {
     if values.is_empty() {
         return None;
     }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return Some((mean, None));
-    }
-    let variance = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
-    Some((mean, Some(t95(values.len() - 1) * (variance / n).sqrt())))
+    let m = crate::interval::mean_ci(values);
+    Some((m.mean, m.ci.map(|(low, high)| (high - low) / 2.0)))
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod fold;
 pub mod format;
 pub mod fuzz;
+pub mod interval;
 pub mod read;
 pub mod replay;
 pub mod stats;

@@ -279,15 +279,10 @@ fn growth_rate_is_the_slope_of_ln_micro_up_to_the_first_peak() {
 
 #[test]
 fn student_t_and_the_interval() {
-    assert_eq!(diff::t95(1), 12.706);
-    assert_eq!(diff::t95(29), 2.045);
-    assert_eq!(diff::t95(35), 2.042, "between rows: the wider one");
-    assert_eq!(diff::t95(40), 2.021);
-    assert_eq!(diff::t95(120), 1.980);
-    assert_eq!(diff::t95(121), 1.960);
+    // The t quantiles themselves have known-answer tests in `interval`.
     let (mean, half) = diff::mean_ci95(&[1.0, 2.0, 3.0]).unwrap();
     assert_eq!(mean, 2.0);
-    assert!((half.unwrap() - 4.303 / 3f64.sqrt()).abs() < 1e-12);
+    assert!((half.unwrap() - 4.302_652_730 / 3f64.sqrt()).abs() < 1e-9);
     assert_eq!(diff::mean_ci95(&[5.0]), Some((5.0, None)));
     assert_eq!(diff::mean_ci95(&[]), None);
 }
