@@ -14,9 +14,9 @@ use swarmlb_engine::phold::{self, PholdConfig};
 use swarmlb_engine::{EventKey, Limits, SimTime, agent_rng};
 use swarmlb_model::run::Runner;
 use swarmlb_model::scenario::Dur;
-use swarmlb_model::{Kind, Observed, RunConfig, Scenario};
-use swarmlb_trace::format::{Ending, checkpoint_interval};
-use swarmlb_trace::write::{Recorder, TraceWriter, header_for};
+use swarmlb_model::{Kind, RunConfig, Scenario};
+use swarmlb_trace::format::Ending;
+use swarmlb_trace::write::{TraceWriter, header_for};
 
 /// How much to measure.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -306,25 +306,14 @@ fn run_plain(sc: &Scenario) -> (u64, f64) {
 /// recording events.
 fn run_traced(sc: &Scenario, path: &Path) -> (u64, f64, u64) {
     let start = Instant::now();
-    let mut runner = Runner::new(RunConfig {
-        scenario: sc.clone(),
-        seed: 1,
-    });
-    let header = header_for(
-        &runner.sim.model,
-        checkpoint_interval(runner.sim.model.params.layout.n_agents()),
-    );
     let file = std::fs::File::create(path).expect("temp trace");
-    let mut writer =
-        TraceWriter::new(BufWriter::with_capacity(1 << 16, file), path, &header).expect("header");
-    let mut recorder = Recorder::new(&mut writer, None);
-    runner.run_to_end(&mut recorder, |_| ControlFlow::Continue(()));
-    assert!(recorder.error.is_none(), "trace write failed");
-    let hash = Observed::of_world(&runner.sim.model).hash();
-    writer.finish(hash, Ending::Complete).expect("finish trace");
+    let out = BufWriter::with_capacity(1 << 16, file);
+    let no_stop = |_: &swarmlb_model::metrics::Sample| ControlFlow::Continue(());
+    let recorded = swarmlb_trace::write::record_run(sc, 1, out, path, None, None, no_stop)
+        .expect("trace written");
     let secs = start.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
-    (runner.sim.events_total(), secs, bytes)
+    (recorded.runner.sim.events_total(), secs, bytes)
 }
 
 fn temp_dir() -> PathBuf {

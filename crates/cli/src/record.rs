@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use swarmlb_model::metrics::SAMPLE_CSV_HEADER;
 use swarmlb_model::run::Runner;
-use swarmlb_model::{Observed, RunConfig, Scenario, Summary};
-use swarmlb_trace::format::{Ending, checkpoint_interval};
-use swarmlb_trace::write::{PartialFile, Recorder, TraceFile, header_for};
+use swarmlb_model::{RunConfig, Scenario, Summary};
+use swarmlb_trace::write::PartialFile;
 
 use crate::progress::{self, Progress};
 
@@ -42,12 +41,15 @@ pub struct Recorded {
 pub fn run(scenario: &Scenario, seed: u64, outputs: &Outputs) -> anyhow::Result<Recorded> {
     progress::install_ctrl_c();
     let started = std::time::Instant::now();
-    let mut runner = Runner::new(RunConfig {
-        scenario: scenario.clone(),
-        seed,
-    });
     // Every output is created before the simulation starts, so an unwritable place fails
     // at once; each is written as `.partial` and renamed when complete.
+    let trace_file = match outputs.trace {
+        Some(path) => Some(
+            PartialFile::create(path)
+                .with_context(|| format!("cannot create trace {}", path.display()))?,
+        ),
+        None => None,
+    };
     let mut metrics = match outputs.metrics {
         Some(path) => {
             let mut w = PartialFile::create(path)?;
@@ -59,7 +61,7 @@ pub fn run(scenario: &Scenario, seed: u64, outputs: &Outputs) -> anyhow::Result<
     };
     let mut bar = outputs
         .progress
-        .map(|what| Progress::new(runner.end().as_micros() / 1_000_000, what));
+        .map(|what| Progress::new(scenario.duration.us() / 1_000_000, what));
     let mut samples = 0u64;
     let mut csv_error: Option<anyhow::Error> = None;
     let mut on_sample = |s: &swarmlb_model::metrics::Sample| {
@@ -81,29 +83,31 @@ pub fn run(scenario: &Scenario, seed: u64, outputs: &Outputs) -> anyhow::Result<
         }
     };
     let mut trace_bytes = None;
-    match outputs.trace {
-        Some(path) => {
-            let header = header_for(
-                &runner.sim.model,
-                checkpoint_interval(runner.sim.model.params.layout.n_agents()),
-            );
-            let mut file = TraceFile::create(path, &header)
-                .with_context(|| format!("cannot create trace {}", path.display()))?;
-            let mut recorder = Recorder::new(file.writer(), Some(&progress::STOP));
-            runner.run_to_end(&mut recorder, &mut on_sample);
-            if let Some(e) = recorder.error.take() {
-                return Err(e.into());
-            }
-            let ending = if runner.stopped_early() {
-                Ending::Interrupted
-            } else {
-                Ending::Complete
-            };
-            let hash = Observed::of_world(&runner.sim.model).hash();
-            trace_bytes = Some(file.finish(hash, ending)?);
+    let runner = match trace_file {
+        Some(file) => {
+            let name = file.partial_path().to_path_buf();
+            let stop = Some(&progress::STOP);
+            let recorded = swarmlb_trace::write::record_run(
+                scenario,
+                seed,
+                file,
+                name,
+                None,
+                stop,
+                &mut on_sample,
+            )?;
+            trace_bytes = Some(recorded.out.commit()?);
+            recorded.runner
         }
-        None => runner.run_to_end(&mut (), &mut on_sample),
-    }
+        None => {
+            let mut runner = Runner::new(RunConfig {
+                scenario: scenario.clone(),
+                seed,
+            });
+            runner.run_to_end(&mut (), &mut on_sample);
+            runner
+        }
+    };
     if let Some(e) = csv_error {
         return Err(e);
     }

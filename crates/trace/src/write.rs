@@ -310,31 +310,6 @@ fn sync_parent(path: &Path) -> Result<(), TraceError> {
     Ok(())
 }
 
-/// A trace file being written: `PATH.partial` until [`TraceFile::finish`] renames it.
-pub struct TraceFile {
-    writer: TraceWriter<PartialFile>,
-}
-
-impl TraceFile {
-    /// Create `path.partial` and write the header.
-    pub fn create(path: &Path, header: &Header) -> Result<TraceFile, TraceError> {
-        let file = PartialFile::create(path)?;
-        let name = file.partial_path().to_path_buf();
-        let writer = TraceWriter::new(file, name, header)?;
-        Ok(TraceFile { writer })
-    }
-
-    /// The writer.
-    pub fn writer(&mut self) -> &mut TraceWriter<PartialFile> {
-        &mut self.writer
-    }
-
-    /// Finish the trace and rename it to its final name; returns its size in bytes.
-    pub fn finish(self, final_hash: u64, ending: Ending) -> Result<u64, TraceError> {
-        self.writer.finish(final_hash, ending)?.commit()
-    }
-}
-
 /// An engine observer that records every event into a writer, with checkpoints, and
 /// stops the run on a write error or when `stop` is raised (Ctrl-C).
 pub struct Recorder<'a, W: Write> {
@@ -382,6 +357,58 @@ impl<W: Write> Observer<World> for Recorder<'_, W> {
     }
 }
 
+/// A recorded run: the runner after its last event (for the summary), the writer's
+/// output, and how the trace ended.
+pub struct RecordedRun<W> {
+    /// The run, stopped where the trace ends.
+    pub runner: swarmlb_model::run::Runner,
+    /// What the trace was written to, footer included.
+    pub out: W,
+    /// Complete, or interrupted by `stop` or `on_sample`.
+    pub ending: Ending,
+}
+
+/// Run `scenario` with `seed` to its end, recording every event into `out` (`name`
+/// appears in errors): the one recording loop behind `swarmlb run --trace`, the benchmark
+/// and in-memory branches. Checkpoints come every `checkpoint_every` events (`None`: the
+/// default interval for the run's size). The run stops early, and the trace is marked
+/// interrupted, when `stop` is raised or `on_sample` breaks.
+pub fn record_run<W: Write>(
+    scenario: &swarmlb_model::Scenario,
+    seed: u64,
+    out: W,
+    name: impl Into<PathBuf>,
+    checkpoint_every: Option<u64>,
+    stop: Option<&AtomicBool>,
+    on_sample: impl FnMut(&swarmlb_model::metrics::Sample) -> ControlFlow<()>,
+) -> Result<RecordedRun<W>, TraceError> {
+    let mut runner = swarmlb_model::run::Runner::new(swarmlb_model::RunConfig {
+        scenario: scenario.clone(),
+        seed,
+    });
+    let every = checkpoint_every
+        .unwrap_or_else(|| format::checkpoint_interval(runner.sim.model.params.layout.n_agents()));
+    let header = header_for(&runner.sim.model, every);
+    let mut writer = TraceWriter::new(out, name, &header)?;
+    let mut recorder = Recorder::new(&mut writer, stop);
+    runner.run_to_end(&mut recorder, on_sample);
+    if let Some(e) = recorder.error.take() {
+        return Err(e);
+    }
+    let ending = if runner.stopped_early() {
+        Ending::Interrupted
+    } else {
+        Ending::Complete
+    };
+    let hash = Observed::of_world(&runner.sim.model).hash();
+    let out = writer.finish(hash, ending)?;
+    Ok(RecordedRun {
+        runner,
+        out,
+        ending,
+    })
+}
+
 /// Run `scenario` with `seed` to its end and return the complete trace bytes (for tests,
 /// golden files and in-process branches).
 pub fn record_to_vec(
@@ -389,21 +416,17 @@ pub fn record_to_vec(
     seed: u64,
     checkpoint_every: u64,
 ) -> Result<Vec<u8>, TraceError> {
-    let mut runner = swarmlb_model::run::Runner::new(swarmlb_model::RunConfig {
-        scenario: scenario.clone(),
+    let no_stop = |_: &swarmlb_model::metrics::Sample| ControlFlow::Continue(());
+    record_run(
+        scenario,
         seed,
-    });
-    let header = header_for(&runner.sim.model, checkpoint_every);
-    let mut writer = TraceWriter::new(Vec::new(), "memory", &header)?;
-    let mut recorder = Recorder::new(&mut writer, None);
-    runner.run_to_end(&mut recorder, |_| ControlFlow::Continue(()));
-    if let Some(e) = recorder.error.take() {
-        return Err(e);
-    }
-    writer.finish(
-        Observed::of_world(&runner.sim.model).hash(),
-        Ending::Complete,
+        Vec::new(),
+        "memory",
+        Some(checkpoint_every),
+        None,
+        no_stop,
     )
+    .map(|r| r.out)
 }
 
 /// Encode `events` (in time order, agent ids inside `header`'s layout) as a complete,
