@@ -61,11 +61,6 @@ impl Runner {
         }
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &RunConfig {
-        &self.config
-    }
-
     /// The simulated end time.
     pub fn end(&self) -> SimTime {
         self.end

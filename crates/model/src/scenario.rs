@@ -129,15 +129,6 @@ impl Dist {
             max: None,
         }
     }
-    /// A uniform distribution.
-    pub const fn uniform(min: Dur, max: Dur) -> Dist {
-        Dist {
-            dist: DistKind::Uniform,
-            mean: None,
-            min: Some(min),
-            max: Some(max),
-        }
-    }
     /// The mean in microseconds (after validation every kind has one).
     pub fn mean_us(&self) -> u64 {
         match self.dist {

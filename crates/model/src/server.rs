@@ -76,11 +76,6 @@ impl Server {
         self.sessions.len() as u32
     }
 
-    /// Peers in the view, for inspection.
-    pub fn view(&self) -> &[PeerEntry] {
-        &self.view
-    }
-
     /// Handle a message from `from`.
     pub fn on_message(
         &mut self,
