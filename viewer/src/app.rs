@@ -5,6 +5,8 @@ use swarmlb_engine::SimTime;
 use swarmlb_model::record::Category;
 use swarmlb_trace::diff::Point;
 use swarmlb_viewer::compare;
+use swarmlb_viewer::fleet;
+use swarmlb_viewer::keys::{self, Action};
 use swarmlb_viewer::layout::{self, Screen};
 use swarmlb_viewer::playback::Playback;
 use swarmlb_viewer::timeline::Timeline;
@@ -27,6 +29,10 @@ pub struct App {
     pub notice: Option<String>,
     /// The forked branch's bytes, for saving.
     pub fork_bytes: Option<Vec<u8>>,
+    /// Show the fleet view (heat map, histogram, flows) instead of server boxes.
+    pub fleet: bool,
+    /// The fleet heat map of each timeline as a texture, made on first use.
+    pub heat_textures: Vec<Option<Texture2D>>,
     /// The states last drawn and their time, so playing forward folds only new events.
     cache: Option<(SimTime, Vec<swarmlb_trace::State>)>,
 }
@@ -57,8 +63,11 @@ impl App {
             categories: [true; 5],
             notice: None,
             fork_bytes: None,
+            fleet: false,
+            heat_textures: Vec::new(),
             cache: None,
         };
+        app.fleet = fleet::starts_in_fleet(app.servers_used());
         app.refresh_divergence();
         app
     }
@@ -85,6 +94,7 @@ impl App {
 
     fn refresh_divergence(&mut self) {
         self.cache = None;
+        self.heat_textures.clear();
         self.divergence = match self.timelines.as_slice() {
             [a, b] => compare::series(a, b, SimTime(a.scenario.sample_interval.us())),
             _ => Vec::new(),
@@ -124,63 +134,11 @@ impl App {
 
     /// React to keys and the mouse.
     pub fn input(&mut self) {
-        let p = &mut self.playback;
-        if is_key_pressed(KeyCode::Space) {
-            p.playing = !p.playing;
-        }
-        if is_key_pressed(KeyCode::Equal)
-            || is_key_pressed(KeyCode::KpAdd)
-            || is_key_pressed(KeyCode::Up)
-        {
-            p.faster();
-        }
-        if is_key_pressed(KeyCode::Minus)
-            || is_key_pressed(KeyCode::KpSubtract)
-            || is_key_pressed(KeyCode::Down)
-        {
-            p.slower();
-        }
-        if is_key_pressed(KeyCode::Right) {
-            let next = self
-                .timelines
-                .iter()
-                .filter_map(|t| t.next_event_after(p.time))
-                .min();
-            if let Some(t) = next {
-                p.playing = false;
-                p.seek(t);
-            }
-        }
-        if is_key_pressed(KeyCode::Home) {
-            p.seek(SimTime::ZERO);
-        }
-        if is_key_pressed(KeyCode::N) {
-            match compare::next_divergence(&self.divergence, p.time) {
-                Some(t) => p.seek(t),
-                None => self.notice = Some("no divergence after this time".into()),
-            }
-        }
-        if is_key_pressed(KeyCode::H) {
-            self.help = !self.help;
-        }
-        if is_key_pressed(KeyCode::B) {
-            self.fork();
-        }
-        if is_key_pressed(KeyCode::S) {
-            self.save_fork();
-        }
-        for (i, key) in [
-            KeyCode::Key1,
-            KeyCode::Key2,
-            KeyCode::Key3,
-            KeyCode::Key4,
-            KeyCode::Key5,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if is_key_pressed(key) {
-                self.categories[i] = !self.categories[i];
+        for binding in keys::BINDINGS {
+            for (i, key) in binding.keys.iter().enumerate() {
+                if is_key_pressed(*key) {
+                    self.act(binding.action, i);
+                }
             }
         }
         if is_mouse_button_down(MouseButton::Left) {
@@ -200,14 +158,78 @@ impl App {
         }
     }
 
-    fn select_at(&mut self, mx: f32, my: f32) {
+    /// Do what a key binding says; `index` is which of its keys was pressed.
+    pub fn act(&mut self, action: Action, index: usize) {
+        let p = &mut self.playback;
+        match action {
+            Action::PlayPause => p.playing = !p.playing,
+            Action::Faster => p.faster(),
+            Action::Slower => p.slower(),
+            Action::Step => {
+                let next = self
+                    .timelines
+                    .iter()
+                    .filter_map(|t| t.next_event_after(p.time))
+                    .min();
+                if let Some(t) = next {
+                    p.playing = false;
+                    p.seek(t);
+                }
+            }
+            Action::Home => p.seek(SimTime::ZERO),
+            Action::NextDivergence => match compare::next_divergence(&self.divergence, p.time) {
+                Some(t) => p.seek(t),
+                None => self.notice = Some("no divergence after this time".into()),
+            },
+            Action::Fork => self.fork(),
+            Action::Save => self.save_fork(),
+            Action::ToggleCategory => {
+                if let Some(on) = self.categories.get_mut(index) {
+                    *on = !*on;
+                }
+            }
+            Action::Fleet => self.fleet = !self.fleet,
+            Action::Knobs => {
+                self.notice = Some("knobs are not built yet".into());
+            }
+            Action::Help => self.help = !self.help,
+            Action::Close => {
+                self.help = false;
+                self.selected = None;
+            }
+        }
+    }
+
+    /// The server slot under the mouse at (`mx`, `my`) in any panel, in either view.
+    pub fn server_at(&self, mx: f32, my: f32) -> Option<u32> {
         let screen = self.screen();
         let n = self.servers_used();
         for panel in screen.panels.iter().flatten() {
             let area = crate::draw::server_area(*panel, screen.lobby_height);
-            if area.contains(mx, my) {
-                self.selected = (0..n).find(|&i| layout::server_box(i, n, area).contains(mx, my));
+            if !area.contains(mx, my) {
+                continue;
             }
+            if self.fleet {
+                let regions = layout::fleet(area);
+                if regions.heat.contains(mx, my) {
+                    return Some(layout::heat_row(my, regions.heat, n));
+                }
+            } else {
+                return (0..n).find(|&i| layout::server_box(i, n, area).contains(mx, my));
+            }
+        }
+        None
+    }
+
+    fn select_at(&mut self, mx: f32, my: f32) {
+        let screen = self.screen();
+        let in_panel = screen
+            .panels
+            .iter()
+            .flatten()
+            .any(|p| crate::draw::server_area(*p, screen.lobby_height).contains(mx, my));
+        if in_panel {
+            self.selected = self.server_at(mx, my);
         }
     }
 
