@@ -7,6 +7,7 @@ use swarmlb_trace::diff::Point;
 use swarmlb_viewer::compare;
 use swarmlb_viewer::fleet;
 use swarmlb_viewer::keys::{self, Action};
+use swarmlb_viewer::knobs::{self, Knobs, Rerun};
 use swarmlb_viewer::layout::{self, Screen};
 use swarmlb_viewer::playback::Playback;
 use swarmlb_viewer::timeline::Timeline;
@@ -27,14 +28,26 @@ pub struct App {
     pub categories: [bool; 5],
     /// A one-line message for the status bar (butterfly forked, saved...).
     pub notice: Option<String>,
-    /// The forked branch's bytes, for saving.
-    pub fork_bytes: Option<Vec<u8>>,
+    /// The run made in the viewer (a butterfly fork or a knobs run), for saving.
+    pub made: Option<Made>,
+    /// The knobs' values (kept while the panel is closed).
+    pub knobs: Knobs,
+    /// Show the knobs panel.
+    pub knobs_open: bool,
     /// Show the fleet view (heat map, histogram, flows) instead of server boxes.
     pub fleet: bool,
     /// The fleet heat map of each timeline as a texture, made on first use.
     pub heat_textures: Vec<Option<Texture2D>>,
     /// The states last drawn and their time, so playing forward folds only new events.
     cache: Option<(SimTime, Vec<swarmlb_trace::State>)>,
+}
+
+/// A run made in the viewer, to save.
+pub enum Made {
+    /// A butterfly branch forked at a time: its trace.
+    Fork(SimTime, Vec<u8>),
+    /// A run of the scenario changed with the knobs: its trace and scenario.
+    Knobs(Box<Rerun>),
 }
 
 /// The log categories in key order.
@@ -54,6 +67,7 @@ impl App {
             .map(Timeline::end)
             .max()
             .unwrap_or(SimTime::ZERO);
+        let timelines_scenario = timelines[0].scenario.clone();
         let mut app = App {
             timelines,
             playback: Playback::new(at, end),
@@ -62,7 +76,9 @@ impl App {
             help: false,
             categories: [true; 5],
             notice: None,
-            fork_bytes: None,
+            made: None,
+            knobs: Knobs::new(&timelines_scenario),
+            knobs_open: false,
             fleet: false,
             heat_textures: Vec::new(),
             cache: None,
@@ -149,6 +165,28 @@ impl App {
                     .scrub(f64::from((mx - screen.timeline.x) / screen.timeline.w));
             }
         }
+        if self.knobs_open {
+            let panel = layout::knobs(self.screen(), knobs::FIELDS.len());
+            let (mx, my) = mouse_position();
+            if is_mouse_button_down(MouseButton::Left) {
+                for (field, slider) in knobs::FIELDS.iter().zip(&panel.sliders) {
+                    if slider.contains(mx, my) {
+                        self.knobs
+                            .slide(*field, f64::from((mx - slider.x) / slider.w));
+                    }
+                }
+            }
+            if is_mouse_button_pressed(MouseButton::Left) {
+                if panel.run.contains(mx, my) {
+                    self.run_knobs();
+                } else if panel.save.contains(mx, my) {
+                    self.save();
+                }
+            }
+            if panel.area.contains(mx, my) {
+                return;
+            }
+        }
         if is_mouse_button_pressed(MouseButton::Left) {
             let (mx, my) = mouse_position();
             if self.butterfly_button().contains(mx, my) {
@@ -182,20 +220,20 @@ impl App {
                 None => self.notice = Some("no divergence after this time".into()),
             },
             Action::Fork => self.fork(),
-            Action::Save => self.save_fork(),
+            Action::Save => self.save(),
             Action::ToggleCategory => {
                 if let Some(on) = self.categories.get_mut(index) {
                     *on = !*on;
                 }
             }
             Action::Fleet => self.fleet = !self.fleet,
-            Action::Knobs => {
-                self.notice = Some("knobs are not built yet".into());
-            }
+            Action::Knobs => self.knobs_open = !self.knobs_open,
+            Action::Run => self.run_knobs(),
             Action::Help => self.help = !self.help,
             Action::Close => {
                 self.help = false;
                 self.selected = None;
+                self.knobs_open = false;
             }
         }
     }
@@ -241,7 +279,7 @@ impl App {
             Ok((bytes, timeline)) => {
                 self.timelines.truncate(1);
                 self.timelines.push(timeline);
-                self.fork_bytes = Some(bytes);
+                self.made = Some(Made::Fork(at, bytes));
                 self.refresh_divergence();
                 self.notice = Some(format!(
                     "forked a butterfly branch at {at}; press s to save it"
@@ -251,18 +289,50 @@ impl App {
         }
     }
 
-    fn save_fork(&mut self) {
-        let Some(bytes) = &self.fork_bytes else {
-            self.notice = Some("nothing to save: press b to fork a butterfly branch first".into());
+    /// Re-simulate the first trace's scenario with the knobs' values (same seed), and show
+    /// the run beside it with its divergence.
+    pub fn run_knobs(&mut self) {
+        if self.knobs.changes().is_empty() {
+            self.notice = Some("the knobs are at the trace's values: move one first".into());
             return;
-        };
-        let name = format!(
-            "butterfly-{}s.swlb",
-            self.playback.time.as_micros() / 1_000_000
-        );
-        self.notice = Some(match std::fs::write(&name, bytes) {
-            Ok(()) => format!("saved {name}"),
-            Err(e) => format!("cannot save {name}: {e}"),
+        }
+        match knobs::rerun(&self.timelines[0], &self.knobs.scenario) {
+            Ok((run, timeline)) => {
+                self.timelines.truncate(1);
+                self.timelines.push(timeline);
+                self.notice = Some(format!(
+                    "re-simulated with {}; press s to save it",
+                    self.knobs.changes().join(" ")
+                ));
+                self.made = Some(Made::Knobs(Box::new(run)));
+                self.refresh_divergence();
+            }
+            Err(e) => self.notice = Some(format!("knobs: {e}")),
+        }
+    }
+
+    /// Save the run made here into the working directory: a fork as a trace, a knobs run
+    /// as a trace and its scenario TOML.
+    pub fn save(&mut self) {
+        let dir = std::path::Path::new(".");
+        self.notice = Some(match &self.made {
+            None => "nothing to save: fork (b) or run the knobs (k) first".into(),
+            Some(Made::Fork(at, bytes)) => {
+                let name = format!("butterfly-{}s.swlb", at.as_micros() / 1_000_000);
+                match std::fs::write(&name, bytes) {
+                    Ok(()) => format!("saved {name}"),
+                    Err(e) => format!("cannot save {name}: {e}"),
+                }
+            }
+            Some(Made::Knobs(run)) => {
+                let stem = format!("knobs-{}", run.label);
+                match knobs::save(dir, &stem, run) {
+                    Ok((trace, toml)) => {
+                        format!("saved {} and {}", trace.display(), toml.display())
+                    }
+                    Err(e) => format!("cannot save {stem}: {e}"),
+                }
+            }
         });
     }
 }

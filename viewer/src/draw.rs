@@ -10,6 +10,7 @@ use swarmlb_viewer::axes;
 use swarmlb_viewer::compare::{self, Differences};
 use swarmlb_viewer::fleet;
 use swarmlb_viewer::keys;
+use swarmlb_viewer::knobs;
 use swarmlb_viewer::layout::{self, Rect};
 use swarmlb_viewer::style::{self, Rgba, Swatch};
 use swarmlb_viewer::timeline::{HistoryPoint, Timeline};
@@ -115,8 +116,78 @@ pub fn frame(app: &mut App) {
     if let Some(idx) = app.selected {
         details(app, idx, &states[0]);
     }
+    if app.knobs_open {
+        knobs_panel(app, screen);
+    }
     if app.help {
         help();
+    }
+}
+
+/// The knobs panel: one slider per scenario field, with its value (and the trace's value
+/// when moved), and the run and save buttons.
+fn knobs_panel(app: &App, screen: layout::Screen) {
+    let panel = layout::knobs(screen, knobs::FIELDS.len());
+    let area = panel.area;
+    fill(area, style::OVERLAY);
+    outline(area, 1.0, style::TEXT);
+    text(
+        "knobs: drag a slider, then run (enter)",
+        area.x + 12.0,
+        area.y + 20.0,
+        16.0,
+        style::TEXT,
+    );
+    let k = &app.knobs;
+    for (field, track) in knobs::FIELDS.iter().zip(&panel.sliders) {
+        let value = field.get(&k.scenario);
+        let was = field.get(&k.base);
+        let changed = value != was;
+        let mut s = format!(
+            "{} = {}   {}",
+            field.name(),
+            axes::label(value),
+            field.what()
+        );
+        if changed {
+            s = format!("{s}   (was {})", axes::label(was));
+        }
+        let color = if changed {
+            style::KNOB_CHANGED
+        } else {
+            style::TEXT
+        };
+        text(&s, track.x, track.y - 6.0, 14.0, color);
+        fill(*track, style::KNOB_TRACK);
+        let f = k.fraction(*field) as f32;
+        fill(
+            Rect {
+                w: track.w * f,
+                ..*track
+            },
+            style::KNOB,
+        );
+        let (lo, hi) = field.range(&k.base);
+        let x_was = track.x + track.w * ((was - lo) / (hi - lo).max(1e-9)).clamp(0.0, 1.0) as f32;
+        line(
+            x_was,
+            track.y - 2.0,
+            x_was,
+            track.y + track.h + 2.0,
+            2.0,
+            style::TEXT,
+        );
+        draw_circle(
+            track.x + track.w * f,
+            track.y + track.h / 2.0,
+            7.0,
+            c(color),
+        );
+    }
+    for (button, label) in [(panel.run, "run (enter)"), (panel.save, "save (s)")] {
+        fill(button, style::BUTTON);
+        outline(button, 1.0, style::DIM);
+        text(label, button.x + 10.0, button.y + 17.0, 16.0, style::TEXT);
     }
 }
 
@@ -236,7 +307,11 @@ fn panel_frame(
         .filter(|_| app.timelines.len() == 2);
     let absent = |idx: u32| !tl.ever_started(idx) && other.is_some_and(|o| o.ever_started(idx));
     for idx in 0..n {
-        let (view, load) = o.servers[idx as usize];
+        let (view, load) = o
+            .servers
+            .get(idx as usize)
+            .copied()
+            .unwrap_or((ServerView::Off, 0));
         let bx = layout::server_box(idx, n, area);
         let differs = diffs.is_some_and(|d| d.servers[idx as usize]);
         let fade = SimTime(((app.playback.speed * 1e6) as u64).clamp(2_000_000, 600_000_000));
@@ -706,7 +781,12 @@ fn hover(app: &App, states: &[State]) {
             None => "not running".to_string(),
         }
     } else {
-        let (view, load) = states[which].observed.servers[idx as usize];
+        let (view, load) = states[which]
+            .observed
+            .servers
+            .get(idx as usize)
+            .copied()
+            .unwrap_or((ServerView::Off, 0));
         format!("now {view:?} {load}/{}", tl.capacity())
     };
     let s = format!("S{idx} at {at}: {cell} (click for details)");
@@ -1004,7 +1084,12 @@ fn status(app: &App, diffs: Option<&Differences>) {
 
 fn details(app: &App, idx: u32, state: &State) {
     let tl = &app.timelines[0];
-    let (view, load) = state.observed.servers[idx as usize];
+    let (view, load) = state
+        .observed
+        .servers
+        .get(idx as usize)
+        .copied()
+        .unwrap_or((ServerView::Off, 0));
     let w = 460.0;
     let area = Rect {
         x: screen_width() - w - 10.0,

@@ -28,6 +28,8 @@ pub enum Action {
     Fleet,
     /// Open or close the knobs panel.
     Knobs,
+    /// Re-simulate with the knobs' values.
+    Run,
     /// Show or hide the help.
     Help,
     /// Close overlays (help, details, knobs).
@@ -120,6 +122,12 @@ pub const BINDINGS: &[Binding] = &[
         name: "k",
         action: Action::Knobs,
         what: "knobs: change the scenario and re-simulate beside this run",
+    },
+    Binding {
+        keys: &[KeyCode::Enter, KeyCode::KpEnter],
+        name: "enter",
+        action: Action::Run,
+        what: "re-simulate with the knobs' values (also the run button)",
     },
     Binding {
         keys: &[KeyCode::H],

@@ -210,3 +210,58 @@ pub fn heat_row(y: f32, heat: Rect, n: u32) -> u32 {
     let f = ((y - heat.y) / heat.h.max(1.0)).clamp(0.0, 1.0);
     ((f * n as f32) as u32).min(n - 1)
 }
+
+/// The knobs panel: its area, one slider track per knob, and the run and save buttons.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KnobsPanel {
+    /// The whole panel.
+    pub area: Rect,
+    /// Slider tracks, one per knob, in order.
+    pub sliders: Vec<Rect>,
+    /// The run button.
+    pub run: Rect,
+    /// The save button.
+    pub save: Rect,
+}
+
+/// Height of one knob's row: its name and value over its slider.
+pub const KNOB_ROW_HEIGHT: f32 = 40.0;
+
+/// The knobs panel for `n_knobs`, over the top right of the panels.
+pub fn knobs(screen: Screen, n_knobs: usize) -> KnobsPanel {
+    let right = screen.panels[1]
+        .or(screen.panels[0])
+        .expect("one panel at least");
+    let w = 400.0_f32.min(right.w - 16.0);
+    let area = Rect {
+        x: right.x + right.w - w - 8.0,
+        y: right.y + 24.0,
+        w,
+        h: 30.0 + KNOB_ROW_HEIGHT * n_knobs as f32 + 40.0,
+    };
+    let sliders = (0..n_knobs)
+        .map(|i| Rect {
+            x: area.x + 12.0,
+            y: area.y + 30.0 + KNOB_ROW_HEIGHT * i as f32 + 20.0,
+            w: area.w - 24.0,
+            h: 12.0,
+        })
+        .collect();
+    let buttons_y = area.y + area.h - 32.0;
+    KnobsPanel {
+        area,
+        sliders,
+        run: Rect {
+            x: area.x + 12.0,
+            y: buttons_y,
+            w: 150.0,
+            h: 24.0,
+        },
+        save: Rect {
+            x: area.x + 174.0,
+            y: buttons_y,
+            w: 150.0,
+            h: 24.0,
+        },
+    }
+}

@@ -38,6 +38,10 @@ pub struct Args {
     /// view above 100 servers. The f key switches in the window.
     #[arg(long, value_enum, default_value_t = View::Auto)]
     pub view: View,
+    /// Open the knobs panel with NAME=VALUE set (capacity, high, low, users, latency;
+    /// repeatable) and re-simulate the trace's scenario with them beside it.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub knob: Vec<String>,
     /// Window size, WIDTHxHEIGHT.
     #[arg(long, value_parser = parse_size, default_value = "1600x900")]
     pub size: (u32, u32),
@@ -139,9 +143,31 @@ fn prepare() -> Args {
     }
     if timelines.len() == 2 && timelines[0].layout != timelines[1].layout {
         eprintln!(
-            "swarmlb-viewer: error: the two traces come from different scenarios (their agent layouts differ)"
+            "swarmlb-viewer: warning: the two traces have different numbers of server or user slots; agents are compared by server index and user slot"
         );
-        std::process::exit(1);
+    }
+    if !args.knob.is_empty() {
+        if timelines.len() == 2 {
+            eprintln!(
+                "swarmlb-viewer: error: --knob shows its run beside the first trace; give one trace"
+            );
+            std::process::exit(1);
+        }
+        let mut knobs = swarmlb_viewer::knobs::Knobs::new(&timelines[0].scenario);
+        let checked = args
+            .knob
+            .iter()
+            .try_for_each(|k| knobs.apply(k))
+            .and_then(|()| {
+                knobs
+                    .scenario
+                    .validate()
+                    .map_err(|(field, message)| format!("{field}: {message}"))
+            });
+        if let Err(e) = checked {
+            eprintln!("swarmlb-viewer: error: --knob {e}");
+            std::process::exit(1);
+        }
     }
     let end = timelines
         .iter()
@@ -224,6 +250,15 @@ async fn main() {
         .take()
         .expect("prepared in window_conf");
     let mut app = app::App::new(start.timelines, start.args.at);
+    if !start.args.knob.is_empty() {
+        for k in &start.args.knob {
+            app.knobs
+                .apply(k)
+                .expect("checked before the window opened");
+        }
+        app.knobs_open = true;
+        app.run_knobs();
+    }
     match start.args.view {
         View::Auto => {}
         View::Boxes => app.fleet = false,

@@ -51,6 +51,13 @@ pub const STRIP: Rgba = [24, 27, 34, 255];
 pub const OVERLAY: Rgba = [10, 12, 16, 240];
 /// The legend strip's background: drawn only there, so tests can find the legend.
 pub const LEGEND: Rgba = [34, 30, 48, 255];
+/// A knob's slider track.
+pub const KNOB_TRACK: Rgba = [60, 66, 84, 255];
+/// A knob's handle and the part of the track below it.
+pub const KNOB: Rgba = [120, 170, 255, 255];
+/// A knob moved away from the trace's value.
+pub const KNOB_CHANGED: Rgba = [255, 200, 120, 255];
+
 /// Delegated connection requests.
 pub const DELEGATE: Rgba = [90, 150, 255, 255];
 /// Pull asks and grants.

@@ -286,3 +286,114 @@ fn legend_and_palette_say_what_colours_mean() {
     assert_eq!(highlights, 1);
     assert_ne!(style::RUN_A, style::RUN_B);
 }
+
+fn seed_classic() -> Timeline {
+    Timeline::load(&golden("seed-classic.swlb")).unwrap()
+}
+
+#[test]
+fn knobs_set_the_scenario_fields_they_name() {
+    use swarmlb_viewer::knobs::{FIELDS, Field, Knobs};
+    let base = seed_classic().scenario;
+    let mut k = Knobs::new(&base);
+    assert!(k.changes().is_empty(), "at the trace's values");
+    for field in FIELDS {
+        assert_eq!(Field::get(field, &k.scenario), field.get(&base));
+        let (lo, hi) = field.range(&base);
+        assert!(lo < hi, "{field:?}");
+        assert!(
+            (lo..=hi).contains(&field.get(&base)),
+            "{field:?}: the trace's value is on its slider"
+        );
+    }
+    k.apply("capacity=12").unwrap();
+    assert_eq!(k.scenario.servers.capacity, 12);
+    k.apply("high=85").unwrap();
+    assert_eq!(k.scenario.servers.high_watermark, 0.85, "exact in TOML");
+    k.apply("low=42").unwrap();
+    assert_eq!(k.scenario.servers.low_watermark, 0.4, "steps of 5%");
+    k.apply(" users = 25 ").unwrap();
+    assert_eq!(k.scenario.users.count, 25);
+    let (min, max) = (base.network.latency_min.us(), base.network.latency_max.us());
+    k.apply("latency=4").unwrap();
+    assert_eq!(k.scenario.network.latency_max.us(), 4_000);
+    assert_eq!(
+        k.scenario.network.latency_min.us(),
+        (u128::from(min) * 4_000 / u128::from(max)) as u64,
+        "the minimum keeps its ratio"
+    );
+    assert_eq!(
+        k.changes(),
+        ["capacity=12", "high=85", "low=40", "users=25", "latency=4"]
+    );
+    // Sliders: the ends of the track are the ends of the range.
+    k.slide(Field::Capacity, 0.0);
+    assert_eq!(
+        f64::from(k.scenario.servers.capacity),
+        Field::Capacity.range(&base).0
+    );
+    k.slide(Field::Capacity, 1.0);
+    assert_eq!(
+        f64::from(k.scenario.servers.capacity),
+        Field::Capacity.range(&base).1
+    );
+    assert_eq!(k.fraction(Field::Capacity), 1.0);
+    for bad in [
+        "capacity",
+        "capcity=3",
+        "capacity=x",
+        "capacity=-1",
+        "users=inf",
+    ] {
+        assert!(Knobs::new(&base).apply(bad).is_err(), "{bad:?} refused");
+    }
+}
+
+#[test]
+fn a_knobs_run_at_the_traces_values_is_the_trace() {
+    let base = seed_classic();
+    let (_, same) = swarmlb_viewer::knobs::rerun(&base, &base.scenario).unwrap();
+    assert_eq!(
+        same.events, base.events,
+        "same scenario, same seed, same run"
+    );
+}
+
+#[test]
+fn a_knobs_run_diverges_and_saves_as_trace_and_toml() {
+    let base = seed_classic();
+    let mut k = swarmlb_viewer::knobs::Knobs::new(&base.scenario);
+    k.apply("capacity=7").unwrap();
+    k.apply("users=30").unwrap();
+    let (run, tl) = swarmlb_viewer::knobs::rerun(&base, &k.scenario).unwrap();
+    assert_eq!(tl.capacity(), 7);
+    assert_eq!(run.label, "capacity=7-users=30");
+    assert_ne!(tl.layout, base.layout, "more user slots");
+    // Runs of different sizes are compared slot by slot, without a panic.
+    let points = swarmlb_viewer::compare::series(&base, &tl, SimTime::from_secs(1));
+    assert!(points.iter().any(|p| p.micro > 0 && p.macro_l1 > 0));
+    let d = swarmlb_viewer::compare::differences(
+        &base.state_at(SimTime::from_secs(30)).observed,
+        &tl.state_at(SimTime::from_secs(30)).observed,
+    );
+    assert_eq!(
+        d.users.len(),
+        tl.layout.n_users as usize,
+        "padded to the larger"
+    );
+    assert!(d.count() > 0);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("knobs-save");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (trace, toml) = swarmlb_viewer::knobs::save(&dir, "k", &run).unwrap();
+    let again = Timeline::load(&trace).unwrap();
+    assert_eq!(again.events, tl.events);
+    let text = std::fs::read_to_string(toml).unwrap();
+    let parsed = swarmlb_model::Scenario::parse(&text, "k.toml", &[]).unwrap();
+    assert_eq!(parsed, k.scenario, "the TOML runs the same scenario");
+    // An invalid combination is refused with the field's name, not simulated.
+    let mut bad = k.scenario.clone();
+    bad.servers.low_watermark = 0.95;
+    let e = swarmlb_viewer::knobs::rerun(&base, &bad).err().unwrap();
+    assert!(e.contains("watermark"), "{e}");
+}

@@ -497,3 +497,57 @@ fn at_past_the_end_is_a_one_line_error() {
     let f = shoot("at-end", &[golden("seed-classic.swlb")], "59s", "1280x720");
     assert!(f.distinct_colours() > 20, "inside the run is fine");
 }
+
+/// Issue 16: `--knob` opens the knobs panel and shows the re-simulated run beside the trace.
+#[test]
+fn knobs_mode_shows_the_panel_and_the_new_run_beside_the_old() {
+    let f = shoot_with(
+        "mode-knobs",
+        &[golden("seed-classic.swlb")],
+        "40s",
+        "1280x720",
+        &["--knob", "capacity=7", "--knob", "users=30"],
+    );
+    f.assert_legend();
+    assert!(f.count(rgb(style::KNOB)) > 500, "slider tracks");
+    assert!(
+        f.count(rgb(style::KNOB_CHANGED)) > 50,
+        "moved knobs stand out"
+    );
+    assert!(f.count(rgb(style::DIVIDER)) > 100, "two panels");
+    assert!(
+        f.count_in_plots(rgb(style::RUN_B), 2) > 200,
+        "the new run's history"
+    );
+    assert!(
+        f.count_in_plots(rgb(style::MICRO), 2) > 50,
+        "its divergence"
+    );
+    assert!(f.count_below_legend(rgb(style::HIGHLIGHT)) > 0);
+}
+
+#[test]
+fn a_bad_knob_is_a_one_line_error() {
+    let dir = scratch("bad-knob");
+    let png = dir.join("x.png");
+    let trace = golden("seed-classic.swlb");
+    for (extra, needle) in [
+        (vec!["--knob", "capcity=7"], "no knob \"capcity\""),
+        (vec!["--knob", "high=10"], "watermark"),
+    ] {
+        let mut args = vec![
+            trace.to_str().unwrap(),
+            "--screenshot",
+            png.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        assert_one_line_error(&viewer(&args), needle);
+    }
+    let o = viewer(&[
+        trace.to_str().unwrap(),
+        trace.to_str().unwrap(),
+        "--knob",
+        "capacity=7",
+    ]);
+    assert_one_line_error(&o, "give one trace");
+}
