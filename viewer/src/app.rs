@@ -4,6 +4,7 @@ use macroquad::prelude::*;
 use swarmlb_engine::SimTime;
 use swarmlb_model::record::Category;
 use swarmlb_trace::diff::Point;
+use swarmlb_viewer::chain::{self, Edge};
 use swarmlb_viewer::compare;
 use swarmlb_viewer::fleet;
 use swarmlb_viewer::keys::{self, Action};
@@ -34,6 +35,10 @@ pub struct App {
     pub knobs: Knobs,
     /// Show the knobs panel.
     pub knobs_open: bool,
+    /// The causal chain of the second run against the first (empty with one run).
+    pub chain: Vec<Edge>,
+    /// Show the causal chain instead of the event log.
+    pub chain_open: bool,
     /// Show the fleet view (heat map, histogram, flows) instead of server boxes.
     pub fleet: bool,
     /// The fleet heat map of each timeline as a texture, made on first use.
@@ -79,6 +84,8 @@ impl App {
             made: None,
             knobs: Knobs::new(&timelines_scenario),
             knobs_open: false,
+            chain: Vec::new(),
+            chain_open: false,
             fleet: false,
             heat_textures: Vec::new(),
             cache: None,
@@ -111,6 +118,11 @@ impl App {
     fn refresh_divergence(&mut self) {
         self.cache = None;
         self.heat_textures.clear();
+        self.chain = match self.timelines.as_slice() {
+            // Agents are matched by id, which needs one layout.
+            [a, b] if a.layout == b.layout => chain::edges(a.layout, &a.events, &b.events),
+            _ => Vec::new(),
+        };
         self.divergence = match self.timelines.as_slice() {
             [a, b] => compare::series(a, b, SimTime(a.scenario.sample_interval.us())),
             _ => Vec::new(),
@@ -229,6 +241,14 @@ impl App {
             Action::Fleet => self.fleet = !self.fleet,
             Action::Knobs => self.knobs_open = !self.knobs_open,
             Action::Run => self.run_knobs(),
+            Action::Chain => self.chain_open = !self.chain_open,
+            Action::NextNode => match chain::next_node(&self.chain, p.time) {
+                Some(t) => {
+                    p.playing = false;
+                    p.seek(t);
+                }
+                None => self.notice = Some("no node of the causal chain after this time".into()),
+            },
             Action::Help => self.help = !self.help,
             Action::Close => {
                 self.help = false;

@@ -107,7 +107,11 @@ pub fn frame(app: &mut App) {
     }
     legend(app, screen.legend);
     plots(app, screen.plots);
-    log(app, screen.log);
+    if app.chain_open {
+        chain_panel(app, screen.log);
+    } else {
+        log(app, screen.log);
+    }
     timeline(app, screen.timeline);
     status(app, diffs.as_ref());
     if app.fleet {
@@ -413,6 +417,126 @@ fn panel_frame(
     }
     lobby(panel, lobby_h, &searching, &user_differs);
     messages(app, which, area, n);
+    if app.chain_open && which == 1 {
+        chain_overlay(app, panel, lobby_h, state, n);
+    }
+}
+
+/// Where an agent is drawn in a box panel: a server's box centre, a connected user's
+/// server, a searching user's lobby, anyone else's corner.
+fn agent_position(
+    tl: &Timeline,
+    id: swarmlb_engine::AgentId,
+    state: &State,
+    panel: Rect,
+    lobby_h: f32,
+    n: u32,
+) -> (f32, f32) {
+    let area = server_area(panel, lobby_h);
+    let server = |i: u32| {
+        let b = layout::server_box(i.min(n.max(1) - 1), n, area);
+        (b.x + b.w / 2.0, b.y + b.h / 2.0)
+    };
+    if let Some(i) = tl.layout.server_idx(id) {
+        return server(i);
+    }
+    let slot = id.0.checked_sub(tl.layout.user(0).0);
+    match slot.and_then(|s| state.observed.users.get(s as usize)) {
+        Some(UserView::Connected(a)) => match tl.layout.server_idx(*a) {
+            Some(i) => server(i),
+            None => (panel.x + 12.0, panel.y + 24.0),
+        },
+        Some(_) => {
+            let l = lobby_area(panel, lobby_h);
+            (l.x + 80.0, l.y + l.h / 2.0)
+        }
+        None => (panel.x + 12.0, panel.y + 24.0),
+    }
+}
+
+/// The causal chain's recent edges drawn over the branch's panel: an arrow from the agent
+/// that sent the differing message to the one it reached, fading with age.
+fn chain_overlay(app: &App, panel: Rect, lobby_h: f32, state: &State, n: u32) {
+    let tl = &app.timelines[1];
+    let t = app.playback.time;
+    let window = fleet::message_window(app.playback.speed)
+        .0
+        .saturating_mul(10);
+    let end = swarmlb_viewer::chain::reached(&app.chain, t);
+    let start = app.chain[..end].partition_point(|e| e.time.0 + window < t.0);
+    for e in &app.chain[start..end] {
+        let (x1, y1) = agent_position(tl, e.from, state, panel, lobby_h, n);
+        let (x2, y2) = agent_position(tl, e.to, state, panel, lobby_h, n);
+        let age = t.since(e.time) as f32 / window.max(1) as f32;
+        let color = style::faded(style::CHAIN, 1.0 - 0.8 * age);
+        line(x1, y1, x2, y2, 3.0, color);
+        // The node it reached stays solid while its edge fades.
+        draw_circle(x2, y2, 5.0, c(style::CHAIN));
+    }
+}
+
+/// The causal chain instead of the event log: the edges reached so far, indented by their
+/// depth in the tree, the newest last.
+fn chain_panel(app: &App, area: Rect) {
+    fill(area, style::PANEL);
+    let t = app.playback.time;
+    let reached = swarmlb_viewer::chain::reached(&app.chain, t);
+    let head = format!(
+        "causal chain: {reached} of {} agents reached  [j] next node  [c] log",
+        app.chain.len()
+    );
+    text(&head, area.x + 6.0, area.y + 14.0, 13.0, style::CHAIN);
+    let tl = &app.timelines[app.timelines.len() - 1];
+    let style_text = Style {
+        layout: tl.layout,
+        capacity: tl.capacity(),
+    };
+    let lines = ((area.h - 22.0) / 14.0).max(1.0) as usize;
+    if app.timelines.len() != 2 || app.timelines[0].layout != tl.layout {
+        text(
+            "needs two runs of one layout (a baseline and a branch)",
+            area.x + 6.0,
+            area.y + 30.0,
+            13.0,
+            style::DIM,
+        );
+        return;
+    }
+    if reached == 0 {
+        let next = swarmlb_viewer::chain::next_node(&app.chain, t)
+            .map_or("the runs never differ".to_string(), |n| {
+                format!("no difference yet; the first node is at t={n}")
+            });
+        text(&next, area.x + 6.0, area.y + 30.0, 13.0, style::DIM);
+        return;
+    }
+    let first = reached.saturating_sub(lines);
+    for (i, e) in app.chain[first..reached].iter().enumerate() {
+        let indent = "  ".repeat(e.depth.min(8) as usize);
+        let s = format!(
+            "{indent}t={} {} -> {} {}",
+            e.time,
+            style_text.agent(e.from),
+            style_text.agent(e.to),
+            e.kind
+        );
+        let y = area.y + 30.0 + i as f32 * 14.0;
+        let newest = first + i + 1 == reached;
+        if newest {
+            // A bar marks the newest node, where the cascade is now.
+            fill(
+                Rect {
+                    x: area.x + 1.0,
+                    y: y - 10.0,
+                    w: 3.0,
+                    h: 12.0,
+                },
+                style::CHAIN,
+            );
+        }
+        let color = if newest { style::CHAIN } else { style::TEXT };
+        text(&s, area.x + 6.0, y, 13.0, color);
+    }
 }
 
 /// The lobby strip: searching users as dots, or a count when there are too many.

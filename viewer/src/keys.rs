@@ -30,6 +30,10 @@ pub enum Action {
     Knobs,
     /// Re-simulate with the knobs' values.
     Run,
+    /// Show the causal chain instead of the event log.
+    Chain,
+    /// Jump to the next node of the causal chain.
+    NextNode,
     /// Show or hide the help.
     Help,
     /// Close overlays (help, details, knobs).
@@ -128,6 +132,18 @@ pub const BINDINGS: &[Binding] = &[
         name: "enter",
         action: Action::Run,
         what: "re-simulate with the knobs' values (also the run button)",
+    },
+    Binding {
+        keys: &[KeyCode::C],
+        name: "c",
+        action: Action::Chain,
+        what: "causal chain (two runs) instead of the event log",
+    },
+    Binding {
+        keys: &[KeyCode::J],
+        name: "j",
+        action: Action::NextNode,
+        what: "jump to the next node of the causal chain",
     },
     Binding {
         keys: &[KeyCode::H],

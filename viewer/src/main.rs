@@ -42,6 +42,10 @@ pub struct Args {
     /// repeatable) and re-simulate the trace's scenario with them beside it.
     #[arg(long, value_name = "NAME=VALUE")]
     pub knob: Vec<String>,
+    /// Show the causal chain of the second trace against the first instead of the event
+    /// log (the c key switches in the window).
+    #[arg(long)]
+    pub chain: bool,
     /// Window size, WIDTHxHEIGHT.
     #[arg(long, value_parser = parse_size, default_value = "1600x900")]
     pub size: (u32, u32),
@@ -145,6 +149,10 @@ fn prepare() -> Args {
         eprintln!(
             "swarmlb-viewer: warning: the two traces have different numbers of server or user slots; agents are compared by server index and user slot"
         );
+    }
+    if args.chain && timelines.len() != 2 {
+        eprintln!("swarmlb-viewer: error: --chain needs two traces (a baseline and a branch)");
+        std::process::exit(1);
     }
     if !args.knob.is_empty() {
         if timelines.len() == 2 {
@@ -250,6 +258,7 @@ async fn main() {
         .take()
         .expect("prepared in window_conf");
     let mut app = app::App::new(start.timelines, start.args.at);
+    app.chain_open = start.args.chain;
     if !start.args.knob.is_empty() {
         for k in &start.args.knob {
             app.knobs

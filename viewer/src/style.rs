@@ -58,6 +58,9 @@ pub const KNOB: Rgba = [120, 170, 255, 255];
 /// A knob moved away from the trace's value.
 pub const KNOB_CHANGED: Rgba = [255, 200, 120, 255];
 
+/// The causal chain's edges and its newest node.
+pub const CHAIN: Rgba = [200, 120, 255, 255];
+
 /// Delegated connection requests.
 pub const DELEGATE: Rgba = [90, 150, 255, 255];
 /// Pull asks and grants.
@@ -126,7 +129,7 @@ pub struct Entry {
 
 /// The legend of the server panels: every colour drawn there except the load ramp, which
 /// has its own colour bar.
-pub const LEGEND_ENTRIES: [Entry; 9] = [
+pub const LEGEND_ENTRIES: [Entry; 10] = [
     Entry {
         swatch: Swatch::Line,
         color: DELEGATE,
@@ -171,6 +174,11 @@ pub const LEGEND_ENTRIES: [Entry; 9] = [
         swatch: Swatch::Square,
         color: ABSENT,
         label: "not in this run",
+    },
+    Entry {
+        swatch: Swatch::Line,
+        color: CHAIN,
+        label: "causal chain",
     },
 ];
 

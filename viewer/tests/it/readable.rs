@@ -397,3 +397,67 @@ fn a_knobs_run_diverges_and_saves_as_trace_and_toml() {
     let e = swarmlb_viewer::knobs::rerun(&base, &bad).err().unwrap();
     assert!(e.contains("watermark"), "{e}");
 }
+
+fn butterfly_pair() -> (Timeline, Timeline) {
+    (
+        Timeline::load(&golden("butterfly/baseline.swlb")).unwrap(),
+        Timeline::load(&golden("butterfly/perturbed.swlb")).unwrap(),
+    )
+}
+
+#[test]
+fn identical_runs_have_no_causal_chain() {
+    let a = seed_classic();
+    assert!(swarmlb_viewer::chain::edges(a.layout, &a.events, &a.events).is_empty());
+}
+
+#[test]
+fn the_causal_chain_starts_at_the_first_divergence_and_follows_messages() {
+    use swarmlb_model::Agent;
+    use swarmlb_viewer::chain;
+    let (a, b) = butterfly_pair();
+    let edges = chain::edges(a.layout, &a.events, &b.events);
+    assert!(edges.len() >= 3, "{edges:?}");
+    // The first node is the first differing event, as `swarmlb diff` finds it.
+    let i = a
+        .events
+        .iter()
+        .zip(&b.events)
+        .position(|(x, y)| x != y)
+        .unwrap();
+    assert_eq!(edges[0].time, a.events[i].time.min(b.events[i].time));
+    assert_eq!(a.layout.agent(edges[0].from), Agent::Perturber);
+    assert_eq!(edges[0].depth, 0);
+    // One node per agent, in time order, and every message comes from an agent the
+    // difference had already reached (or from the perturbation, or a timer of its own).
+    let mut reached: Vec<swarmlb_engine::AgentId> = Vec::new();
+    for (k, e) in edges.iter().enumerate() {
+        assert!(!reached.contains(&e.to), "{:?} reached twice", e.to);
+        if k > 0 {
+            assert!(edges[k - 1].time <= e.time, "sorted");
+        }
+        let sender_reached = reached.contains(&e.from);
+        assert!(
+            sender_reached || e.from == e.to || a.layout.agent(e.from) == Agent::Perturber,
+            "edge {k} {e:?} from an agent the difference had not reached"
+        );
+        if sender_reached && e.from != e.to {
+            let parent = edges[..k].iter().find(|p| p.to == e.from).unwrap();
+            assert_eq!(e.depth, parent.depth + 1, "{e:?}");
+        }
+        reached.push(e.to);
+    }
+    assert!(edges.iter().any(|e| e.depth >= 2), "a chain, not a star");
+    // Jumping from node to node visits every node time.
+    let mut t = SimTime::ZERO;
+    let mut visits = 0;
+    while let Some(next) = chain::next_node(&edges, t) {
+        assert!(next > t);
+        assert!(chain::reached(&edges, next) > chain::reached(&edges, t));
+        t = next;
+        visits += 1;
+    }
+    assert_eq!(chain::reached(&edges, t), edges.len());
+    assert!(visits >= 2 && visits <= edges.len());
+    assert_eq!(chain::reached(&edges, SimTime::ZERO), 0);
+}

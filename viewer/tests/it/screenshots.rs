@@ -551,3 +551,47 @@ fn a_bad_knob_is_a_one_line_error() {
     ]);
     assert_one_line_error(&o, "give one trace");
 }
+
+/// Issue 16: `--chain` shows the causal chain in place of the log and draws its recent
+/// edges over the branch's panel.
+#[test]
+fn chain_mode_draws_the_tree_and_its_edges() {
+    let traces = [
+        golden("butterfly/baseline.swlb"),
+        golden("butterfly/perturbed.swlb"),
+    ];
+    let f = shoot_with("mode-chain", &traces, "24s", "1280x720", &["--chain"]);
+    f.assert_legend();
+    let s = layout::screen(f.width as f32, f.height as f32, 2);
+    let within = |r: Rect| {
+        f.count_in(
+            rgb(style::CHAIN),
+            (r.x as u32, (r.x + r.w) as u32),
+            (r.y as u32, (r.y + r.h) as u32),
+        )
+    };
+    let text_pixels = within(s.log);
+    assert!(text_pixels > 20, "the newest node's mark: {text_pixels}");
+    assert!(within(s.panels[1].unwrap()) > 100, "edges over the branch");
+    assert_eq!(within(s.panels[0].unwrap()), 0, "none over the baseline");
+    // Before the perturbation there is nothing to draw.
+    let f = shoot_with(
+        "mode-chain-before",
+        &traces,
+        "10s",
+        "1280x720",
+        &["--chain"],
+    );
+    let s = layout::screen(f.width as f32, f.height as f32, 2);
+    let p = s.panels[1].unwrap();
+    assert_eq!(
+        f.count_in(
+            rgb(style::CHAIN),
+            (p.x as u32, (p.x + p.w) as u32),
+            (p.y as u32, (p.y + p.h) as u32)
+        ),
+        0
+    );
+    let o = viewer(&[golden("seed-classic.swlb").to_str().unwrap(), "--chain"]);
+    assert_one_line_error(&o, "--chain needs two traces");
+}
