@@ -1174,11 +1174,12 @@ fn timeline(app: &App, area: Rect) {
     }
     let p = &app.playback;
     let s = format!(
-        "t={} / {}   {}   speed {}x   [space] play  [+/-] speed  [->] step  [n] next divergence  [f] fleet  [h] help",
+        "t={} / {}   {}   speed {}x   {}",
         p.time,
         p.end,
         if p.playing { "playing" } else { "paused" },
-        p.speed
+        p.speed,
+        keys::footer()
     );
     text(&s, area.x + 8.0, area.y + 30.0, 14.0, style::TEXT);
 }

@@ -51,6 +51,8 @@ pub struct Binding {
     pub action: Action,
     /// What happens, in words.
     pub what: &'static str,
+    /// A word for the footer's reminder, or empty to leave it out there.
+    pub short: &'static str,
 }
 
 /// Every key binding, in help order.
@@ -60,48 +62,56 @@ pub const BINDINGS: &[Binding] = &[
         name: "space",
         action: Action::PlayPause,
         what: "play / pause",
+        short: "play",
     },
     Binding {
         keys: &[KeyCode::Equal, KeyCode::KpAdd, KeyCode::Up],
         name: "+ or up",
         action: Action::Faster,
         what: "twice as fast",
+        short: "",
     },
     Binding {
         keys: &[KeyCode::Minus, KeyCode::KpSubtract, KeyCode::Down],
         name: "- or down",
         action: Action::Slower,
         what: "half as fast",
+        short: "",
     },
     Binding {
         keys: &[KeyCode::Right],
         name: "right",
         action: Action::Step,
         what: "step to the next event",
+        short: "step",
     },
     Binding {
         keys: &[KeyCode::Home],
         name: "home",
         action: Action::Home,
         what: "back to the start",
+        short: "",
     },
     Binding {
         keys: &[KeyCode::N],
         name: "n",
         action: Action::NextDivergence,
         what: "jump to the next divergence",
+        short: "next divergence",
     },
     Binding {
         keys: &[KeyCode::B],
         name: "b",
         action: Action::Fork,
         what: "fork a butterfly branch here (also the button)",
+        short: "butterfly",
     },
     Binding {
         keys: &[KeyCode::S],
         name: "s",
         action: Action::Save,
         what: "save the branch made here (trace, and scenario TOML after knobs)",
+        short: "",
     },
     Binding {
         keys: &[
@@ -114,48 +124,56 @@ pub const BINDINGS: &[Binding] = &[
         name: "1..5",
         action: Action::ToggleCategory,
         what: "toggle log categories COMM COLLAB TRANSFER NEGO BUTTERFLY",
+        short: "",
     },
     Binding {
         keys: &[KeyCode::F],
         name: "f",
         action: Action::Fleet,
         what: "fleet view (heat map) or server boxes",
+        short: "fleet",
     },
     Binding {
         keys: &[KeyCode::K],
         name: "k",
         action: Action::Knobs,
         what: "knobs: change the scenario and re-simulate beside this run",
+        short: "knobs",
     },
     Binding {
         keys: &[KeyCode::Enter, KeyCode::KpEnter],
         name: "enter",
         action: Action::Run,
         what: "re-simulate with the knobs' values (also the run button)",
+        short: "",
     },
     Binding {
         keys: &[KeyCode::C],
         name: "c",
         action: Action::Chain,
         what: "causal chain (two runs) instead of the event log",
+        short: "chain",
     },
     Binding {
         keys: &[KeyCode::J],
         name: "j",
         action: Action::NextNode,
         what: "jump to the next node of the causal chain",
+        short: "next node",
     },
     Binding {
         keys: &[KeyCode::H],
         name: "h",
         action: Action::Help,
         what: "this help",
+        short: "help",
     },
     Binding {
         keys: &[KeyCode::Escape],
         name: "esc",
         action: Action::Close,
         what: "close help, details and knobs",
+        short: "",
     },
 ];
 
@@ -164,6 +182,16 @@ pub const MOUSE: &[(&str, &str)] = &[
     ("click", "a server (box or heat map row) for its details"),
     ("drag", "the timeline to scrub"),
 ];
+
+/// The footer's reminder of the main keys: `[key] word` for bindings with a short word.
+pub fn footer() -> String {
+    BINDINGS
+        .iter()
+        .filter(|b| !b.short.is_empty())
+        .map(|b| format!("[{}] {}", b.name, b.short))
+        .collect::<Vec<_>>()
+        .join("  ")
+}
 
 /// The help text, one line per binding and mouse gesture, keys padded to one column.
 pub fn help_lines() -> Vec<String> {

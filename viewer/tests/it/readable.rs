@@ -71,6 +71,15 @@ fn every_key_is_bound_once_and_in_the_help() {
             a.action
         );
     }
+    // The footer's reminder comes from the same table.
+    let footer = keys::footer();
+    for b in BINDINGS.iter().filter(|b| !b.short.is_empty()) {
+        assert!(
+            footer.contains(&format!("[{}] {}", b.name, b.short)),
+            "{footer}"
+        );
+    }
+    assert!(footer.starts_with("[space] play"), "{footer}");
     let categories = BINDINGS
         .iter()
         .find(|b| b.action == Action::ToggleCategory)
