@@ -82,7 +82,15 @@ pub fn frame(app: &mut App) {
     for (i, panel) in screen.panels.iter().enumerate() {
         let Some(panel) = panel else { continue };
         if app.fleet {
-            fleet_panel(app, i, *panel, screen.lobby_height, &states[i], n);
+            fleet_panel(
+                app,
+                i,
+                *panel,
+                screen.lobby_height,
+                &states[i],
+                diffs.as_ref(),
+                n,
+            );
         } else {
             panel_frame(
                 app,
@@ -482,7 +490,7 @@ fn chain_panel(app: &App, area: Rect) {
     let t = app.playback.time;
     let reached = swarmlb_viewer::chain::reached(&app.chain, t);
     let head = format!(
-        "causal chain: {reached} of {} agents reached  [j] next node  [c] log",
+        "causal chain: {reached} of {} agents reached  ([j] next)",
         app.chain.len()
     );
     text(&head, area.x + 6.0, area.y + 14.0, 13.0, style::CHAIN);
@@ -683,7 +691,16 @@ fn value_axis(area: Rect, max: f64, right: bool, color: Rgba) {
 
 /// The fleet view of one panel: a heat map of load (servers × time), a histogram of load
 /// now, and flows between server groups.
-fn fleet_panel(app: &mut App, which: usize, panel: Rect, lobby_h: f32, state: &State, n: u32) {
+#[allow(clippy::too_many_arguments)]
+fn fleet_panel(
+    app: &mut App,
+    which: usize,
+    panel: Rect,
+    lobby_h: f32,
+    state: &State,
+    diffs: Option<&Differences>,
+    n: u32,
+) {
     let tl = &app.timelines[which];
     let title = format!(
         "{}  ({} events shown)  fleet view: {} servers running",
@@ -745,6 +762,21 @@ fn fleet_panel(app: &mut App, which: usize, panel: Rect, lobby_h: f32, state: &S
     }
     let cursor = heat.x + heat.w * (t.0 as f32 / end.0.max(1) as f32);
     line(cursor, heat.y, cursor, heat.y + heat.h, 1.0, style::TEXT);
+    // Servers that differ from the other run now: a magenta mark at the row's right end.
+    if let Some(d) = diffs {
+        let row_h = (heat.h / n.max(1) as f32).max(2.0);
+        for idx in (0..n).filter(|&i| d.servers.get(i as usize) == Some(&true)) {
+            fill(
+                Rect {
+                    x: heat.x + heat.w + 1.0,
+                    y: heat.y + heat.h * idx as f32 / n as f32,
+                    w: 6.0,
+                    h: row_h,
+                },
+                style::HIGHLIGHT,
+            );
+        }
+    }
     if let Some(idx) = app.selected.filter(|&i| i < n) {
         let y = heat.y + heat.h * (idx as f32 + 0.5) / n as f32;
         line(heat.x - 6.0, y, heat.x, y, 2.0, style::TEXT);
@@ -818,7 +850,10 @@ fn flows(app: &App, which: usize, area: Rect, n: u32) {
     let counts = fleet::flows(tl.layout, &tl.events[start..end.max(start)], n);
     let g = fleet::groups(n);
     text(
-        &format!("messages between server groups, last {window}"),
+        &format!(
+            "messages between server groups, last {} s",
+            axes::label(window.0 as f64 / 1e6)
+        ),
         area.x,
         area.y - 4.0,
         14.0,

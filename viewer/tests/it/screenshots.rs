@@ -595,3 +595,32 @@ fn chain_mode_draws_the_tree_and_its_edges() {
     let o = viewer(&[golden("seed-classic.swlb").to_str().unwrap(), "--chain"]);
     assert_one_line_error(&o, "--chain needs two traces");
 }
+
+/// The fleet view of two runs marks the servers that differ now beside their heat map rows.
+#[test]
+fn fleet_pair_marks_differing_servers() {
+    let traces = [
+        golden("butterfly/baseline.swlb"),
+        golden("butterfly/perturbed.swlb"),
+    ];
+    let before = shoot_with(
+        "fleet-pair-same",
+        &traces,
+        "10s",
+        "1280x720",
+        &["--view", "fleet"],
+    );
+    assert_eq!(before.count_below_legend(rgb(style::HIGHLIGHT)), 0);
+    let after = shoot_with(
+        "fleet-pair-differ",
+        &traces,
+        "32s",
+        "1280x720",
+        &["--view", "fleet"],
+    );
+    after.assert_legend();
+    assert!(
+        after.count_below_legend(rgb(style::HIGHLIGHT)) > 20,
+        "a mark beside each differing server's row"
+    );
+}
