@@ -23,6 +23,8 @@ pub struct App {
     pub divergence: Vec<Point>,
     /// The clicked server, if any.
     pub selected: Option<u32>,
+    /// The panel it was clicked in (its details come from that run).
+    pub selected_panel: usize,
     /// Show the key help.
     pub help: bool,
     /// Event log categories shown (COMM, COLLAB, TRANSFER, NEGO, BUTTERFLY).
@@ -78,6 +80,7 @@ impl App {
             playback: Playback::new(at, end),
             divergence: Vec::new(),
             selected: None,
+            selected_panel: 0,
             help: false,
             categories: [true; 5],
             notice: None,
@@ -281,13 +284,12 @@ impl App {
 
     fn select_at(&mut self, mx: f32, my: f32) {
         let screen = self.screen();
-        let in_panel = screen
-            .panels
-            .iter()
-            .flatten()
-            .any(|p| crate::draw::server_area(*p, screen.lobby_height).contains(mx, my));
-        if in_panel {
+        let panel = screen.panels.iter().position(|p| {
+            p.is_some_and(|p| crate::draw::server_area(p, screen.lobby_height).contains(mx, my))
+        });
+        if let Some(panel) = panel {
             self.selected = self.server_at(mx, my);
+            self.selected_panel = panel.min(self.timelines.len() - 1);
         }
     }
 

@@ -126,7 +126,8 @@ pub fn frame(app: &mut App) {
         hover(app, &states);
     }
     if let Some(idx) = app.selected {
-        details(app, idx, &states[0]);
+        let which = app.selected_panel.min(states.len() - 1);
+        details(app, which, idx, &states[which]);
     }
     if app.knobs_open {
         knobs_panel(app, screen);
@@ -1242,8 +1243,8 @@ fn status(app: &App, diffs: Option<&Differences>) {
     text("Butterfly (b)", b.x + 10.0, b.y + 16.0, 16.0, style::TEXT);
 }
 
-fn details(app: &App, idx: u32, state: &State) {
-    let tl = &app.timelines[0];
+fn details(app: &App, which: usize, idx: u32, state: &State) {
+    let tl = &app.timelines[which];
     let (view, load) = state
         .observed
         .servers
@@ -1261,7 +1262,8 @@ fn details(app: &App, idx: u32, state: &State) {
     outline(area, 1.0, style::TEXT);
     text(
         &format!(
-            "S{idx}: {view:?}, load {load}/{}   (esc closes)",
+            "S{idx} in {}: {view:?}, load {load}/{}   (esc closes)",
+            short_name(tl),
             tl.capacity()
         ),
         area.x + 8.0,
