@@ -335,6 +335,14 @@ fn single_mode_at_1280x720_has_the_legend_and_its_history() {
         f.count_in_plots(rgb(style::TEXT), 1) > 50,
         "axis labels and strip titles"
     );
+    // The time axis: a solid line under the strips, as wide as they are.
+    let s = layout::screen(1280.0, 720.0, 1);
+    let axis_rows = (
+        (s.plots.y + s.plots.h * 0.5) as u32,
+        (s.plots.y + s.plots.h) as u32,
+    );
+    let dim = f.count_in(rgb(style::DIM), (0, s.plots.w as u32), axis_rows);
+    assert!(dim as f32 > s.plots.w * 0.8, "a time axis: {dim} pixels");
 }
 
 /// Issue 16: two runs: legend, both histories (in their own colours), the divergence plot.
