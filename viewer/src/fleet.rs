@@ -22,7 +22,7 @@ pub const GROUPS_MAX: u32 = 10;
 
 /// Most recent events examined for flows per frame, so a frame's cost is bounded however
 /// fast playback runs.
-pub const FLOW_EVENTS_MAX: usize = 200_000;
+pub const FLOW_EVENTS_MAX: usize = 50_000;
 
 /// The message classes drawn as lines and flows, in legend order.
 pub const FLOW_KINDS: usize = 4;
