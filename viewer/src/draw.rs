@@ -630,18 +630,18 @@ fn messages(app: &App, which: usize, area: Rect, n: u32) {
 /// server slot below `n`.
 fn heat_texture(tl: &Timeline, n: u32) -> Texture2D {
     let heat = &tl.heat;
-    let cols = heat.columns().max(1);
-    let rows = n.clamp(1, u32::from(u16::MAX)) as usize;
-    let cols = cols.min(usize::from(u16::MAX));
-    let mut bytes = vec![0u8; cols * rows * 4];
+    let cols = heat.columns().clamp(1, usize::from(u16::MAX));
+    let rows = n.clamp(1, fleet::HEAT_ROWS_MAX);
+    let mut bytes = vec![0u8; cols * rows as usize * 4];
     let cap = tl.capacity();
-    for col in 0..cols {
-        for row in 0..rows {
-            let color = match heat.load(col, row as u32) {
+    for row in 0..rows {
+        let servers = fleet::heat_row_servers(row, rows, n);
+        for col in 0..cols {
+            let color = match heat.max_load(col, servers.clone()) {
                 Some(load) => style::utilization(load, cap),
                 None => style::BACKGROUND,
             };
-            let i = (row * cols + col) * 4;
+            let i = (row as usize * cols + col) * 4;
             bytes[i..i + 4].copy_from_slice(&color);
         }
     }
@@ -742,7 +742,7 @@ fn fleet_panel(
                 0.0,
                 0.0,
                 cols_now as f32,
-                n as f32,
+                n.clamp(1, fleet::HEAT_ROWS_MAX) as f32,
             )),
             ..Default::default()
         },

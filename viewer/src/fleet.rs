@@ -14,6 +14,19 @@ pub fn starts_in_fleet(n: u32) -> bool {
     n > FLEET_SERVERS_MIN
 }
 
+/// Most rows of the heat map texture: more servers than this share rows (showing their
+/// highest load), which keeps the texture within what any OpenGL accepts.
+pub const HEAT_ROWS_MAX: u32 = 4096;
+
+/// The servers drawn in heat map texture row `row` of `rows`, for `n` servers.
+pub fn heat_row_servers(row: u32, rows: u32, n: u32) -> std::ops::Range<u32> {
+    let rows = u64::from(rows.max(1));
+    let n64 = u64::from(n);
+    let first = (u64::from(row) * n64 / rows) as u32;
+    let last = ((u64::from(row) + 1) * n64 / rows) as u32;
+    first..last.max(first + 1).min(n.max(first + 1))
+}
+
 /// Bins of the load histogram (tenths of capacity; the last also holds full servers).
 pub const HISTOGRAM_BINS: usize = 10;
 

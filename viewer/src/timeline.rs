@@ -78,6 +78,13 @@ impl Heat {
         cell.checked_sub(1).map(u32::from)
     }
 
+    /// The highest load among the servers in `idx` running in `column`, or `None` when
+    /// none of them runs: one heat map row for a group of servers when there are more
+    /// servers than rows.
+    pub fn max_load(&self, column: usize, idx: std::ops::Range<u32>) -> Option<u32> {
+        idx.filter_map(|i| self.load(column, i)).max()
+    }
+
     /// The column showing time `t` (the last sample at or before it).
     pub fn column_at(&self, t: SimTime) -> usize {
         (t.0 / self.interval.0.max(1)) as usize

@@ -470,3 +470,28 @@ fn the_causal_chain_starts_at_the_first_divergence_and_follows_messages() {
     assert!(visits >= 2 && visits <= edges.len());
     assert_eq!(chain::reached(&edges, SimTime::ZERO), 0);
 }
+
+#[test]
+fn heat_rows_cover_every_server_once_and_show_the_highest_load() {
+    for (rows, n) in [(10, 10), (4, 10), (4096, 5000), (4096, 100_000), (3, 2)] {
+        let rows_used = rows.min(n);
+        let mut next = 0;
+        for row in 0..rows_used {
+            let r = fleet::heat_row_servers(row, rows_used, n);
+            assert_eq!(r.start, next, "rows {rows} n {n} row {row}");
+            assert!(r.end > r.start);
+            next = r.end;
+        }
+        assert_eq!(next, n, "rows {rows} n {n}");
+    }
+    let tl = seed_classic();
+    let col = tl.heat.column_at(SimTime::from_secs(10));
+    let loads: Vec<_> = (0..4).map(|i| tl.heat.load(col, i)).collect();
+    assert_eq!(
+        tl.heat.max_load(col, 0..4),
+        loads.iter().flatten().copied().max()
+    );
+    assert_eq!(tl.heat.max_load(col, 1..2), loads[1]);
+    let never = tl.servers_used;
+    assert_eq!(tl.heat.max_load(col, never..never + 1), None, "not running");
+}
