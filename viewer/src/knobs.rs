@@ -18,7 +18,7 @@ pub enum Field {
     HighWatermark,
     /// `servers.low_watermark`, percent of capacity.
     LowWatermark,
-    /// `users.count`, users.
+    /// `users.count`, the steady population's user slots.
     Population,
     /// `network.latency_max`, milliseconds (`latency_min` scales with it).
     Latency,
@@ -51,7 +51,7 @@ impl Field {
             Field::Capacity => "servers.capacity (users)",
             Field::HighWatermark => "servers.high_watermark (% of capacity)",
             Field::LowWatermark => "servers.low_watermark (% of capacity)",
-            Field::Population => "users.count (users)",
+            Field::Population => "users.count (steady user slots)",
             Field::Latency => "network.latency_max (ms)",
         }
     }
