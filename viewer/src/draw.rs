@@ -3,6 +3,7 @@
 
 use macroquad::prelude::*;
 use swarmlb_engine::SimTime;
+use swarmlb_model::Agent;
 use swarmlb_model::observe::{ServerView, UserView};
 use swarmlb_trace::State;
 use swarmlb_trace::text::Style;
@@ -446,20 +447,18 @@ fn agent_position(
         let b = layout::server_box(i.min(n.max(1) - 1), n, area);
         (b.x + b.w / 2.0, b.y + b.h / 2.0)
     };
-    if let Some(i) = tl.layout.server_idx(id) {
-        return server(i);
-    }
-    let slot = id.0.checked_sub(tl.layout.user(0).0);
-    match slot.and_then(|s| state.observed.users.get(s as usize)) {
-        Some(UserView::Connected(a)) => match tl.layout.server_idx(*a) {
-            Some(i) => server(i),
-            None => (panel.x + 12.0, panel.y + 24.0),
+    let corner = (panel.x + 12.0, panel.y + 24.0);
+    match tl.layout.agent(id) {
+        Agent::Server(i) => server(i),
+        Agent::User(slot) => match state.observed.users.get(slot as usize) {
+            Some(UserView::Connected(a)) => tl.layout.server_idx(*a).map_or(corner, server),
+            Some(UserView::Connecting(_) | UserView::Backoff) => {
+                let l = lobby_area(panel, lobby_h);
+                (l.x + 80.0, l.y + l.h / 2.0)
+            }
+            Some(UserView::Dead) | None => corner,
         },
-        Some(_) => {
-            let l = lobby_area(panel, lobby_h);
-            (l.x + 80.0, l.y + l.h / 2.0)
-        }
-        None => (panel.x + 12.0, panel.y + 24.0),
+        Agent::Env | Agent::Coordinator | Agent::Perturber => corner,
     }
 }
 
