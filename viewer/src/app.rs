@@ -37,6 +37,8 @@ pub struct App {
     pub knobs: Knobs,
     /// Show the knobs panel.
     pub knobs_open: bool,
+    /// The knob the keys move (an index into `knobs::FIELDS`).
+    pub knob_selected: usize,
     /// The causal chain of the second run against the first (empty with one run).
     pub chain: Vec<Edge>,
     /// Show the causal chain instead of the event log.
@@ -87,6 +89,7 @@ impl App {
             made: None,
             knobs: Knobs::new(&timelines_scenario),
             knobs_open: false,
+            knob_selected: 0,
             chain: Vec::new(),
             chain_open: false,
             fleet: false,
@@ -244,6 +247,15 @@ impl App {
             Action::Fleet => self.fleet = !self.fleet,
             Action::Knobs => self.knobs_open = !self.knobs_open,
             Action::Run => self.run_knobs(),
+            Action::KnobNext => {
+                self.knobs_open = true;
+                self.knob_selected = (self.knob_selected + 1) % knobs::FIELDS.len();
+            }
+            Action::KnobDown | Action::KnobUp => {
+                self.knobs_open = true;
+                let steps = if action == Action::KnobUp { 1 } else { -1 };
+                self.knobs.nudge(knobs::FIELDS[self.knob_selected], steps);
+            }
             Action::Chain => self.chain_open = !self.chain_open,
             Action::NextNode => match chain::next_node(&self.chain, p.time) {
                 Some(t) => {

@@ -146,14 +146,27 @@ fn knobs_panel(app: &App, screen: layout::Screen) {
     fill(area, style::OVERLAY);
     outline(area, 1.0, style::TEXT);
     text(
-        "knobs: drag a slider, then run (enter)",
+        "knobs: drag a slider or tab, [ and ]; then run (enter)",
         area.x + 12.0,
         area.y + 20.0,
         16.0,
         style::TEXT,
     );
     let k = &app.knobs;
-    for (field, track) in knobs::FIELDS.iter().zip(&panel.sliders) {
+    for (k_idx, (field, track)) in knobs::FIELDS.iter().zip(&panel.sliders).enumerate() {
+        if k_idx == app.knob_selected {
+            // The knob that [ and ] move.
+            outline(
+                Rect {
+                    x: track.x - 6.0,
+                    y: track.y - 20.0,
+                    w: track.w + 12.0,
+                    h: track.h + 26.0,
+                },
+                1.0,
+                style::DIM,
+            );
+        }
         let value = field.get(&k.scenario);
         let was = field.get(&k.base);
         let changed = value != was;

@@ -30,6 +30,12 @@ pub enum Action {
     Knobs,
     /// Re-simulate with the knobs' values.
     Run,
+    /// Select the next knob.
+    KnobNext,
+    /// Move the selected knob down one step.
+    KnobDown,
+    /// Move the selected knob up one step.
+    KnobUp,
     /// Show the causal chain instead of the event log.
     Chain,
     /// Jump to the next node of the causal chain.
@@ -139,6 +145,27 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Knobs,
         what: "knobs: change the scenario and re-simulate beside this run",
         short: "knobs",
+    },
+    Binding {
+        keys: &[KeyCode::Tab],
+        name: "tab",
+        action: Action::KnobNext,
+        what: "select the next knob (knobs panel)",
+        short: "",
+    },
+    Binding {
+        keys: &[KeyCode::LeftBracket],
+        name: "[",
+        action: Action::KnobDown,
+        what: "selected knob one step down",
+        short: "",
+    },
+    Binding {
+        keys: &[KeyCode::RightBracket],
+        name: "]",
+        action: Action::KnobUp,
+        what: "selected knob one step up",
+        short: "",
     },
     Binding {
         keys: &[KeyCode::Enter, KeyCode::KpEnter],

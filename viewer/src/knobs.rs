@@ -87,6 +87,18 @@ impl Field {
         }
     }
 
+    /// One press of a knob key: a user for capacity, 5% for watermarks, a twentieth of the
+    /// slider for the population and latency.
+    pub fn step(self, base: &Scenario) -> f64 {
+        let (lo, hi) = self.range(base);
+        match self {
+            Field::Capacity => 1.0,
+            Field::HighWatermark | Field::LowWatermark => 5.0,
+            Field::Population => ((hi - lo) / 20.0).round().max(1.0),
+            Field::Latency => (hi - lo) / 20.0,
+        }
+    }
+
     /// The slider's range for a run whose scenario was `base`: around the base value.
     pub fn range(self, base: &Scenario) -> (f64, f64) {
         let v = self.get(base);
@@ -122,6 +134,13 @@ impl Knobs {
     pub fn slide(&mut self, field: Field, f: f64) {
         let (lo, hi) = field.range(&self.base);
         field.set(&mut self.scenario, lo + (hi - lo) * f.clamp(0.0, 1.0));
+    }
+
+    /// Move knob `field` by `steps` presses (negative: down), within its slider.
+    pub fn nudge(&mut self, field: Field, steps: i32) {
+        let (lo, hi) = field.range(&self.base);
+        let v = field.get(&self.scenario) + f64::from(steps) * field.step(&self.base);
+        field.set(&mut self.scenario, v.clamp(lo, hi));
     }
 
     /// Where knob `field` sits on its slider (0..=1).

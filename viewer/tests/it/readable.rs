@@ -495,3 +495,32 @@ fn heat_rows_cover_every_server_once_and_show_the_highest_load() {
     let never = tl.servers_used;
     assert_eq!(tl.heat.max_load(col, never..never + 1), None, "not running");
 }
+
+#[test]
+fn knob_keys_move_one_step_within_the_slider() {
+    use swarmlb_viewer::knobs::{Field, Knobs};
+    let base = seed_classic().scenario;
+    let mut k = Knobs::new(&base);
+    k.nudge(Field::Capacity, 1);
+    assert_eq!(k.scenario.servers.capacity, base.servers.capacity + 1);
+    k.nudge(Field::Capacity, -2);
+    assert_eq!(k.scenario.servers.capacity, base.servers.capacity - 1);
+    k.nudge(Field::HighWatermark, -1);
+    assert_eq!(
+        k.scenario.servers.high_watermark,
+        ((base.servers.high_watermark * 100.0).round() - 5.0) / 100.0
+    );
+    k.nudge(Field::LowWatermark, -1000);
+    assert_eq!(
+        k.scenario.servers.low_watermark, 0.0,
+        "clamped to the slider"
+    );
+    k.nudge(Field::Capacity, 1000);
+    assert_eq!(
+        f64::from(k.scenario.servers.capacity),
+        Field::Capacity.range(&base).1
+    );
+    for field in swarmlb_viewer::knobs::FIELDS {
+        assert!(field.step(&base) > 0.0, "{field:?}");
+    }
+}
