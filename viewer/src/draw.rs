@@ -499,7 +499,8 @@ fn chain_overlay(app: &App, panel: Rect, lobby_h: f32, state: &State, n: u32) {
 /// The causal chain instead of the event log: the edges reached so far, indented by their
 /// depth in the tree, the newest last.
 fn chain_panel(app: &App, area: Rect) {
-    fill(area, style::PANEL);
+    // The clear colour is the panel colour: no fill of its own (fill rate is what a
+    // software renderer runs out of first).
     let t = app.playback.time;
     let reached = swarmlb_viewer::chain::reached(&app.chain, t);
     let head = format!(
@@ -988,7 +989,8 @@ type HistoryValue = fn(&HistoryPoint) -> f64;
 /// The history strips: servers running, users connected and load CoV over time, one line
 /// per run (coloured by run, named in the strip's header when there are two).
 fn plots(app: &App, area: Rect) {
-    fill(area, style::PANEL);
+    // The clear colour is the panel colour: no fill of its own (fill rate is what a
+    // software renderer runs out of first).
     let two = app.timelines.len() == 2;
     let inner = |r: Rect| Rect {
         x: r.x + layout::AXIS_LEFT,
@@ -1166,7 +1168,8 @@ fn divergence(app: &App, div: Rect) {
 }
 
 fn log(app: &App, area: Rect) {
-    fill(area, style::PANEL);
+    // The clear colour is the panel colour: no fill of its own (fill rate is what a
+    // software renderer runs out of first).
     let mut head = String::from("log ");
     for (i, cat) in CATEGORIES.iter().enumerate() {
         head.push_str(&format!(
