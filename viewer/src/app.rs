@@ -4,7 +4,11 @@ use macroquad::prelude::*;
 use swarmlb_engine::SimTime;
 use swarmlb_model::record::Category;
 use swarmlb_trace::diff::Point;
+use swarmlb_viewer::chain::{self, Edge};
 use swarmlb_viewer::compare;
+use swarmlb_viewer::fleet;
+use swarmlb_viewer::keys::{self, Action};
+use swarmlb_viewer::knobs::{self, Knobs, Rerun};
 use swarmlb_viewer::layout::{self, Screen};
 use swarmlb_viewer::playback::Playback;
 use swarmlb_viewer::timeline::Timeline;
@@ -19,16 +23,40 @@ pub struct App {
     pub divergence: Vec<Point>,
     /// The clicked server, if any.
     pub selected: Option<u32>,
+    /// The panel it was clicked in (its details come from that run).
+    pub selected_panel: usize,
     /// Show the key help.
     pub help: bool,
     /// Event log categories shown (COMM, COLLAB, TRANSFER, NEGO, BUTTERFLY).
     pub categories: [bool; 5],
     /// A one-line message for the status bar (butterfly forked, saved...).
     pub notice: Option<String>,
-    /// The forked branch's bytes, for saving.
-    pub fork_bytes: Option<Vec<u8>>,
+    /// The run made in the viewer (a butterfly fork or a knobs run), for saving.
+    pub made: Option<Made>,
+    /// The knobs' values (kept while the panel is closed).
+    pub knobs: Knobs,
+    /// Show the knobs panel.
+    pub knobs_open: bool,
+    /// The knob the keys move (an index into `knobs::FIELDS`).
+    pub knob_selected: usize,
+    /// The causal chain of the second run against the first (empty with one run).
+    pub chain: Vec<Edge>,
+    /// Show the causal chain instead of the event log.
+    pub chain_open: bool,
+    /// Show the fleet view (heat map, histogram, flows) instead of server boxes.
+    pub fleet: bool,
+    /// The fleet heat map of each timeline as a texture, made on first use.
+    pub heat_textures: Vec<Option<Texture2D>>,
     /// The states last drawn and their time, so playing forward folds only new events.
     cache: Option<(SimTime, Vec<swarmlb_trace::State>)>,
+}
+
+/// A run made in the viewer, to save.
+pub enum Made {
+    /// A butterfly branch forked at a time: its trace.
+    Fork(SimTime, Vec<u8>),
+    /// A run of the scenario changed with the knobs: its trace and scenario.
+    Knobs(Box<Rerun>),
 }
 
 /// The log categories in key order.
@@ -48,17 +76,27 @@ impl App {
             .map(Timeline::end)
             .max()
             .unwrap_or(SimTime::ZERO);
+        let timelines_scenario = timelines[0].scenario.clone();
         let mut app = App {
             timelines,
             playback: Playback::new(at, end),
             divergence: Vec::new(),
             selected: None,
+            selected_panel: 0,
             help: false,
             categories: [true; 5],
             notice: None,
-            fork_bytes: None,
+            made: None,
+            knobs: Knobs::new(&timelines_scenario),
+            knobs_open: false,
+            knob_selected: 0,
+            chain: Vec::new(),
+            chain_open: false,
+            fleet: false,
+            heat_textures: Vec::new(),
             cache: None,
         };
+        app.fleet = fleet::starts_in_fleet(app.servers_used());
         app.refresh_divergence();
         app
     }
@@ -85,6 +123,12 @@ impl App {
 
     fn refresh_divergence(&mut self) {
         self.cache = None;
+        self.heat_textures.clear();
+        self.chain = match self.timelines.as_slice() {
+            // Agents are matched by id, which needs one layout.
+            [a, b] if a.layout == b.layout => chain::edges(a.layout, &a.events, &b.events),
+            _ => Vec::new(),
+        };
         self.divergence = match self.timelines.as_slice() {
             [a, b] => compare::series(a, b, SimTime(a.scenario.sample_interval.us())),
             _ => Vec::new(),
@@ -124,63 +168,11 @@ impl App {
 
     /// React to keys and the mouse.
     pub fn input(&mut self) {
-        let p = &mut self.playback;
-        if is_key_pressed(KeyCode::Space) {
-            p.playing = !p.playing;
-        }
-        if is_key_pressed(KeyCode::Equal)
-            || is_key_pressed(KeyCode::KpAdd)
-            || is_key_pressed(KeyCode::Up)
-        {
-            p.faster();
-        }
-        if is_key_pressed(KeyCode::Minus)
-            || is_key_pressed(KeyCode::KpSubtract)
-            || is_key_pressed(KeyCode::Down)
-        {
-            p.slower();
-        }
-        if is_key_pressed(KeyCode::Right) {
-            let next = self
-                .timelines
-                .iter()
-                .filter_map(|t| t.next_event_after(p.time))
-                .min();
-            if let Some(t) = next {
-                p.playing = false;
-                p.seek(t);
-            }
-        }
-        if is_key_pressed(KeyCode::Home) {
-            p.seek(SimTime::ZERO);
-        }
-        if is_key_pressed(KeyCode::N) {
-            match compare::next_divergence(&self.divergence, p.time) {
-                Some(t) => p.seek(t),
-                None => self.notice = Some("no divergence after this time".into()),
-            }
-        }
-        if is_key_pressed(KeyCode::H) {
-            self.help = !self.help;
-        }
-        if is_key_pressed(KeyCode::B) {
-            self.fork();
-        }
-        if is_key_pressed(KeyCode::S) {
-            self.save_fork();
-        }
-        for (i, key) in [
-            KeyCode::Key1,
-            KeyCode::Key2,
-            KeyCode::Key3,
-            KeyCode::Key4,
-            KeyCode::Key5,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if is_key_pressed(key) {
-                self.categories[i] = !self.categories[i];
+        for binding in keys::BINDINGS {
+            for (i, key) in binding.keys.iter().enumerate() {
+                if is_key_pressed(*key) {
+                    self.act(binding.action, i);
+                }
             }
         }
         if is_mouse_button_down(MouseButton::Left) {
@@ -189,6 +181,28 @@ impl App {
             if screen.timeline.contains(mx, my) {
                 self.playback
                     .scrub(f64::from((mx - screen.timeline.x) / screen.timeline.w));
+            }
+        }
+        if self.knobs_open {
+            let panel = layout::knobs(self.screen(), knobs::FIELDS.len());
+            let (mx, my) = mouse_position();
+            if is_mouse_button_down(MouseButton::Left) {
+                for (field, slider) in knobs::FIELDS.iter().zip(&panel.sliders) {
+                    if slider.contains(mx, my) {
+                        self.knobs
+                            .slide(*field, f64::from((mx - slider.x) / slider.w));
+                    }
+                }
+            }
+            if is_mouse_button_pressed(MouseButton::Left) {
+                if panel.run.contains(mx, my) {
+                    self.run_knobs();
+                } else if panel.save.contains(mx, my) {
+                    self.save();
+                }
+            }
+            if panel.area.contains(mx, my) {
+                return;
             }
         }
         if is_mouse_button_pressed(MouseButton::Left) {
@@ -200,14 +214,94 @@ impl App {
         }
     }
 
-    fn select_at(&mut self, mx: f32, my: f32) {
+    /// Do what a key binding says; `index` is which of its keys was pressed.
+    pub fn act(&mut self, action: Action, index: usize) {
+        let p = &mut self.playback;
+        match action {
+            Action::PlayPause => p.playing = !p.playing,
+            Action::Faster => p.faster(),
+            Action::Slower => p.slower(),
+            Action::Step => {
+                let next = self
+                    .timelines
+                    .iter()
+                    .filter_map(|t| t.next_event_after(p.time))
+                    .min();
+                if let Some(t) = next {
+                    p.playing = false;
+                    p.seek(t);
+                }
+            }
+            Action::Home => p.seek(SimTime::ZERO),
+            Action::NextDivergence => match compare::next_divergence(&self.divergence, p.time) {
+                Some(t) => p.seek(t),
+                None => self.notice = Some("no divergence after this time".into()),
+            },
+            Action::Fork => self.fork(),
+            Action::Save => self.save(),
+            Action::ToggleCategory => {
+                if let Some(on) = self.categories.get_mut(index) {
+                    *on = !*on;
+                }
+            }
+            Action::Fleet => self.fleet = !self.fleet,
+            Action::Knobs => self.knobs_open = !self.knobs_open,
+            Action::Run => self.run_knobs(),
+            Action::KnobNext => {
+                self.knobs_open = true;
+                self.knob_selected = (self.knob_selected + 1) % knobs::FIELDS.len();
+            }
+            Action::KnobDown | Action::KnobUp => {
+                self.knobs_open = true;
+                let steps = if action == Action::KnobUp { 1 } else { -1 };
+                self.knobs.nudge(knobs::FIELDS[self.knob_selected], steps);
+            }
+            Action::Chain => self.chain_open = !self.chain_open,
+            Action::NextNode => match chain::next_node(&self.chain, p.time) {
+                Some(t) => {
+                    p.playing = false;
+                    p.seek(t);
+                }
+                None => self.notice = Some("no node of the causal chain after this time".into()),
+            },
+            Action::Help => self.help = !self.help,
+            Action::Close => {
+                self.help = false;
+                self.selected = None;
+                self.knobs_open = false;
+            }
+        }
+    }
+
+    /// The server slot under the mouse at (`mx`, `my`) in any panel, in either view.
+    pub fn server_at(&self, mx: f32, my: f32) -> Option<u32> {
         let screen = self.screen();
         let n = self.servers_used();
         for panel in screen.panels.iter().flatten() {
             let area = crate::draw::server_area(*panel, screen.lobby_height);
-            if area.contains(mx, my) {
-                self.selected = (0..n).find(|&i| layout::server_box(i, n, area).contains(mx, my));
+            if !area.contains(mx, my) {
+                continue;
             }
+            if self.fleet {
+                let regions = layout::fleet(area);
+                if regions.heat.contains(mx, my) {
+                    return Some(layout::heat_row(my, regions.heat, n));
+                }
+            } else {
+                return (0..n).find(|&i| layout::server_box(i, n, area).contains(mx, my));
+            }
+        }
+        None
+    }
+
+    fn select_at(&mut self, mx: f32, my: f32) {
+        let screen = self.screen();
+        let panel = screen.panels.iter().position(|p| {
+            p.is_some_and(|p| crate::draw::server_area(p, screen.lobby_height).contains(mx, my))
+        });
+        if let Some(panel) = panel {
+            self.selected = self.server_at(mx, my);
+            self.selected_panel = panel.min(self.timelines.len() - 1);
         }
     }
 
@@ -219,7 +313,7 @@ impl App {
             Ok((bytes, timeline)) => {
                 self.timelines.truncate(1);
                 self.timelines.push(timeline);
-                self.fork_bytes = Some(bytes);
+                self.made = Some(Made::Fork(at, bytes));
                 self.refresh_divergence();
                 self.notice = Some(format!(
                     "forked a butterfly branch at {at}; press s to save it"
@@ -229,18 +323,50 @@ impl App {
         }
     }
 
-    fn save_fork(&mut self) {
-        let Some(bytes) = &self.fork_bytes else {
-            self.notice = Some("nothing to save: press b to fork a butterfly branch first".into());
+    /// Re-simulate the first trace's scenario with the knobs' values (same seed), and show
+    /// the run beside it with its divergence.
+    pub fn run_knobs(&mut self) {
+        if self.knobs.changes().is_empty() {
+            self.notice = Some("the knobs are at the trace's values: move one first".into());
             return;
-        };
-        let name = format!(
-            "butterfly-{}s.swlb",
-            self.playback.time.as_micros() / 1_000_000
-        );
-        self.notice = Some(match std::fs::write(&name, bytes) {
-            Ok(()) => format!("saved {name}"),
-            Err(e) => format!("cannot save {name}: {e}"),
+        }
+        match knobs::rerun(&self.timelines[0], &self.knobs.scenario) {
+            Ok((run, timeline)) => {
+                self.timelines.truncate(1);
+                self.timelines.push(timeline);
+                self.notice = Some(format!(
+                    "re-simulated with {}; press s to save it",
+                    self.knobs.changes().join(" ")
+                ));
+                self.made = Some(Made::Knobs(Box::new(run)));
+                self.refresh_divergence();
+            }
+            Err(e) => self.notice = Some(format!("knobs: {e}")),
+        }
+    }
+
+    /// Save the run made here into the working directory: a fork as a trace, a knobs run
+    /// as a trace and its scenario TOML.
+    pub fn save(&mut self) {
+        let dir = std::path::Path::new(".");
+        self.notice = Some(match &self.made {
+            None => "nothing to save: fork (b) or run the knobs (k) first".into(),
+            Some(Made::Fork(at, bytes)) => {
+                let name = format!("butterfly-{}s.swlb", at.as_micros() / 1_000_000);
+                match std::fs::write(&name, bytes) {
+                    Ok(()) => format!("saved {name}"),
+                    Err(e) => format!("cannot save {name}: {e}"),
+                }
+            }
+            Some(Made::Knobs(run)) => {
+                let stem = format!("knobs-{}", run.label);
+                match knobs::save(dir, &stem, run) {
+                    Ok((trace, toml)) => {
+                        format!("saved {} and {}", trace.display(), toml.display())
+                    }
+                    Err(e) => format!("cannot save {stem}: {e}"),
+                }
+            }
         });
     }
 }

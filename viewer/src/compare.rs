@@ -1,8 +1,11 @@
 //! Comparing two panels with the same functions `swarmlb diff` uses: which agents differ
 //! now, and the divergence series for the plot.
 
+use std::borrow::Cow;
 use swarmlb_engine::SimTime;
+
 use swarmlb_model::Observed;
+use swarmlb_model::observe::{ServerView, UserView};
 use swarmlb_trace::diff::{self, Point, for_each_agent};
 
 use crate::timeline::Timeline;
@@ -27,8 +30,29 @@ impl Differences {
     }
 }
 
-/// Which agents differ between `a` and `b`.
+/// `a` and `b` with the same numbers of server and user slots: the smaller padded with
+/// servers never started and dead users. Runs of one scenario need no padding; runs made
+/// with the knobs may have more users or servers, and an agent present in one run only
+/// then counts as differing, as `diff` defines it.
+pub fn padded<'a>(a: &'a Observed, b: &'a Observed) -> (Cow<'a, Observed>, Cow<'a, Observed>) {
+    let servers = a.servers.len().max(b.servers.len());
+    let users = a.users.len().max(b.users.len());
+    let pad = |o: &'a Observed| {
+        if o.servers.len() == servers && o.users.len() == users {
+            return Cow::Borrowed(o);
+        }
+        let mut o = o.clone();
+        o.servers.resize(servers, (ServerView::Off, 0));
+        o.users.resize(users, UserView::Dead);
+        Cow::Owned(o)
+    };
+    (pad(a), pad(b))
+}
+
+/// Which agents differ between `a` and `b` (padded to the same slots, see [`padded`]).
 pub fn differences(a: &Observed, b: &Observed) -> Differences {
+    let (a, b) = padded(a, b);
+    let (a, b) = (a.as_ref(), b.as_ref());
     let n_servers = a.servers.len();
     let mut d = Differences {
         servers: vec![false; n_servers],
@@ -61,7 +85,8 @@ pub fn series(a: &Timeline, b: &Timeline, interval: SimTime) -> Vec<Point> {
             sb.apply(e);
         }
         (ia, ib) = (na, nb);
-        points.push(diff::point(t, &sa.observed, &sb.observed));
+        let (pa, pb) = padded(&sa.observed, &sb.observed);
+        points.push(diff::point(t, &pa, &pb));
         if t >= end {
             return points;
         }

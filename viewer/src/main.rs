@@ -7,21 +7,16 @@ mod draw;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use clap::Parser;
 use macroquad::prelude::*;
 use swarmlb_engine::SimTime;
 use swarmlb_viewer::timeline::Timeline;
 
 /// Watch swarmlb traces.
-#[derive(Parser, Clone, Debug)]
+#[derive(clap::Parser, Clone, Debug)]
 #[command(
     name = "swarmlb-viewer",
     version,
-    about = "Watch a swarmlb trace, or two side by side in lockstep",
-    after_help = "Keys: space play/pause, +/- faster/slower, right arrow one event, n next divergence,\n\
-        b fork a butterfly branch here, s save it, 1-5 toggle log categories, click a server, h help.\n\n\
-        Examples:\n  swarmlb-viewer run.swlb\n  swarmlb-viewer bf/baseline.swlb bf/perturbed.swlb\n  \
-        swarmlb-viewer a.swlb b.swlb --screenshot frame.png --at 30s --size 1600x900"
+    about = "Watch a swarmlb trace, or two side by side in lockstep"
 )]
 pub struct Args {
     /// The trace to show.
@@ -31,15 +26,61 @@ pub struct Args {
     /// Render one frame to this PNG file and exit (needs a display; use xvfb-run headless).
     #[arg(long, value_name = "OUT.png")]
     pub screenshot: Option<PathBuf>,
-    /// Simulated time to show first (like 90s or 5m).
+    /// Simulated time to show first (like 90s or 5m); past the end of the traces is an
+    /// error.
     #[arg(long, value_parser = parse_time, default_value = "0s")]
     pub at: SimTime,
-    /// Play at 100x for this many wall seconds, print the frame rate, and exit.
+    /// Play at 100x for this many wall seconds (from --at, looping back to it at the end),
+    /// print the frame rate, and exit.
     #[arg(long, value_name = "SECONDS")]
     pub measure_fps: Option<f64>,
+    /// Server boxes or the fleet view (heat map, histogram, flows); auto picks the fleet
+    /// view above 100 servers. The f key switches in the window.
+    #[arg(long, value_enum, default_value_t = View::Auto)]
+    pub view: View,
+    /// Open the knobs panel with NAME=VALUE set (capacity, high, low, users, latency;
+    /// repeatable) and re-simulate the trace's scenario with them beside it.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub knob: Vec<String>,
+    /// Show the causal chain of the second trace against the first instead of the event
+    /// log (the c key switches in the window).
+    #[arg(long)]
+    pub chain: bool,
     /// Window size, WIDTHxHEIGHT.
     #[arg(long, value_parser = parse_size, default_value = "1600x900")]
     pub size: (u32, u32),
+}
+
+/// `--help`'s epilogue: every key binding (from the one list the window uses) and examples.
+fn after_help() -> String {
+    let mut s = String::from("Keys (in the window, h shows them too):\n");
+    for l in swarmlb_viewer::keys::help_lines() {
+        s.push_str("  ");
+        s.push_str(&l);
+        s.push('\n');
+    }
+    s.push_str(
+        "\nExamples:\n  swarmlb-viewer run.swlb\n  swarmlb-viewer bf/baseline.swlb bf/perturbed.swlb\n  \
+         swarmlb-viewer a.swlb b.swlb --screenshot frame.png --at 30s --size 1600x900",
+    );
+    s
+}
+
+fn parse_args() -> Args {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Args::command().after_help(after_help()).get_matches();
+    Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// How servers are drawn.
+#[derive(clap::ValueEnum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum View {
+    /// Boxes up to 100 servers, the fleet view above.
+    Auto,
+    /// One box per server.
+    Boxes,
+    /// Heat map, histogram and flows.
+    Fleet,
 }
 
 fn parse_time(text: &str) -> Result<SimTime, String> {
@@ -73,7 +114,7 @@ static START: Mutex<Option<Start>> = Mutex::new(None);
 /// Parse arguments and load traces before any window exists, so a bad file is reported
 /// on stderr with a non-zero exit and never opens a window. Returns the arguments.
 fn prepare() -> Args {
-    let args = Args::parse();
+    let args = parse_args();
     // Whatever goes wrong inside the window library (a display that cannot be opened, a
     // PNG that cannot be written) ends with one line and exit status 1, never a panic.
     std::panic::set_hook(Box::new(|info| {
@@ -106,7 +147,46 @@ fn prepare() -> Args {
     }
     if timelines.len() == 2 && timelines[0].layout != timelines[1].layout {
         eprintln!(
-            "swarmlb-viewer: error: the two traces come from different scenarios (their agent layouts differ)"
+            "swarmlb-viewer: warning: the two traces have different numbers of server or user slots; agents are compared by server index and user slot"
+        );
+    }
+    if args.chain && timelines.len() != 2 {
+        eprintln!("swarmlb-viewer: error: --chain needs two traces (a baseline and a branch)");
+        std::process::exit(1);
+    }
+    if !args.knob.is_empty() {
+        if timelines.len() == 2 {
+            eprintln!(
+                "swarmlb-viewer: error: --knob shows its run beside the first trace; give one trace"
+            );
+            std::process::exit(1);
+        }
+        let mut knobs = swarmlb_viewer::knobs::Knobs::new(&timelines[0].scenario);
+        let checked = args
+            .knob
+            .iter()
+            .try_for_each(|k| knobs.apply(k))
+            .and_then(|()| {
+                knobs
+                    .scenario
+                    .validate()
+                    .map_err(|(field, message)| format!("{field}: {message}"))
+            });
+        if let Err(e) = checked {
+            eprintln!("swarmlb-viewer: error: --knob {e}");
+            std::process::exit(1);
+        }
+    }
+    let end = timelines
+        .iter()
+        .map(Timeline::end)
+        .max()
+        .unwrap_or_default();
+    if args.at > end {
+        eprintln!(
+            "swarmlb-viewer: error: --at {} is past the end of the trace{} ({end})",
+            args.at,
+            if timelines.len() == 2 { "s" } else { "" }
         );
         std::process::exit(1);
     }
@@ -178,6 +258,21 @@ async fn main() {
         .take()
         .expect("prepared in window_conf");
     let mut app = app::App::new(start.timelines, start.args.at);
+    app.chain_open = start.args.chain;
+    if !start.args.knob.is_empty() {
+        for k in &start.args.knob {
+            app.knobs
+                .apply(k)
+                .expect("checked before the window opened");
+        }
+        app.knobs_open = true;
+        app.run_knobs();
+    }
+    match start.args.view {
+        View::Auto => {}
+        View::Boxes => app.fleet = false,
+        View::Fleet => app.fleet = true,
+    }
     if let Some(path) = &start.args.screenshot {
         // The first frame fills the glyph cache (text drawn while it grows can come out
         // garbled); the second is the one saved.
@@ -198,6 +293,11 @@ async fn main() {
         let begin = std::time::Instant::now();
         let mut frames = 0u32;
         while begin.elapsed().as_secs_f64() < seconds {
+            // Playing frames are measured, not a picture paused at the end: loop back.
+            if !app.playback.playing {
+                app.playback.seek(start.args.at);
+                app.playback.playing = true;
+            }
             app.playback.tick(f64::from(get_frame_time()));
             draw::frame(&mut app);
             next_frame().await;

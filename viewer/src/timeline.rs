@@ -47,6 +47,59 @@ pub struct Timeline {
     pub started_at: Vec<Option<SimTime>>,
     /// When each server index stopped (terminated or crashed; for fading out).
     pub stopped_at: Vec<Option<SimTime>>,
+    /// Loads sampled for the fleet heat map, see [`Heat`].
+    pub heat: Heat,
+}
+
+/// Server loads sampled at a fixed number of columns over the scenario's duration, for the
+/// fleet view's heat map (servers × time).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heat {
+    /// Time between columns.
+    pub interval: SimTime,
+    /// Server rows per column (the layout's `max_servers`).
+    pub rows: u32,
+    /// Column-major cells: 0 for a server not running, else its load plus one (saturating).
+    pub cells: Vec<u16>,
+}
+
+/// Columns of the heat map over a run's full duration.
+pub const HEAT_COLUMNS: u64 = 256;
+
+impl Heat {
+    /// Columns sampled so far.
+    pub fn columns(&self) -> usize {
+        self.cells.len() / self.rows.max(1) as usize
+    }
+
+    /// Server `idx`'s cell in `column`: `None` when not running, else its load.
+    pub fn load(&self, column: usize, idx: u32) -> Option<u32> {
+        let cell = *self.cells.get(column * self.rows as usize + idx as usize)?;
+        cell.checked_sub(1).map(u32::from)
+    }
+
+    /// The highest load among the servers in `idx` running in `column`, or `None` when
+    /// none of them runs: one heat map row for a group of servers when there are more
+    /// servers than rows.
+    pub fn max_load(&self, column: usize, idx: std::ops::Range<u32>) -> Option<u32> {
+        idx.filter_map(|i| self.load(column, i)).max()
+    }
+
+    /// The column showing time `t` (the last sample at or before it).
+    pub fn column_at(&self, t: SimTime) -> usize {
+        (t.0 / self.interval.0.max(1)) as usize
+    }
+
+    fn push(&mut self, state: &State) {
+        self.cells
+            .extend(state.observed.servers.iter().map(|(view, load)| {
+                if view.is_running() {
+                    u16::try_from(*load).unwrap_or(u16::MAX - 1) + 1
+                } else {
+                    0
+                }
+            }));
+    }
 }
 
 impl Timeline {
@@ -68,7 +121,13 @@ impl Timeline {
         let scenario = reader.scenario().map_err(|e| e.to_string())?;
         let layout = reader.layout();
         let keyframe_every = (layout.n_agents() * 4).max(2048);
-        let interval = scenario.sample_interval.us().max(1);
+        // History at the scenario's sample interval, or finer for runs with few samples,
+        // so that the plots show more than a handful of points.
+        let interval = scenario
+            .sample_interval
+            .us()
+            .min(scenario.duration.us() / HEAT_COLUMNS)
+            .max(1_000);
         let mut cursor = Cursor::new(reader);
         let mut state = State::new(layout);
         let mut events = Vec::new();
@@ -78,12 +137,22 @@ impl Timeline {
         let mut servers_used = 0;
         let mut started_at = vec![None; layout.max_servers as usize];
         let mut stopped_at = vec![None; layout.max_servers as usize];
+        let mut heat = Heat {
+            interval: SimTime((scenario.duration.us() / HEAT_COLUMNS).max(1_000)),
+            rows: layout.max_servers,
+            cells: Vec::new(),
+        };
+        let mut next_column = SimTime::ZERO;
         let problem = loop {
             match cursor.next_item() {
                 Ok(Some(Item::Event(e))) => {
                     while e.time > next_sample {
                         history.push(history_point(&state, next_sample));
                         next_sample = next_sample.plus(interval);
+                    }
+                    while e.time > next_column {
+                        heat.push(&state);
+                        next_column = next_column.plus(heat.interval.0);
                     }
                     if let Some(i) = layout.server_idx(e.target) {
                         match e.kind {
@@ -114,6 +183,7 @@ impl Timeline {
             }
         };
         history.push(history_point(&state, next_sample.max(state.time)));
+        heat.push(&state);
         Ok(Timeline {
             name: name.to_string(),
             header,
@@ -126,12 +196,20 @@ impl Timeline {
             servers_used,
             started_at,
             stopped_at,
+            heat,
         })
     }
 
     /// Time of the last event.
     pub fn end(&self) -> SimTime {
         self.events.last().map_or(SimTime::ZERO, |e| e.time)
+    }
+
+    /// True if server `idx` was ever started in this run.
+    pub fn ever_started(&self, idx: u32) -> bool {
+        self.started_at
+            .get(idx as usize)
+            .is_some_and(Option::is_some)
     }
 
     /// Server capacity.

@@ -1,6 +1,7 @@
 //! Viewer tests: the window-free logic, and real screenshots under Xvfb.
 
 mod logic;
+mod readable;
 mod screenshots;
 
 use std::path::{Path, PathBuf};
