@@ -136,7 +136,24 @@ fn no_op_error(report: &Report) -> anyhow::Error {
     )
 }
 
+/// Scenario fields `butterfly` sets itself: a `--set` of them would be ignored.
+const RESERVED: crate::scenario_args::Reserved<'static> =
+    &[("butterfly.at", "--at says when the user is disconnected")];
+
 pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
+    args.scenario.check("butterfly", RESERVED);
+    let user_set = args
+        .scenario
+        .spec
+        .overrides
+        .iter()
+        .any(|o| crate::scenario_args::override_key(o) == Some("butterfly.user"));
+    if user_set && args.user.is_some() {
+        crate::scenario_args::usage_error(
+            "butterfly",
+            "--set butterfly.user=... contradicts --user; give only one".into(),
+        );
+    }
     if let Some(k) = args.repeat {
         anyhow::ensure!(
             args.out.is_none(),

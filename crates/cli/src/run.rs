@@ -34,7 +34,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    args.scenario.check("run");
+    args.scenario.check("run", &[]);
     let (scenario, seed) = args.scenario.resolve()?;
     if args.check {
         return run_checked(&args, &scenario, seed);

@@ -113,7 +113,7 @@ impl ScenarioArgs {
     /// Refuse (usage error) options that contradict each other: `--seed` with
     /// `--set seed=`, `--policy` with `--set policy=`, `--duration` with
     /// `--set duration=`, one field set twice. Without this the option silently wins.
-    pub fn check(&self, subcommand: &str) {
+    pub fn check(&self, subcommand: &str, reserved: Reserved<'_>) {
         let seed_set = self
             .spec
             .overrides
@@ -125,7 +125,7 @@ impl ScenarioArgs {
                 "--set seed=... contradicts --seed; give only one".into(),
             );
         }
-        check_fields(subcommand, &self.spec, self.policy.is_some(), &[], &[]);
+        check_fields(subcommand, &self.spec, self.policy.is_some(), &[], reserved);
     }
 
     /// Load the scenario with every option applied, and the seed to use.

@@ -199,3 +199,46 @@ fn run_refuses_an_option_and_a_field_that_say_different_things() {
         crate::stdout(&o)
     );
 }
+
+/// Regression (found in the issue 12 review): `butterfly --set butterfly.at=...` was
+/// accepted and ignored (`--at` wins), and `--seed` silently beat `--set seed=`.
+#[test]
+fn butterfly_refuses_fields_it_sets_itself_and_contradictions() {
+    let dir = scratch("butterfly-options");
+    let base = [
+        "butterfly",
+        "seed-classic",
+        "--duration",
+        "30s",
+        "--at",
+        "10s",
+    ];
+    for (extra, needle) in [
+        (
+            &["--set", "butterfly.at=5s"][..],
+            "sets `butterfly.at` itself",
+        ),
+        (&["--seed", "3", "--set", "seed=4"], "contradicts --seed"),
+        (
+            &["--user", "2", "--set", "butterfly.user=3"],
+            "contradicts --user",
+        ),
+    ] {
+        let args = [&base[..], extra].concat();
+        let o = swarmlb_in(&dir, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", crate::stderr(&o));
+        assert!(
+            crate::stderr(&o).contains(needle),
+            "{args:?}: {}",
+            crate::stderr(&o)
+        );
+    }
+    // What butterfly honours is still accepted.
+    let args = [
+        &base[..],
+        &["--set", "butterfly.reconnect_after=2s", "--out", "bf"],
+    ]
+    .concat();
+    let o = swarmlb_in(&dir, &args);
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+}
