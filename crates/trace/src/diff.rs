@@ -124,7 +124,7 @@ pub enum Outcome {
     Handoffs,
     /// New servers granted (`ProvisionGrant`).
     ScaleOuts,
-    /// 99th percentile of time to connect, ms (to 1/64 relative: a bucketed histogram);
+    /// 99th percentile of time to connect, ms (to 0.1%: the model's streaming histogram);
     /// NaN (printed n/a, never worse) when no user connected in the span. The perturbed
     /// user's own reconnection is left out: it is the perturbation, not a consequence.
     TtcP99,

@@ -29,7 +29,9 @@ use crate::scenario_args::ScenarioSpec;
     (one user disconnected at a time drawn from 10% to 60% of the run, the same times in every cell). \
     P(cascade) is the fraction of the B × K branches that cascaded, with its 95% Wilson score interval: \
     repeated with fresh seeds, about 95% of such intervals would contain the true probability. \
-    The map shows it as \"0.33 [0.10, 0.65]\".\n\n\
+    The map shows it as \"0.33 [0.10, 0.65]\". Branches that perturbed nobody (no-op) are left out. \
+    stability.csv also has, per outcome (rejections, gave_up, migrations, handoffs, scale_outs, ttc_p99_ms, \
+    load_spread_cov), the branch-minus-baseline change after the perturbation: n, mean, sd and 95% t interval.\n\n\
     Example:\n  swarmlb stability seed-classic --param servers.capacity=8,10,12 --param users.count=10,20 --seeds 4 --perturbations 6 --out st"
 )]
 pub struct StabilityArgs {
@@ -70,6 +72,9 @@ struct CellResult {
     no_op: u64,
     cascade_sizes: Vec<f64>,
     dissipate_times_s: Vec<f64>,
+    /// Per outcome (`diff::Outcome::ALL`), branch minus baseline after the perturbation,
+    /// one value per branch where it is defined.
+    deltas: [Vec<f64>; diff::Outcome::ALL.len()],
 }
 
 impl CellResult {
@@ -97,6 +102,12 @@ impl CellResult {
             Verdict::Cascaded => self.cascaded += 1,
         }
         self.cascade_sizes.push(report.cascade_size as f64);
+        for (values, outcome) in self.deltas.iter_mut().zip(diff::Outcome::ALL) {
+            let delta = report.outcomes_after.delta(outcome);
+            if delta.is_finite() {
+                values.push(delta);
+            }
+        }
     }
 }
 
@@ -207,12 +218,17 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(",")
     };
+    let delta_columns: Vec<String> = diff::Outcome::ALL
+        .iter()
+        .map(|o| prefixed(&format!("delta_after_{}", o.name())))
+        .collect();
     let mut csv = format!(
         "{},seeds,perturbations,runs,dissipated,contained,cascaded,diverged,undetermined,no_op,\
-         p_cascade,p_cascade_ci95_low,p_cascade_ci95_high,{},{}\n",
+         p_cascade,p_cascade_ci95_low,p_cascade_ci95_high,{},{},{}\n",
         keys.join(","),
         prefixed("cascade_size"),
         prefixed("time_to_dissipate_s"),
+        delta_columns.join(","),
     );
     let mut labels = Vec::new();
     let mut table = vec![
@@ -239,13 +255,17 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
         let p = r.cascaded as f64 / runs.max(1) as f64;
         let (lo, hi) = stats::wilson(r.cascaded, runs);
         let sizes = stats::mean_ci(&r.cascade_sizes).csv(2);
-        let heal = if r.dissipate_times_s.is_empty() {
-            "0,n/a,n/a,n/a,n/a".to_string()
-        } else {
-            stats::mean_ci(&r.dissipate_times_s).csv(2)
+        let mean_ci_or_none = |values: &[f64], digits| {
+            if values.is_empty() {
+                "0,n/a,n/a,n/a,n/a".to_string()
+            } else {
+                stats::mean_ci(values).csv(digits)
+            }
         };
+        let heal = mean_ci_or_none(&r.dissipate_times_s, 2);
+        let deltas: Vec<String> = r.deltas.iter().map(|v| mean_ci_or_none(v, 4)).collect();
         csv.push_str(&format!(
-            "{},{b},{k},{runs},{},{},{},{},{},{},{p:.4},{lo:.4},{hi:.4},{sizes},{heal}\n",
+            "{},{b},{k},{runs},{},{},{},{},{},{},{p:.4},{lo:.4},{hi:.4},{sizes},{heal},{}\n",
             cell.values.join(","),
             r.dissipated,
             r.contained,
@@ -253,6 +273,7 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
             r.diverged,
             r.undetermined,
             r.no_op,
+            deltas.join(","),
         ));
         let label = format!("{p:.2} [{lo:.2}, {hi:.2}]");
         let mut line = cell.values.clone();
