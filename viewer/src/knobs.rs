@@ -3,6 +3,7 @@
 //! and a scenario TOML.
 
 use std::path::{Path, PathBuf};
+use swarmlb_trace::format::CHECKPOINT_EVERY_MAX;
 
 use swarmlb_model::Scenario;
 use swarmlb_model::scenario::Dur;
@@ -198,8 +199,9 @@ pub fn rerun(base: &Timeline, scenario: &Scenario) -> Result<(Rerun, Timeline), 
     scenario
         .validate()
         .map_err(|(field, message)| format!("{field}: {message}"))?;
-    let bytes = swarmlb_trace::write::record_to_vec(scenario, base.header.seed, 1 << 20)
-        .map_err(|e| e.to_string())?;
+    let bytes =
+        swarmlb_trace::write::record_to_vec(scenario, base.header.seed, CHECKPOINT_EVERY_MAX)
+            .map_err(|e| e.to_string())?;
     let changes = Knobs {
         base: base.scenario.clone(),
         scenario: scenario.clone(),

@@ -8,6 +8,7 @@ use std::io::BufWriter;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use swarmlb_trace::format::CHECKPOINT_EVERY_MAX;
 
 use priority_queue::PriorityQueue;
 use swarmlb_engine::phold::{self, PholdConfig};
@@ -241,7 +242,7 @@ fn phold_engine_traced(events: u64, dir: &Path) -> u64 {
     let mut sim = phold::build(phold_config());
     let scenario = Scenario::default();
     let world = swarmlb_model::build(&scenario, 1);
-    let header = header_for(&world.model, 1 << 20);
+    let header = header_for(&world.model, CHECKPOINT_EVERY_MAX);
     let file = std::fs::File::create(dir.join("phold.swlb")).expect("temp file");
     let mut writer = TraceWriter::new(BufWriter::with_capacity(1 << 16, file), "phold", &header)
         .expect("header");

@@ -2,6 +2,7 @@
 //! cascade or dissipate, what did it change, and along which messages did it travel?
 
 use std::path::{Path, PathBuf};
+use swarmlb_trace::format::CHECKPOINT_EVERY_MAX;
 
 use anyhow::Context;
 use clap::Args;
@@ -246,8 +247,10 @@ fn repeat(args: &ButterflyArgs, k: u32) -> anyhow::Result<()> {
         }
         let seed = seed0 + i;
         let (base, pert) = std::thread::scope(|s| {
-            let b = s.spawn(|| swarmlb_trace::write::record_to_vec(&baseline, seed, 1 << 20));
-            let p = swarmlb_trace::write::record_to_vec(&perturbed, seed, 1 << 20);
+            let b = s.spawn(|| {
+                swarmlb_trace::write::record_to_vec(&baseline, seed, CHECKPOINT_EVERY_MAX)
+            });
+            let p = swarmlb_trace::write::record_to_vec(&perturbed, seed, CHECKPOINT_EVERY_MAX);
             (b.join().expect("baseline thread"), p)
         });
         let (base, pert) = (base?, pert?);

@@ -10,6 +10,9 @@ use crate::net::Out;
 use crate::record::Kind;
 use crate::scenario::Policy;
 
+/// A server silent for this many report intervals is taken for dead by the coordinator.
+const REPORTS_MISSED_MAX: u64 = 3;
+
 #[derive(Clone, Debug)]
 struct Known {
     idx: u32,
@@ -85,7 +88,7 @@ impl Coordinator {
     fn route(&mut self, out: &mut Out, user: u32, session: u32) -> (Kind, u32) {
         let p = out.params;
         // A server silent for three report intervals is presumed dead.
-        let silence = 3 * p.scenario.servers.report_interval.us();
+        let silence = REPORTS_MISSED_MAX * p.scenario.servers.report_interval.us();
         let now = out.now();
         let live: Vec<usize> = (0..self.servers.len())
             .filter(|&i| now.since(self.servers[i].last_report) <= silence || now.0 <= silence)

@@ -6,6 +6,10 @@ use swarmlb_engine::SimTime;
 use crate::ids::Layout;
 use crate::scenario::{Dist, Policy, Scenario};
 
+/// A hand-off waits an attempt time-out plus this many worst-case latencies: an offer, its
+/// acceptance, and the migrated users' connections there and back.
+const HANDOFF_LATENCIES: u64 = 4;
+
 /// Server indices are never reused, so the id space is larger than the quota of servers
 /// alive at once: room for every server to be replaced three times over.
 pub fn server_ids(max_servers: u32) -> u32 {
@@ -78,7 +82,8 @@ impl Params {
             pull_target_load: threshold(capacity, s.pull_target),
             terminate_load: threshold(capacity, s.terminate_watermark),
             loss_ppm: ppm(scenario.network.loss).min(1_000_000) as u32,
-            handoff_timeout_us: u.attempt_timeout.us() + 4 * scenario.network.latency_max.us(),
+            handoff_timeout_us: u.attempt_timeout.us()
+                + HANDOFF_LATENCIES * scenario.network.latency_max.us(),
             steady_slots: scenario.steady_slots(),
             arrival_slot_gap_us,
         }

@@ -11,6 +11,10 @@ use crate::observe::Observed;
 use crate::scenario::Scenario;
 use crate::world::{World, build};
 
+/// After a crash, the run has recovered once this share (per cent) of the users connected
+/// just before it are connected again.
+const RECOVERED_PERCENT: u64 = 95;
+
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
@@ -144,7 +148,8 @@ impl Runner {
             }
         }
         for (_, before, recovered) in a.recovery.iter_mut() {
-            if recovered.is_none() && u64::from(s.users_connected) * 100 >= u64::from(*before) * 95
+            if recovered.is_none()
+                && u64::from(s.users_connected) * 100 >= u64::from(*before) * RECOVERED_PERCENT
             {
                 *recovered = Some(s.time);
             }

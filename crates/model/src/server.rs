@@ -11,6 +11,13 @@ use crate::net::Out;
 use crate::record::Kind;
 use crate::sessions::Sessions;
 
+/// A peer entry older than this many `peer_ttl`s is dropped from the view at gossip time
+/// (between one and this many it is kept, for gossip, but not trusted for load).
+const VIEW_FORGET_TTLS: u64 = 2;
+/// After asking for a new server, a server waits this many provisioning delays (plus one
+/// pull interval) before it may ask again, so one overload asks once.
+const SCALE_OUT_WAIT_PROVISIONINGS: u64 = 2;
+
 /// A server's lifecycle.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ServerStatus {
@@ -350,7 +357,7 @@ impl Server {
         out.send_reliable(ENV, 0, Body::ScaleOut { peers });
         out.set_timer(
             Timer::ScaleOutCooldown,
-            2 * s.provisioning_delay.us() + s.pull_interval.us(),
+            SCALE_OUT_WAIT_PROVISIONINGS * s.provisioning_delay.us() + s.pull_interval.us(),
         );
     }
 
@@ -452,7 +459,7 @@ impl Server {
         let ttl = out.params.scenario.servers.peer_ttl.us();
         let now = out.now().0;
         self.view
-            .retain(|e| now.saturating_sub(e.seen_us) <= 2 * ttl);
+            .retain(|e| now.saturating_sub(e.seen_us) <= VIEW_FORGET_TTLS * ttl);
         if self.view.is_empty() {
             return (Kind::GossipTick, NONE);
         }

@@ -20,7 +20,9 @@ pub fn checkpoint_interval(n_agents: usize) -> u64 {
         .saturating_mul(8)
         .clamp(1024, checkpoint_interval_max())
 }
-/// Most events between two checkpoints that a header may declare.
+/// Most events between two checkpoints that a header may declare; also what in-memory
+/// branches use (butterflies, stability, the viewer's forks), which are never verified
+/// from disk and need the fewest checkpoints.
 pub const CHECKPOINT_EVERY_MAX: u64 = 1 << 20;
 /// Largest block payload a reader accepts; a larger length field means corruption. The
 /// largest block a writer makes is a full event block (checked below at compile time).

@@ -4,6 +4,7 @@
 //! heal. A heatmap shows the map, each cell labelled with its probability and interval.
 
 use std::path::PathBuf;
+use swarmlb_trace::format::CHECKPOINT_EVERY_MAX;
 
 use anyhow::Context;
 use clap::Args;
@@ -172,7 +173,8 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
             }
             let at = perturbation_at(&cells[c].1, seed, j);
             let perturbed = cells[c].1.perturbed_at(Dur(at), None);
-            let bytes = swarmlb_trace::write::record_to_vec(&perturbed, seed, 1 << 20)?;
+            let bytes =
+                swarmlb_trace::write::record_to_vec(&perturbed, seed, CHECKPOINT_EVERY_MAX)?;
             let report = diff::diff(
                 || {
                     Ok((
@@ -194,7 +196,8 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
                 }
                 let mut scenario = cells[c].1.clone();
                 scenario.butterfly = None;
-                let base = swarmlb_trace::write::record_to_vec(&scenario, seed, 1 << 20)?;
+                let base =
+                    swarmlb_trace::write::record_to_vec(&scenario, seed, CHECKPOINT_EVERY_MAX)?;
                 tick();
                 (0..k)
                     .into_par_iter()
