@@ -200,3 +200,38 @@ fn connect_times_are_streamed_with_known_quantiles() {
     big.record(u64::MAX);
     assert_eq!(big.len(), 4);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, .. Default::default() })]
+
+    /// Regression (issue 10 review): the next rise of the daily curve was found by scanning
+    /// a whole period second by second (a 366-day period made a 1-second run take 26 s). The
+    /// constant-time search must find exactly what the scan finds.
+    #[test]
+    fn the_next_diurnal_rise_is_what_a_scan_finds(
+        count in 1u32..500,
+        amplitude_pct in 1u32..100,
+        period_s in 60u64..7_200,
+        slot_frac in 0u32..200,
+        from_s in 0u64..20_000,
+    ) {
+        use swarmlb_engine::SimTime;
+        let mut sc = swarmlb_model::Scenario::builtin("diurnal").unwrap();
+        sc.users.count = count;
+        let d = sc.users.diurnal.as_mut().unwrap();
+        d.amplitude = f64::from(amplitude_pct) / 100.0;
+        d.period = swarmlb_model::scenario::Dur::secs(period_s);
+        sc.users.flash = None;
+        let params = swarmlb_model::params::Params::new(&sc, 1);
+        let slot = count * slot_frac / 100;
+        let from = SimTime(from_s * 1_000_000 + 123);
+        let scan = if params.slot_active(slot, from) {
+            Some(from)
+        } else {
+            (1..=period_s + 1)
+                .map(|k| from.plus(k * 1_000_000))
+                .find(|&t| params.slot_active(slot, t))
+        };
+        proptest::prop_assert_eq!(params.next_active(slot, from), scan);
+    }
+}
