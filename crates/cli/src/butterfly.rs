@@ -29,9 +29,20 @@ pub struct DiffArgs {
     /// Write the per-sample divergence as CSV here.
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
-    /// Sample interval (default: the first trace's scenario `sample_interval`).
-    #[arg(long, value_parser = parse_time)]
+    /// Sample interval (default: the first trace's scenario `sample_interval`); at least
+    /// 1ms, and at most 1,000,000 samples over the run.
+    #[arg(long, value_parser = parse_interval)]
     interval: Option<SimTime>,
+}
+
+fn parse_interval(text: &str) -> Result<SimTime, String> {
+    let t = parse_time(text)?;
+    if t.as_micros() < swarmlb_model::scenario::limits::SAMPLE_INTERVAL_MIN_US {
+        return Err(format!(
+            "{text} is shorter than the shortest sample interval, 1ms"
+        ));
+    }
+    Ok(t)
 }
 
 fn parse_time(text: &str) -> Result<SimTime, String> {

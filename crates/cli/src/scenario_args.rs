@@ -92,6 +92,11 @@ impl ScenarioSpec {
         if let Some(d) = self.duration {
             anyhow::ensure!(d.us() > 0, "--duration must be positive");
             scenario.duration = d;
+            // The run's length enters relations (the number of samples): check again, so
+            // no trace is written that its readers would refuse.
+            scenario.validate().map_err(|(field, message)| {
+                anyhow::anyhow!("--duration {d}: invalid value for `{field}`: {message}")
+            })?;
         }
         Ok(scenario)
     }

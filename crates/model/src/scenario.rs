@@ -602,6 +602,10 @@ pub mod limits {
     pub const RETRIES_MAX: u32 = 1_000;
     /// Largest peer view.
     pub const VIEW_MAX: u32 = 256;
+    /// Shortest sample interval, in µs (1 ms).
+    pub const SAMPLE_INTERVAL_MIN_US: u64 = 1_000;
+    /// Most samples in a run (duration / sample interval), and in a `diff`.
+    pub const SAMPLES_MAX: u64 = 1_000_000;
     /// Largest scenario file, in bytes.
     pub const SCENARIO_FILE_MAX: u64 = 1 << 20;
     /// Longest scenario name, in bytes.
@@ -731,6 +735,29 @@ impl Scenario {
         }
         if self.sample_interval.us() == 0 {
             return err("sample_interval", "must be positive".into());
+        }
+        // Every reader that samples (metrics, plot, diff, the viewer) keeps a point per
+        // sample: bound their number, so a short interval cannot exhaust memory.
+        if self.sample_interval.us() < limits::SAMPLE_INTERVAL_MIN_US {
+            return err(
+                "sample_interval",
+                format!(
+                    "{} is shorter than the shortest sample interval, 1ms",
+                    self.sample_interval
+                ),
+            );
+        }
+        if self.duration.us() / self.sample_interval.us() > limits::SAMPLES_MAX {
+            return err(
+                "sample_interval",
+                format!(
+                    "{} over {} makes {} samples; at most {} (a longer interval, or a shorter run)",
+                    self.sample_interval,
+                    self.duration,
+                    limits::words(self.duration.us() / self.sample_interval.us()),
+                    limits::words(limits::SAMPLES_MAX)
+                ),
+            );
         }
         if self.name.len() > limits::NAME_MAX {
             return err(

@@ -15,6 +15,7 @@ use crate::error::TraceError;
 use crate::fold::{Cursor, Item, State};
 use crate::read::TraceReader;
 use swarmlb_model::metrics::ConnectTimes;
+use swarmlb_model::scenario::limits;
 
 /// Macro distance must stay at zero for this many samples up to the end of the run for
 /// the difference to count as dissipated.
@@ -768,9 +769,19 @@ pub fn diff<R: Read>(
     }
     let scenario = a.scenario()?;
     let b_scenario = b.scenario()?;
-    let interval = interval
-        .unwrap_or(SimTime(scenario.sample_interval.us()))
-        .max(SimTime(1));
+    let interval = interval.unwrap_or(SimTime(scenario.sample_interval.us()));
+    // A point is kept per sample: bound their number as scenarios bound theirs.
+    let samples = scenario.duration.us() / interval.as_micros().max(1);
+    if interval.as_micros() < limits::SAMPLE_INTERVAL_MIN_US || samples > limits::SAMPLES_MAX {
+        return Err(DiffError::Mismatch(format!(
+            "a sample interval of {} over {} makes {} samples; the interval must be at least 1ms \
+             and give at most {} samples",
+            interval,
+            scenario.duration,
+            limits::words(samples),
+            limits::words(limits::SAMPLES_MAX)
+        )));
+    }
     let (mut ca, mut cb) = (Cursor::new(a), Cursor::new(b));
     let mut first = None;
     let mut perturbation: Option<Perturbation> = None;

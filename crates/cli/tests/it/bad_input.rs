@@ -310,3 +310,36 @@ fn a_corruption_campaign_always_exits_3_with_an_offset() {
         assert!(!err.contains("panicked"), "edit {i}: {err}");
     }
 }
+
+/// Regression (issue 10 review): `diff --interval 0` never ended and `1us` took 2.8 GB on
+/// two 27 KB traces; a scenario's `sample_interval = "1us"` did the same to every reader.
+#[test]
+fn regression_sample_intervals_are_bounded() {
+    let g = crate::repo().join("traces/golden/butterfly");
+    let (a, b) = (g.join("baseline.swlb"), g.join("perturbed.swlb"));
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    for interval in ["0", "1us", "999us"] {
+        let o = swarmlb(&["diff", a, b, "--interval", interval]);
+        assert_fails(&o, 2, "shortest sample interval, 1ms");
+    }
+    assert!(
+        swarmlb(&["diff", a, b, "--interval", "1ms"])
+            .status
+            .success()
+    );
+    let o = swarmlb(&["run", "--set", "sample_interval=1us", "--duration", "1s"]);
+    assert_fails(&o, 1, "shortest sample interval, 1ms");
+    let o = swarmlb(&["run", "--set", "sample_interval=1ms", "--duration", "2h"]);
+    assert_fails(&o, 1, "at most 1,000,000");
+    // --duration enters the same relation after the file is read.
+    let dir = scratch("long-duration");
+    let o = swarmlb_in(
+        &dir,
+        &["run", "--duration", "366d", "--trace", "never.swlb"],
+    );
+    assert_fails(
+        &o,
+        1,
+        "--duration 366d: invalid value for `sample_interval`",
+    );
+}

@@ -143,6 +143,11 @@ fn scenario_errors_as_data() {
         ("too many servers", "[servers]\nmax_servers = 200000\n".into()),
         ("too many crashes", many_crashes),
         ("too many listed servers", long_lists),
+        ("a 1 µs sample interval", "sample_interval = \"1us\"\n".into()),
+        (
+            "too many samples",
+            "duration = \"366d\"\nsample_interval = \"1s\"\n".into(),
+        ),
         (
             "a default that breaks a relation",
             "[servers]\nmax_servers = 2\n".into(),
