@@ -67,7 +67,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             }
             _ => format!("{text}\n{block}\n"),
         };
-        std::fs::write(&path, new).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::record::write_whole(&path, new)?;
         eprintln!("table written to {}", path.display());
     }
     Ok(())

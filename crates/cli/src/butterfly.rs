@@ -62,8 +62,9 @@ fn diff_files(a: &Path, b: &Path, interval: Option<SimTime>) -> anyhow::Result<R
         .with_context(|| format!("cannot diff {} and {}", a.display(), b.display()))
 }
 
+/// Write the divergence CSV through `.partial` and a rename, like every output.
 fn write_csv(path: &Path, report: &Report) -> anyhow::Result<()> {
-    std::fs::write(path, report.csv()).with_context(|| format!("cannot write {}", path.display()))
+    record::write_whole(path, report.csv())
 }
 
 pub fn diff(args: DiffArgs) -> anyhow::Result<()> {

@@ -151,3 +151,13 @@ pub fn check_writable(path: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Write `bytes` to `path` through `PATH.partial`, a sync and a rename: a failure (a full
+/// disk) leaves the old file, or none, never a truncated one under the final name.
+pub fn write_whole(path: &Path, bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    let mut file = PartialFile::create(path)?;
+    file.write_all(bytes.as_ref())
+        .with_context(|| format!("cannot write {}", file.partial_path().display()))?;
+    file.commit()?;
+    Ok(())
+}

@@ -10,7 +10,9 @@ use plotters::prelude::*;
 use super::stats::MeanCi;
 
 /// Draw with `$body` (using `$root`) on a PNG or SVG area chosen by the file extension.
-/// A macro rather than a function because plotters' backends are distinct types.
+/// A macro rather than a function because plotters' backends are distinct types. The
+/// picture is drawn to `NAME.partial.EXT` and renamed when complete, so a failure (a full
+/// disk) never leaves a broken picture under the final name.
 macro_rules! draw_to {
     ($path:expr, $size:expr, |$root:ident| $body:block) => {{
         let path: &Path = $path;
@@ -19,28 +21,31 @@ macro_rules! draw_to {
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("picture");
+        let partial = path.with_file_name(format!("{stem}.partial.{ext}"));
+        let cannot = |e: &dyn std::fmt::Display| anyhow!("cannot write {}: {e}", path.display());
         match ext.as_str() {
             "png" => {
-                let $root = BitMapBackend::new(path, $size).into_drawing_area();
+                let $root = BitMapBackend::new(&partial, $size).into_drawing_area();
                 let r: anyhow::Result<()> = $body;
                 r?;
-                $root
-                    .present()
-                    .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+                $root.present().map_err(|e| cannot(&e))?;
             }
             "svg" => {
-                let $root = SVGBackend::new(path, $size).into_drawing_area();
+                let $root = SVGBackend::new(&partial, $size).into_drawing_area();
                 let r: anyhow::Result<()> = $body;
                 r?;
-                $root
-                    .present()
-                    .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+                $root.present().map_err(|e| cannot(&e))?;
             }
             other => bail!(
                 "{}: unknown picture format {other:?}; use .png or .svg",
                 path.display()
             ),
         }
+        std::fs::rename(&partial, path).map_err(|e| cannot(&e))
     }};
 }
 

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
 use swarmlb_model::scenario::Dur;
@@ -368,7 +367,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     let md = markdown(&rows);
     let write = |name: &str, text: &str| {
         let path = args.out.join(name);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+        crate::record::write_whole(&path, text)
     };
     write("compare.md", &md)?;
     write("compare.csv", &csv(&rows))?;

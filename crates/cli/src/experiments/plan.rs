@@ -114,7 +114,7 @@ impl Plan {
     fn write(&self, dir: &Path) -> anyhow::Result<()> {
         let path = dir.join(PLAN_FILE);
         let text = serde_json::to_string_pretty(self).expect("a plan serializes") + "\n";
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+        crate::record::write_whole(&path, text)
     }
 
     /// Why `other` (stored) is not this plan, part by part.

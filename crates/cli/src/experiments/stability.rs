@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 use swarmlb_trace::format::CHECKPOINT_EVERY_MAX;
 
-use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
 use swarmlb_engine::{KeyedDraw, SimTime};
@@ -291,7 +290,7 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
         table.push(line);
         labels.push(label);
     }
-    std::fs::write(args.out.join("stability.csv"), &csv).context("cannot write stability.csv")?;
+    crate::record::write_whole(&args.out.join("stability.csv"), &csv)?;
     // The map: x = first parameter, y = second (or a single row).
     let x = &args.params[0];
     let (y_label, y_values) = match args.params.get(1) {

@@ -250,10 +250,7 @@ fn run_one(
     fields.extend(summary_fields(seed, &summary));
     let text = format!("{}{}\n", run_file_tag(&plan.fingerprint), fields.join(","));
     let path = dir.join(run_file(cell.index, seed));
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    crate::record::write_whole(&path, text)
 }
 
 /// The plan: what the results depend on, the CSV header and the run files in order.
@@ -314,9 +311,9 @@ fn assemble(dir: &Path) -> anyhow::Result<(PathBuf, usize, String)> {
         );
     }
     let path = dir.join("sweep.csv");
-    std::fs::write(&path, &csv).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::record::write_whole(&path, &csv)?;
     let (summary, table) = summarize(&csv)?;
-    std::fs::write(dir.join("summary.csv"), summary).context("cannot write summary.csv")?;
+    crate::record::write_whole(&dir.join("summary.csv"), summary)?;
     Ok((path, rows, table))
 }
 
@@ -538,14 +535,14 @@ fn emit_jobs(args: &SweepArgs, dir: &Path, cells: &[(grid::Cell, Scenario)]) -> 
             n += 1;
         }
     }
-    std::fs::write(dir.join("jobs.txt"), jobs).context("cannot write jobs.txt")?;
+    crate::record::write_whole(&dir.join("jobs.txt"), jobs)?;
     let script = format!(
         "#!/bin/bash\n# One swarmlb run per array task; outputs land in {dir}/cells.\n\
          #SBATCH --job-name=swarmlb-sweep\n#SBATCH --array=1-{n}\n#SBATCH --output={dir}/slurm-%A_%a.out\n\
          set -euo pipefail\nline=$(sed -n \"${{SLURM_ARRAY_TASK_ID}}p\" {dir}/jobs.txt)\nexec bash -c \"$line\"\n",
         dir = dir_abs.display(),
     );
-    std::fs::write(dir.join("sweep.sbatch"), script).context("cannot write sweep.sbatch")?;
+    crate::record::write_whole(&dir.join("sweep.sbatch"), script)?;
     println!(
         "wrote {n} jobs to {}/jobs.txt, a Slurm job array to {}/sweep.sbatch and the plan to {}/plan.json",
         dir.display(),

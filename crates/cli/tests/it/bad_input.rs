@@ -343,3 +343,43 @@ fn regression_sample_intervals_are_bounded() {
         "--duration 366d: invalid value for `sample_interval`",
     );
 }
+
+/// Regression (issue 10 review): outputs were written in place, so a failure left a
+/// broken file under the final name (or replaced one that was there).
+#[test]
+fn regression_a_failed_command_leaves_existing_outputs_as_they_were() {
+    let dir = scratch("keep-outputs");
+    let good = std::fs::read(crate::repo().join("traces/golden/seed-classic.swlb")).unwrap();
+    std::fs::write(dir.join("cut.swlb"), &good[..good.len() / 2]).unwrap();
+    std::fs::write(dir.join("keep.png"), b"precious").unwrap();
+    std::fs::write(dir.join("keep.csv"), b"precious").unwrap();
+    let golden = crate::repo().join("traces/golden/seed-classic.swlb");
+    for args in [
+        vec!["plot", "cut.swlb", "-o", "keep.png"],
+        vec![
+            "diff",
+            golden.to_str().unwrap(),
+            "cut.swlb",
+            "--csv",
+            "keep.csv",
+        ],
+    ] {
+        let o = swarmlb_in(&dir, &args);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", crate::stderr(&o));
+    }
+    assert_eq!(std::fs::read(dir.join("keep.png")).unwrap(), b"precious");
+    assert_eq!(std::fs::read(dir.join("keep.csv")).unwrap(), b"precious");
+    // A successful plot replaces it whole, and leaves no partial file behind.
+    let o = swarmlb_in(&dir, &["plot", golden.to_str().unwrap(), "-o", "keep.png"]);
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    assert!(
+        std::fs::read(dir.join("keep.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG")
+    );
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("partial")), "{names:?}");
+}
