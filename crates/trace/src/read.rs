@@ -64,6 +64,23 @@ impl TraceReader<BufReader<File>> {
     }
 }
 
+/// The length of the prefix of `bytes` whose CRC32, after `before`, is `crc`: a block that
+/// is intact but whose length field was damaged. Only run when a file ends inside a block,
+/// so its linear cost (one byte at a time, at most the block's length) is paid once.
+fn intact_prefix(before: &[&[u8]], bytes: &[u8], crc: u32) -> Option<usize> {
+    let mut h = crc32fast::Hasher::new();
+    for part in before {
+        h.update(part);
+    }
+    for (i, byte) in bytes.iter().enumerate() {
+        h.update(std::slice::from_ref(byte));
+        if h.clone().finalize() == crc {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
 /// Read until `buf` is full or the input ends; returns how many bytes were read.
 fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
@@ -132,7 +149,8 @@ impl<R: Read> TraceReader<R> {
         let n = read_full(&mut input, &mut payload).map_err(|e| TraceError::io(&name, e))?;
         if n < payload.len() {
             // An intact header behind a damaged length field is corruption, not a cut.
-            if format::header_crc(major, minor, &payload[..n]) == crc {
+            let versions = [major.to_le_bytes(), minor.to_le_bytes()].concat();
+            if let Some(n) = intact_prefix(&[&versions], &payload[..n], crc) {
                 return Err(corrupt(
                     12,
                     format!("header length field says {len} bytes, but the intact header is {n}"),
@@ -268,10 +286,12 @@ impl<R: Read> TraceReader<R> {
         let n = read_full(&mut self.input, &mut self.payload)
             .map_err(|e| TraceError::io(&self.name, e))?;
         if n < self.payload.len() {
-            // An intact last block behind a damaged length field is corruption, not a cut.
-            if n > 0 && format::block_crc(self.chain, &[&self.payload[..n]]) == crc {
+            // An intact block behind a damaged length field is corruption, not a cut: some
+            // shorter prefix of what is there then carries the stored checksum.
+            let previous = self.chain.to_le_bytes();
+            if let Some(actual) = intact_prefix(&[&previous], &self.payload[..n], crc) {
                 return Err(corrupt(format!(
-                    "block length field says {len} bytes, but the intact block is {n}"
+                    "block length field says {len} bytes, but the intact block is {actual}"
                 )));
             }
             return Err(truncated);

@@ -443,3 +443,24 @@ fn regression_a_header_asking_for_20m_users_is_refused_before_allocating() {
     assert!(matches!(e, TraceError::Corrupt { .. }), "{e}");
     assert!(e.to_string().contains("at most 10,000,000 users"), "{e}");
 }
+
+/// Regression (issue 10 review): a length field flipped so that the block seemed to run
+/// past the end of a whole file was reported as "truncated".
+#[test]
+fn regression_a_damaged_length_field_in_a_whole_file_is_never_called_a_truncation() {
+    let bytes = golden();
+    let n_blocks = blocks_of(&bytes).1.len();
+    let mut positions: Vec<usize> = (0..n_blocks).map(|i| frame_offset(&bytes, i)).collect();
+    positions.push(12); // the header's length field
+    for at in positions {
+        for bit in 0..32 {
+            let mut b = bytes.clone();
+            let len = u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) ^ (1 << bit);
+            b[at..at + 4].copy_from_slice(&len.to_le_bytes());
+            match verify_bytes(&b) {
+                Err(TraceError::Corrupt { .. }) => {}
+                other => panic!("length at {at}, bit {bit}: {other:?}"),
+            }
+        }
+    }
+}
