@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use swarmlb_model::metrics::SAMPLE_CSV_HEADER;
 use swarmlb_model::run::Runner;
-use swarmlb_model::{Observed, RunConfig, Scenario, Summary};
-use swarmlb_trace::format::{Ending, checkpoint_interval};
-use swarmlb_trace::write::{PartialFile, Recorder, TraceFile, header_for};
+use swarmlb_model::{RunConfig, Scenario, Summary};
+use swarmlb_trace::write::{PartialFile, TraceFile, header_for_run, record_into};
 
 use crate::progress::{self, Progress};
 
@@ -83,24 +82,14 @@ pub fn run(scenario: &Scenario, seed: u64, outputs: &Outputs) -> anyhow::Result<
     let mut trace_bytes = None;
     match outputs.trace {
         Some(path) => {
-            let header = header_for(
-                &runner.sim.model,
-                checkpoint_interval(runner.sim.model.params.layout.n_agents()),
-            );
-            let mut file = TraceFile::create(path, &header)
+            let file = TraceFile::create(path, &header_for_run(&runner))
                 .with_context(|| format!("cannot create trace {}", path.display()))?;
-            let mut recorder = Recorder::new(file.writer(), Some(&progress::STOP));
-            runner.run_to_end(&mut recorder, &mut on_sample);
-            if let Some(e) = recorder.error.take() {
-                return Err(e.into());
-            }
-            let ending = if runner.stopped_early() {
-                Ending::Interrupted
-            } else {
-                Ending::Complete
-            };
-            let hash = Observed::of_world(&runner.sim.model).hash();
-            trace_bytes = Some(file.finish(hash, ending)?);
+            trace_bytes = Some(record_into(
+                &mut runner,
+                file,
+                Some(&progress::STOP),
+                &mut on_sample,
+            )?);
         }
         None => runner.run_to_end(&mut (), &mut on_sample),
     }

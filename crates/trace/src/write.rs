@@ -429,3 +429,37 @@ pub fn events_to_vec(
     }
     writer.finish(state.observed.hash(), ending)
 }
+
+/// The header of a trace of `runner`'s run, with the standard checkpoint interval.
+pub fn header_for_run(runner: &swarmlb_model::run::Runner) -> Header {
+    let world = &runner.sim.model;
+    header_for(
+        world,
+        format::checkpoint_interval(world.params.layout.n_agents()),
+    )
+}
+
+/// Run `runner` to its end (or until `stop` is raised or `on_sample` breaks), recording
+/// every event into `file`, then finish the file (renamed from `.partial`, marked
+/// interrupted if the run stopped early). Returns the trace's size in bytes.
+///
+/// This is the one recording path of the `swarmlb` command and of the Python package, so
+/// both write the same bytes for the same scenario and seed.
+pub fn record_into(
+    runner: &mut swarmlb_model::run::Runner,
+    mut file: TraceFile,
+    stop: Option<&AtomicBool>,
+    on_sample: impl FnMut(&swarmlb_model::metrics::Sample) -> ControlFlow<()>,
+) -> Result<u64, TraceError> {
+    let mut recorder = Recorder::new(file.writer(), stop);
+    runner.run_to_end(&mut recorder, on_sample);
+    if let Some(e) = recorder.error.take() {
+        return Err(e);
+    }
+    let ending = if runner.stopped_early() {
+        Ending::Interrupted
+    } else {
+        Ending::Complete
+    };
+    file.finish(Observed::of_world(&runner.sim.model).hash(), ending)
+}

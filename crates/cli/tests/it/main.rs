@@ -4,6 +4,7 @@
 mod bad_input;
 mod bench;
 mod experiments;
+mod export;
 mod golden;
 mod interrupt;
 mod options;
