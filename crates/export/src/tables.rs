@@ -438,7 +438,11 @@ pub fn export_tables<R: Read>(
     };
     let mut ending = None;
     loop {
-        let item = cursor.next_item()?;
+        // Most events come from the block in memory: take them without the item path.
+        let item = match cursor.next_buffered_event() {
+            Some(e) => Some(Item::Event(e)),
+            None => cursor.next_item()?,
+        };
         let e = match item {
             Some(Item::Event(e)) => e,
             Some(Item::Checkpoint { .. }) => continue,
