@@ -76,10 +76,12 @@ fn read_scenario_file(path: &Path) -> std::io::Result<String> {
     })
 }
 
+/// A duration argument; the message frames the command's own (`invalid duration ...`) as
+/// clap does for the command's options, with the Python argument's name.
 fn parse_time(what: &str, text: &str) -> anyhow::Result<SimTime> {
     swarmlb_engine::parse_duration(text)
         .map(SimTime)
-        .map_err(|e| anyhow::anyhow!("invalid value {text:?} for {what}: {e}"))
+        .map_err(|e| anyhow::anyhow!("invalid value '{text}' for '{what}': {e}"))
 }
 
 impl Spec {
@@ -291,10 +293,10 @@ fn read_tables<'py>(
                     Some(parse_agent(reader.layout(), text).map_err(anyhow::Error::msg)?);
             }
             if let Some(text) = &from_ {
-                filter.from = parse_time("--from", text)?;
+                filter.from = parse_time("from_", text)?;
             }
             if let Some(text) = &to {
-                filter.to = parse_time("--to", text)?;
+                filter.to = parse_time("to", text)?;
             }
             anyhow::ensure!(
                 filter.from <= filter.to,
@@ -347,7 +349,7 @@ fn diff(
     py.detach(|| {
         let interval = interval
             .as_deref()
-            .map(|t| parse_time("--interval", t))
+            .map(|t| parse_time("interval", t))
             .transpose()?;
         Ok(report_tuple(&diff_files(&a, &b, interval)?))
     })
@@ -378,7 +380,7 @@ fn butterfly(
         policy,
     };
     py.detach(|| {
-        let at = parse_time("--at", &at)?;
+        let at = parse_time("at", &at)?;
         let (mut baseline, seed) = spec.resolve()?;
         baseline.butterfly = None;
         anyhow::ensure!(

@@ -120,6 +120,16 @@ def test_errors_carry_the_cli_messages(tmp_path, cli):
         assert message == expected, args
 
 
+def test_bad_durations_carry_the_cli_reason(cli):
+    message = error_of(lambda: swarmlb.run("seed-classic", duration="abc"))
+    o = cli("run", "seed-classic", "--duration", "abc")
+    assert o.returncode == 2
+    # clap frames the reason with the option; Python with the argument's name.
+    reason = o.stderr.splitlines()[0].split("': ", 1)[1]
+    assert message == f"invalid value 'abc' for 'duration': {reason}"
+    assert "invalid duration \"abc\"" in message
+
+
 def test_sweep_runs_every_cell_and_seed():
     df = swarmlb.sweep("seed-classic", {"servers.capacity": [8, 12]}, seeds=2, duration="30s")
     assert df.height == 4
