@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use swarmlb_engine::{AgentId, SimTime};
+use swarmlb_export::files::ParquetDir;
+use swarmlb_export::filter::parse_agent;
+use swarmlb_export::{Filter, KindSet};
 use swarmlb_model::{Agent, Event, Kind};
 use swarmlb_trace::TraceReader;
 use swarmlb_trace::fold::Cursor;
@@ -190,6 +193,13 @@ pub fn stats(args: StatsArgs) -> anyhow::Result<()> {
 pub struct LogArgs {
     /// The trace file.
     file: PathBuf,
+    #[command(flatten)]
+    filter: FilterArgs,
+}
+
+/// Which events to keep (`log` and every `export` format).
+#[derive(Args, Clone, Debug, Default)]
+pub struct FilterArgs {
     /// Only this kind (like ConnectAccept) or category (COMM, COLLAB, TRANSFER, NEGO, BUTTERFLY).
     #[arg(long)]
     kind: Option<String>,
@@ -204,43 +214,33 @@ pub struct LogArgs {
     to: Option<SimTime>,
 }
 
+impl FilterArgs {
+    /// The filter for a trace of `layout`; an unknown kind or agent is an error that
+    /// lists what is accepted.
+    fn resolve(&self, layout: swarmlb_model::Layout) -> anyhow::Result<Filter> {
+        let mut filter = Filter::default();
+        if let Some(text) = &self.kind {
+            filter.kinds = KindSet::parse(text).map_err(anyhow::Error::msg)?;
+        }
+        if let Some(text) = &self.agent {
+            filter.agent = Some(parse_agent(layout, text).map_err(anyhow::Error::msg)?);
+        }
+        filter.from = self.from.unwrap_or(SimTime::ZERO);
+        filter.to = self.to.unwrap_or(SimTime::MAX);
+        anyhow::ensure!(
+            filter.from <= filter.to,
+            "--from {} is after --to {}",
+            filter.from,
+            filter.to
+        );
+        Ok(filter)
+    }
+}
+
 fn parse_time(text: &str) -> Result<SimTime, String> {
     swarmlb_engine::parse_duration(text)
         .map(SimTime)
         .map_err(|e| e.to_string())
-}
-
-/// A kind by its name (`ConnectAccept`, any case) or a category by its upper-case name
-/// (`BUTTERFLY` is the category, `Butterfly` the kind).
-fn kind_filter(text: &str) -> anyhow::Result<Box<dyn Fn(Kind) -> bool>> {
-    if let Some(c) = Kind::ALL
-        .iter()
-        .map(|k| k.category())
-        .find(|c| c.name() == text)
-    {
-        return Ok(Box::new(move |x: Kind| x.category() == c));
-    }
-    if let Some(&k) = Kind::ALL
-        .iter()
-        .find(|k| k.name().eq_ignore_ascii_case(text))
-    {
-        return Ok(Box::new(move |x| x == k));
-    }
-    let category = Kind::ALL
-        .iter()
-        .map(|k| k.category())
-        .find(|c| c.name().eq_ignore_ascii_case(text));
-    match category {
-        Some(c) => Ok(Box::new(move |x: Kind| x.category() == c)),
-        None => anyhow::bail!(
-            "unknown kind {text:?}; kinds are {} and categories COMM, COLLAB, TRANSFER, NEGO, BUTTERFLY",
-            Kind::ALL
-                .iter()
-                .map(|k| k.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
 }
 
 /// Write to stdout, treating a closed pipe (`| head`) as success.
@@ -275,26 +275,11 @@ fn each_event<R: std::io::Read>(
 pub fn log(args: LogArgs) -> anyhow::Result<()> {
     let reader = open(&args.file)?;
     let style = style_of(&reader)?;
-    let kind = args.kind.as_deref().map(kind_filter).transpose()?;
-    let agent =
-        match &args.agent {
-            Some(text) => Some(style.layout.parse(text).ok_or_else(|| {
-                anyhow::anyhow!("unknown agent {text:?}; use S<n>, U<n>, E, C or P")
-            })?),
-            None => None,
-        };
-    let (from, to) = (
-        args.from.unwrap_or(SimTime::ZERO),
-        args.to.unwrap_or(SimTime::MAX),
-    );
+    let filter = args.filter.resolve(style.layout)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let result = each_event(reader, |_, e| {
-        let keep = e.time >= from
-            && e.time <= to
-            && kind.as_ref().is_none_or(|k| k(e.kind))
-            && agent.is_none_or(|a| e.source == a || e.target == a);
-        if keep {
+        if filter.keeps(e) {
             writeln!(out, "{}", style.line(e))
         } else {
             Ok(())
@@ -311,12 +296,20 @@ pub enum Format {
     Jsonl,
     /// Chrome Trace Event JSON (opens in Perfetto or chrome://tracing), one track per server.
     Chrome,
+    /// Parquet tables in the directory given by -o: events, servers (sampled), users (state
+    /// changes), agents. Columns: traces/FORMAT.md, "Tables".
+    Parquet,
 }
 
-/// Export a trace as JSON lines or Chrome Trace Event JSON.
+/// Export a trace as JSON lines, Chrome Trace Event JSON or Parquet tables.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  swarmlb export run.swlb --format jsonl | jq .kind\n  swarmlb export run.swlb --format chrome -o run.json   # open in ui.perfetto.dev"
+    after_help = "The filters apply to every format. For parquet, --kind and --agent cut the events table and \
+    the user changes (by the event that caused them); --agent also keeps only that server's samples; \
+    --from/--to cut all three.\n\n\
+    Examples:\n  swarmlb export run.swlb --format jsonl | jq .kind\n  \
+    swarmlb export run.swlb --format chrome --from 10m --to 11m -o run.json   # open in ui.perfetto.dev\n  \
+    swarmlb export run.swlb --format parquet -o run-tables/"
 )]
 pub struct ExportArgs {
     /// The trace file.
@@ -324,24 +317,51 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum)]
     format: Format,
-    /// Write here instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
+    /// Write here instead of stdout (a directory for parquet, where it is required).
+    #[arg(short, long, value_name = "FILE|DIR")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    filter: FilterArgs,
 }
 
 pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     let reader = open(&args.file)?;
     let style = style_of(&reader)?;
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        )),
+    let filter = args.filter.resolve(style.layout)?;
+    if let Format::Parquet = args.format {
+        let Some(dir) = &args.output else {
+            anyhow::bail!("--format parquet writes a directory of tables: give it with -o DIR");
+        };
+        let mut sink = ParquetDir::create(dir)?;
+        let counts = swarmlb_export::export_tables(reader, &filter, &mut sink)?;
+        sink.finish()?;
+        eprintln!(
+            "export: {} ({} events of {}, {} server samples, {} user changes)",
+            dir.display(),
+            counts.events,
+            counts.events_read,
+            counts.servers,
+            counts.users
+        );
+        return Ok(());
+    }
+    // A file output is written as `.partial` and renamed only when every event is out, so
+    // a damaged trace, a full disk or a kill never leaves a broken file under its name.
+    let mut file = match &args.output {
+        Some(path) => Some(swarmlb_trace::write::PartialFile::create(path)?),
+        None => None,
+    };
+    let mut out: Box<dyn Write + '_> = match file.as_mut() {
+        Some(f) => Box::new(f),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let layout = style.layout;
     let result = match args.format {
+        Format::Parquet => unreachable!("written above"),
         Format::Jsonl => each_event(reader, |i, e| {
+            if !filter.keeps(e) {
+                return Ok(());
+            }
             let line = serde_json::json!({
                 "index": i,
                 "time_us": e.time.as_micros(),
@@ -376,6 +396,9 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
                 };
             writeln!(out, "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[")?;
             each_event(reader, |_, e| {
+                if !filter.keeps(e) {
+                    return Ok(());
+                }
                 let tid = track(e);
                 if !named[tid as usize] {
                     named[tid as usize] = true;
@@ -401,6 +424,15 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
             .and_then(|()| Ok(writeln!(out, "\n]}}")?))
         }
     };
-    ignore_broken_pipe(out.flush())?;
-    result
+    let flushed = ignore_broken_pipe(out.flush());
+    drop(out);
+    let written = result.and(flushed);
+    match (file, &args.output) {
+        (Some(file), Some(path)) => {
+            written.with_context(|| format!("cannot write {}", path.display()))?;
+            file.commit()?;
+            Ok(())
+        }
+        _ => written,
+    }
 }

@@ -353,9 +353,19 @@ fn regression_a_failed_command_leaves_existing_outputs_as_they_were() {
     std::fs::write(dir.join("cut.swlb"), &good[..good.len() / 2]).unwrap();
     std::fs::write(dir.join("keep.png"), b"precious").unwrap();
     std::fs::write(dir.join("keep.csv"), b"precious").unwrap();
+    std::fs::write(dir.join("keep.json"), b"precious").unwrap();
     let golden = crate::repo().join("traces/golden/seed-classic.swlb");
     for args in [
         vec!["plot", "cut.swlb", "-o", "keep.png"],
+        vec![
+            "export",
+            "cut.swlb",
+            "--format",
+            "chrome",
+            "-o",
+            "keep.json",
+        ],
+        vec!["export", "cut.swlb", "--format", "jsonl", "-o", "keep.json"],
         vec![
             "diff",
             golden.to_str().unwrap(),
@@ -369,6 +379,9 @@ fn regression_a_failed_command_leaves_existing_outputs_as_they_were() {
     }
     assert_eq!(std::fs::read(dir.join("keep.png")).unwrap(), b"precious");
     assert_eq!(std::fs::read(dir.join("keep.csv")).unwrap(), b"precious");
+    assert_eq!(std::fs::read(dir.join("keep.json")).unwrap(), b"precious");
+    // The damaged export's prefix stays beside it, under its `.partial` name.
+    std::fs::remove_file(dir.join("keep.json.partial")).unwrap();
     // A successful plot replaces it whole, and leaves no partial file behind.
     let o = swarmlb_in(&dir, &["plot", golden.to_str().unwrap(), "-o", "keep.png"]);
     assert!(o.status.success(), "{}", crate::stderr(&o));

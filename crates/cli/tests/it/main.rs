@@ -5,6 +5,7 @@ mod bad_input;
 mod bench;
 mod butterfly;
 mod experiments;
+mod export;
 mod golden;
 mod interrupt;
 mod options;

@@ -1,0 +1,438 @@
+//! `swarmlb._native`: the Rust side of the Python package. Thin on purpose: it resolves
+//! a scenario like the `swarmlb` command, records through the same function
+//! (`swarmlb_trace::write::record_run`), exports through `swarmlb_export`, diffs through
+//! `swarmlb_trace::diff`, and hands tables to Python through Arrow (the C stream interface
+//! for trace tables, an IPC stream for a run's metrics). Errors become
+//! `swarmlb.SwarmlbError` with the command's message.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use arrow_array::ffi_stream::FFI_ArrowArrayStream;
+use arrow_array::{
+    ArrayRef, Float64Array, RecordBatch, RecordBatchIterator, UInt32Array, UInt64Array,
+};
+use arrow_schema::{DataType, Field, Schema};
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyCapsule, PyDict};
+use swarmlb_engine::SimTime;
+use swarmlb_export::filter::parse_agent;
+use swarmlb_export::tables::Table;
+use swarmlb_export::{Filter, KindSet, Tables};
+use swarmlb_model::metrics::Sample;
+use swarmlb_model::run::Runner;
+use swarmlb_model::scenario::Dur;
+use swarmlb_model::{Policy, RunConfig, Scenario, Summary};
+use swarmlb_trace::TraceReader;
+use swarmlb_trace::diff::Report;
+use swarmlb_trace::write::{PartialFile, record_run};
+
+create_exception!(
+    _native,
+    SwarmlbError,
+    PyException,
+    "An error the swarmlb command would report (same message)."
+);
+
+/// The exception for `e`, with the message the command prints after `swarmlb: error: `.
+fn py_err(e: anyhow::Error) -> PyErr {
+    SwarmlbError::new_err(format!("{e:#}"))
+}
+
+/// The scenario options shared by `run` and `butterfly`, as the command takes them.
+struct Spec {
+    scenario: String,
+    seed: Option<u64>,
+    duration: Option<String>,
+    overrides: Vec<String>,
+    policy: Option<String>,
+}
+
+/// Read a scenario file like the command does: at most 1 MiB of UTF-8 text.
+fn read_scenario_file(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let max = swarmlb_model::scenario::limits::SCENARIO_FILE_MAX;
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(Error::new(ErrorKind::InvalidInput, "it is a directory"));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            "it is larger than 1 MiB, the limit for a scenario file",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("it is not UTF-8 text ({e})"),
+        )
+    })
+}
+
+/// A duration argument; the message frames the command's own (`invalid duration ...`) as
+/// clap does for the command's options, with the Python argument's name.
+fn parse_time(what: &str, text: &str) -> anyhow::Result<SimTime> {
+    swarmlb_engine::parse_duration(text)
+        .map(SimTime)
+        .map_err(|e| anyhow::anyhow!("invalid value '{text}' for '{what}': {e}"))
+}
+
+impl Spec {
+    /// The scenario and seed, resolved as `swarmlb run` resolves them.
+    fn resolve(&self) -> anyhow::Result<(Scenario, u64)> {
+        let mut scenario =
+            swarmlb_model::scenario::load(&self.scenario, &self.overrides, read_scenario_file)
+                .with_context(|| format!("cannot load scenario {:?}", self.scenario))?;
+        if let Some(text) = &self.duration {
+            let d = parse_time("duration", text)?;
+            anyhow::ensure!(d.as_micros() > 0, "--duration must be positive");
+            scenario.duration = Dur(d.as_micros());
+        }
+        if let Some(p) = &self.policy {
+            scenario.policy = p.parse::<Policy>().map_err(anyhow::Error::msg)?;
+        }
+        let seed = self.seed.unwrap_or(scenario.seed);
+        Ok((scenario, seed))
+    }
+}
+
+/// Run `scenario` with `seed`, recording to `trace` when given; the samples come back.
+fn record(
+    scenario: &Scenario,
+    seed: u64,
+    trace: Option<&Path>,
+) -> anyhow::Result<(Summary, Vec<Sample>)> {
+    let mut samples = Vec::new();
+    let on_sample = |s: &Sample| {
+        samples.push(s.clone());
+        ControlFlow::Continue(())
+    };
+    let runner = match trace {
+        Some(path) => {
+            let file = PartialFile::create(path)
+                .with_context(|| format!("cannot create trace {}", path.display()))?;
+            let name = file.partial_path().to_path_buf();
+            let recorded = record_run(scenario, seed, file, name, None, None, on_sample)?;
+            recorded.out.commit()?;
+            recorded.runner
+        }
+        None => {
+            let mut runner = Runner::new(RunConfig {
+                scenario: scenario.clone(),
+                seed,
+            });
+            runner.run_to_end(&mut (), on_sample);
+            runner
+        }
+    };
+    Ok((runner.summary(), samples))
+}
+
+/// One Arrow IPC stream holding `batches` (empty tables keep their schema).
+fn ipc(schema: &Arc<Schema>, batches: &[RecordBatch]) -> anyhow::Result<Vec<u8>> {
+    let mut writer = arrow_ipc::writer::StreamWriter::try_new(Vec::new(), schema)?;
+    for b in batches {
+        writer.write(b)?;
+    }
+    writer.finish()?;
+    Ok(writer.into_inner()?)
+}
+
+/// The samples as one record batch; columns as in `swarmlb run --metrics`.
+fn samples_batch(samples: &[Sample]) -> anyhow::Result<(Arc<Schema>, RecordBatch)> {
+    let u32s = |f: fn(&Sample) -> u32| {
+        Arc::new(UInt32Array::from(samples.iter().map(f).collect::<Vec<_>>())) as ArrayRef
+    };
+    let u64s = |f: fn(&Sample) -> u64| {
+        Arc::new(UInt64Array::from(samples.iter().map(f).collect::<Vec<_>>())) as ArrayRef
+    };
+    let f64s = |f: fn(&Sample) -> f64| {
+        Arc::new(Float64Array::from(
+            samples.iter().map(f).collect::<Vec<_>>(),
+        )) as ArrayRef
+    };
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("time_s", f64s(|s| s.time.as_secs_f64())),
+        ("servers_alive", u32s(|s| s.servers_alive)),
+        ("users_connected", u32s(|s| s.users_connected)),
+        ("users_searching", u32s(|s| s.users_searching)),
+        ("load_max", u32s(|s| s.load_max)),
+        ("load_mean", f64s(|s| s.load_mean)),
+        ("load_cov", f64s(|s| s.load_cov)),
+        ("jain", f64s(|s| s.jain)),
+        ("utilization", f64s(|s| s.utilization)),
+        ("messages", u64s(|s| s.messages)),
+        ("migrations", u64s(|s| s.migrations)),
+        ("rejections", u64s(|s| s.rejections)),
+    ];
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), false))
+            .collect::<Vec<_>>(),
+    ));
+    debug_assert!(
+        schema
+            .fields()
+            .iter()
+            .all(|f| f.data_type() != &DataType::Null)
+    );
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )?;
+    Ok((schema, batch))
+}
+
+/// The summary as a dict of numbers and names.
+fn summary_dict<'py>(py: Python<'py>, s: &Summary) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("scenario", &s.scenario)?;
+    d.set_item("policy", s.policy)?;
+    d.set_item("seed", s.seed)?;
+    d.set_item("simulated_s", s.simulated.as_secs_f64())?;
+    macro_rules! fields {
+        ($($f:ident),*) => { $( d.set_item(stringify!($f), s.$f)?; )* };
+    }
+    fields!(
+        events,
+        servers_start,
+        servers_end,
+        servers_max,
+        users_alive_end,
+        users_connected_end,
+        users_connected_mean,
+        load_max,
+        load_mean,
+        load_cov,
+        jain,
+        spawned,
+        deaths,
+        gave_up,
+        connects,
+        accepts,
+        rejections,
+        migrations,
+        pulls,
+        handoffs,
+        terminations,
+        scale_outs,
+        messages,
+        heartbeats,
+        delegations,
+        messages_lost,
+        ttc_mean_us,
+        server_seconds,
+        refused_after_coordinator_crash,
+        orphans,
+        orphans_reconnected,
+        orphan_reconnect_us_max
+    );
+    // As the command prints it: a u64 does not fit the int64 columns of DataFrames.
+    d.set_item("state_hash", format!("{:016x}", s.state_hash))?;
+    d.set_item(
+        "messages_per_connection_without_heartbeats",
+        s.messages_per_connection_without_heartbeats(),
+    )?;
+    Ok(d)
+}
+
+/// Run a scenario like `swarmlb run`; returns (summary dict, metrics as Arrow IPC).
+#[pyfunction]
+#[pyo3(signature = (scenario, seed=None, duration=None, overrides=Vec::new(), policy=None, trace=None))]
+fn run<'py>(
+    py: Python<'py>,
+    scenario: String,
+    seed: Option<u64>,
+    duration: Option<String>,
+    overrides: Vec<String>,
+    policy: Option<String>,
+    trace: Option<PathBuf>,
+) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyBytes>)> {
+    let spec = Spec {
+        scenario,
+        seed,
+        duration,
+        overrides,
+        policy,
+    };
+    let (summary, bytes) = py
+        .detach(|| -> anyhow::Result<_> {
+            let (scenario, seed) = spec.resolve()?;
+            let (summary, samples) = record(&scenario, seed, trace.as_deref())?;
+            let (schema, batch) = samples_batch(&samples)?;
+            Ok((summary, ipc(&schema, &[batch])?))
+        })
+        .map_err(py_err)?;
+    Ok((summary_dict(py, &summary)?, PyBytes::new(py, &bytes)))
+}
+
+/// Read a trace's tables (events, servers, users, agents), filtered like `swarmlb export`,
+/// each as an `arrow_array_stream` PyCapsule (the Arrow C stream interface): pyarrow takes
+/// the Rust buffers over without copying them.
+#[pyfunction]
+#[pyo3(signature = (path, from_=None, to=None, kind=None, agent=None))]
+fn read_tables<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    from_: Option<String>,
+    to: Option<String>,
+    kind: Option<String>,
+    agent: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let tables = py
+        .detach(|| -> anyhow::Result<Tables> {
+            let reader = TraceReader::open(&path)?;
+            let mut filter = Filter::default();
+            if let Some(text) = &kind {
+                filter.kinds = KindSet::parse(text).map_err(anyhow::Error::msg)?;
+            }
+            if let Some(text) = &agent {
+                filter.agent =
+                    Some(parse_agent(reader.layout(), text).map_err(anyhow::Error::msg)?);
+            }
+            if let Some(text) = &from_ {
+                filter.from = parse_time("from_", text)?;
+            }
+            if let Some(text) = &to {
+                filter.to = parse_time("to", text)?;
+            }
+            anyhow::ensure!(
+                filter.from <= filter.to,
+                "--from {} is after --to {}",
+                filter.from,
+                filter.to
+            );
+            let mut tables = Tables::default();
+            swarmlb_export::export_tables(reader, &filter, &mut tables)?;
+            Ok(tables)
+        })
+        .map_err(py_err)?;
+    let d = PyDict::new(py);
+    for table in Table::ALL {
+        let batches = tables.get(table).to_vec();
+        let reader = RecordBatchIterator::new(batches.into_iter().map(Ok), table.schema());
+        let stream = FFI_ArrowArrayStream::new(Box::new(reader));
+        d.set_item(
+            table.name(),
+            PyCapsule::new_with_value(py, stream, c"arrow_array_stream")?,
+        )?;
+    }
+    Ok(d)
+}
+
+/// A diff report for Python: (text as the command prints it, CSV per sample, verdict).
+fn report_tuple(report: &Report) -> (String, String, String) {
+    (
+        report.to_string(),
+        report.csv(),
+        report.verdict.name().to_string(),
+    )
+}
+
+fn diff_files(a: &Path, b: &Path, interval: Option<SimTime>) -> anyhow::Result<Report> {
+    let open = || Ok((TraceReader::open(a)?, TraceReader::open(b)?));
+    swarmlb_trace::diff::diff(open, interval)
+        .with_context(|| format!("cannot diff {} and {}", a.display(), b.display()))
+}
+
+/// Diff two traces like `swarmlb diff`: (report text, divergence CSV, verdict).
+#[pyfunction]
+#[pyo3(signature = (a, b, interval=None))]
+fn diff(
+    py: Python<'_>,
+    a: PathBuf,
+    b: PathBuf,
+    interval: Option<String>,
+) -> PyResult<(String, String, String)> {
+    py.detach(|| {
+        let interval = interval
+            .as_deref()
+            .map(|t| parse_time("interval", t))
+            .transpose()?;
+        Ok(report_tuple(&diff_files(&a, &b, interval)?))
+    })
+    .map_err(py_err)
+}
+
+/// Record a baseline and a branch with one user disconnected at `at`, like
+/// `swarmlb butterfly`, into `out`; returns (report text, divergence CSV, verdict).
+#[pyfunction]
+#[pyo3(signature = (scenario, at, out, seed=None, user=None, duration=None, overrides=Vec::new(), policy=None))]
+#[allow(clippy::too_many_arguments)]
+fn butterfly(
+    py: Python<'_>,
+    scenario: String,
+    at: String,
+    out: PathBuf,
+    seed: Option<u64>,
+    user: Option<u32>,
+    duration: Option<String>,
+    overrides: Vec<String>,
+    policy: Option<String>,
+) -> PyResult<(String, String, String)> {
+    let spec = Spec {
+        scenario,
+        seed,
+        duration,
+        overrides,
+        policy,
+    };
+    py.detach(|| {
+        let at = parse_time("at", &at)?;
+        let (scenario, seed) = spec.resolve()?;
+        anyhow::ensure!(
+            at.as_micros() < scenario.duration.us(),
+            "--at {} is not before the end of the run ({})",
+            at,
+            scenario.duration
+        );
+        // As `swarmlb butterfly` makes its branches: the configured victim behaviour
+        // (`butterfly.reconnect_after`) kept, nothing scheduled in the baseline.
+        let perturbed = scenario.perturbed_at(Dur(at.as_micros()), user);
+        let mut baseline = scenario;
+        baseline.butterfly = None;
+        perturbed
+            .validate()
+            .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))?;
+        std::fs::create_dir_all(&out)
+            .with_context(|| format!("cannot create directory {}", out.display()))?;
+        let (base_path, pert_path) = (out.join("baseline.swlb"), out.join("perturbed.swlb"));
+        record(&baseline, seed, Some(&base_path))?;
+        record(&perturbed, seed, Some(&pert_path))?;
+        let report = diff_files(&base_path, &pert_path, None)?;
+        std::fs::write(out.join("divergence.csv"), report.csv())
+            .with_context(|| format!("cannot write {}", out.join("divergence.csv").display()))?;
+        Ok(report_tuple(&report))
+    })
+    .map_err(py_err)
+}
+
+/// The built-in scenario names.
+#[pyfunction]
+fn scenarios() -> Vec<&'static str> {
+    swarmlb_model::scenario::BUILTINS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect()
+}
+
+/// The extension module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("SwarmlbError", m.py().get_type::<SwarmlbError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(read_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(diff, m)?)?;
+    m.add_function(wrap_pyfunction!(butterfly, m)?)?;
+    m.add_function(wrap_pyfunction!(scenarios, m)?)?;
+    Ok(())
+}
