@@ -210,16 +210,32 @@ fn prepare() -> Args {
     args
 }
 
-/// The screenshot can be written: not a directory, and creatable now (it is written once
-/// the frame is drawn), so a bad path fails before a window opens.
+/// The screenshot can be written: a `.png` name, not a directory, and its partial file
+/// creatable now (it is written once the frame is drawn, then renamed), so a bad path
+/// fails before a window opens and leaves nothing behind.
 fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
     if path.is_dir() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::IsADirectory,
-            "it is a directory",
+        return Err(Error::new(ErrorKind::IsADirectory, "it is a directory"));
+    }
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "a screenshot is a PNG: give a name ending in .png",
         ));
     }
-    std::fs::File::create(path).map(drop)
+    let partial = partial_png(path);
+    std::fs::File::create(&partial)?;
+    std::fs::remove_file(&partial)
+}
+
+/// Where a screenshot is drawn before it is renamed to `path`.
+fn partial_png(path: &std::path::Path) -> PathBuf {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("frame");
+    path.with_file_name(format!("{stem}.partial.png"))
 }
 
 /// On Linux a window needs an X11 or Wayland display.
@@ -279,7 +295,15 @@ async fn main() {
         draw::frame(&mut app);
         next_frame().await;
         draw::frame(&mut app);
-        get_screen_data().export_png(&path.display().to_string());
+        let partial = partial_png(path);
+        get_screen_data().export_png(&partial.display().to_string());
+        if let Err(e) = std::fs::rename(&partial, path) {
+            eprintln!(
+                "swarmlb-viewer: error: cannot write {}: {e}",
+                path.display()
+            );
+            std::process::exit(1);
+        }
         eprintln!(
             "swarmlb-viewer: wrote {} at t={}",
             path.display(),

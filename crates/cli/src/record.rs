@@ -52,7 +52,8 @@ pub fn run(scenario: &Scenario, seed: u64, outputs: &Outputs) -> anyhow::Result<
     };
     let mut metrics = match outputs.metrics {
         Some(path) => {
-            let mut w = PartialFile::create(path)?;
+            let mut w = PartialFile::create(path)
+                .with_context(|| format!("cannot create metrics {}", path.display()))?;
             writeln!(w, "{SAMPLE_CSV_HEADER}")
                 .with_context(|| format!("cannot write {}", w.partial_path().display()))?;
             Some((w, path.to_path_buf()))

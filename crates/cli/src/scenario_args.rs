@@ -62,6 +62,9 @@ fn read_scenario_file(path: &Path) -> std::io::Result<String> {
     })
 }
 
+/// Scenario warnings printed before the rest are summed up in one line.
+const WARNINGS_SHOWN: usize = 5;
+
 fn parse_dur(text: &str) -> Result<Dur, String> {
     text.parse::<Dur>().map_err(|e| e.to_string())
 }
@@ -139,8 +142,16 @@ impl ScenarioArgs {
         if let Some(p) = self.policy {
             scenario.policy = p;
         }
-        for warning in scenario.warnings() {
+        // A few warnings say what is wrong; thousands would bury the output.
+        let warnings = scenario.warnings();
+        for warning in warnings.iter().take(WARNINGS_SHOWN) {
             eprintln!("swarmlb: warning: {warning}");
+        }
+        if warnings.len() > WARNINGS_SHOWN {
+            eprintln!(
+                "swarmlb: warning: ... and {} more like these",
+                warnings.len() - WARNINGS_SHOWN
+            );
         }
         let seed = self.seed.unwrap_or(scenario.seed);
         Ok((scenario, seed))

@@ -1102,8 +1102,28 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The line where dotted `field` is set in `text`, or 0 if it is not (a default).
-/// It looks for `key =` under the `[section]` header, or `section.key =` at the top.
+/// It looks for `key =` under the `[section]` header, or `section.key =` at the top; a
+/// field inside an inline table (`diurnal = { amplitude = 1.6 }`) is on its table's line.
 fn locate_field(text: &str, field: &str) -> usize {
+    let mut path = field;
+    loop {
+        let line = locate_key(text, path);
+        if line > 0 {
+            let inline = path != field;
+            let value = text.lines().nth(line - 1).and_then(|l| l.split_once('='));
+            if !inline || value.is_some_and(|(_, v)| v.trim_start().starts_with('{')) {
+                return line;
+            }
+        }
+        match path.rsplit_once('.') {
+            Some((parent, _)) => path = parent,
+            None => return 0,
+        }
+    }
+}
+
+/// The line of `key =` (or of a table header) for dotted `field`; 0 if absent.
+fn locate_key(text: &str, field: &str) -> usize {
     let clean = |s: &str| s.split('[').next().unwrap_or(s).to_string();
     let parts: Vec<String> = field.split('.').map(clean).collect();
     let (key, section) = parts.split_last().expect("non-empty field");

@@ -101,6 +101,14 @@ impl<R: Read> TraceReader<R> {
         let name = name.into();
         let mut preamble = [0u8; format::PREAMBLE_LEN as usize];
         let n = read_full(&mut input, &mut preamble).map_err(|e| TraceError::io(&name, e))?;
+        if n < 8 && MAGIC.starts_with(&preamble[..n]) {
+            // Empty, or cut inside the magic bytes: a run killed before its header.
+            return Err(TraceError::Truncated {
+                file: name,
+                offset: 0,
+                events_intact: 0,
+            });
+        }
         if n < 8 || preamble[..8] != MAGIC {
             return Err(TraceError::BadMagic { file: name });
         }

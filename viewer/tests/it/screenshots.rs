@@ -288,6 +288,8 @@ fn regression_an_unwritable_screenshot_path_is_a_one_line_error() {
     for (out, why) in [
         (dir.join("missing").join("x.png"), "No such file"),
         (dir.clone(), "is a directory"),
+        (dir.join("x.jpg"), "give a name ending in .png"),
+        (dir.join("x.txt"), "give a name ending in .png"),
     ] {
         let o = viewer(&[
             trace.to_str().unwrap(),
@@ -296,6 +298,12 @@ fn regression_an_unwritable_screenshot_path_is_a_one_line_error() {
         ]);
         assert_one_line_error(&o, why);
     }
+    // Nothing is left behind: no empty picture, no partial file.
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "{dir:?} is not empty"
+    );
 }
 
 /// Regression (issue 10): damage in the middle of a trace, and a CRC-valid header with a

@@ -143,6 +143,10 @@ fn scenario_errors_as_data() {
         ("too many servers", "[servers]\nmax_servers = 200000\n".into()),
         ("too many crashes", many_crashes),
         ("too many listed servers", long_lists),
+        (
+            "a value inside an inline table",
+            "[users]\ncount = 10\ndiurnal = { amplitude = 1.66, period = \"1h\" }\n".into(),
+        ),
         ("a 1 µs sample interval", "sample_interval = \"1us\"\n".into()),
         (
             "too many samples",

@@ -107,8 +107,17 @@ fn garbage_is_not_a_trace() {
         reader(b"hello world, not a trace at all").err(),
         Some(TraceError::BadMagic { .. })
     ));
+    // Empty, or cut inside the magic bytes: truncated (a run killed before its header).
     assert!(matches!(
         reader(b"").err(),
+        Some(TraceError::Truncated { .. })
+    ));
+    assert!(matches!(
+        reader(b"SWARM").err(),
+        Some(TraceError::Truncated { .. })
+    ));
+    assert!(matches!(
+        reader(b"SWAXM").err(),
         Some(TraceError::BadMagic { .. })
     ));
 }
