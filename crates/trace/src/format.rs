@@ -265,8 +265,7 @@ pub fn encode<T: Encode>(value: &T) -> Vec<u8> {
 
 /// Decode a value that must fill `bytes` exactly.
 pub fn decode<T: Decode<()>>(bytes: &[u8]) -> Result<T, String> {
-    let (value, used) =
-        bincode::decode_from_slice(bytes, decode_config()).map_err(|e| e.to_string())?;
+    let (value, used) = bincode::decode_from_slice(bytes, decode_config()).map_err(describe)?;
     if used != bytes.len() {
         return Err(format!(
             "{} trailing bytes after the payload",
@@ -274,6 +273,24 @@ pub fn decode<T: Decode<()>>(bytes: &[u8]) -> Result<T, String> {
         ));
     }
     Ok(value)
+}
+
+/// A decoding error in words (the codec's own text names Rust types).
+fn describe(e: bincode::error::DecodeError) -> String {
+    use bincode::error::DecodeError as E;
+    match e {
+        E::LimitExceeded => format!(
+            "a length inside claims more than {} bytes, the most a reader accepts",
+            HEADER_LEN_MAX
+        ),
+        E::UnexpectedEnd { additional } => {
+            format!("it ends {additional} bytes before what its fields claim")
+        }
+        E::Utf8 { .. } => "a text field is not UTF-8".into(),
+        E::InvalidIntegerType { .. } => "an integer is wider than its field".into(),
+        E::UnexpectedVariant { found, .. } => format!("unknown variant {found}"),
+        other => other.to_string(),
+    }
 }
 
 /// The checksum of a block: CRC32 over the previous block's checksum (the header's for the
