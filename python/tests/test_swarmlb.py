@@ -56,7 +56,8 @@ def test_butterfly_traces_and_verdict_match_the_cli(tmp_path, cli):
         assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
     assert f"verdict: {d.verdict}" in o.stdout
     assert d.report.strip() in o.stdout
-    assert d.series.columns == ["time_s", "micro", "macro_l1", "servers_alive_diff"]
+    assert d.series.columns == ["time_s", "micro", "macro_l1", "macro_sorted", "users_moved",
+                                "servers_alive_diff"]
     assert d.series["micro"].max() > 0
     again = swarmlb.diff(d.baseline, d.perturbed)
     assert again.verdict == d.verdict
