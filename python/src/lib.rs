@@ -52,30 +52,6 @@ struct Spec {
     policy: Option<String>,
 }
 
-/// Read a scenario file like the command does: at most 1 MiB of UTF-8 text.
-fn read_scenario_file(path: &Path) -> std::io::Result<String> {
-    use std::io::{Error, ErrorKind, Read};
-    let max = swarmlb_model::scenario::limits::SCENARIO_FILE_MAX;
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.is_dir() {
-        return Err(Error::new(ErrorKind::InvalidInput, "it is a directory"));
-    }
-    let mut bytes = Vec::new();
-    file.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(Error::new(
-            ErrorKind::InvalidData,
-            "it is larger than 1 MiB, the limit for a scenario file",
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        Error::new(
-            ErrorKind::InvalidData,
-            format!("it is not UTF-8 text ({e})"),
-        )
-    })
-}
-
 /// A duration argument; the message frames the command's own (`invalid duration ...`) as
 /// clap does for the command's options, with the Python argument's name.
 fn parse_time(what: &str, text: &str) -> anyhow::Result<SimTime> {
@@ -87,9 +63,12 @@ fn parse_time(what: &str, text: &str) -> anyhow::Result<SimTime> {
 impl Spec {
     /// The scenario and seed, resolved as `swarmlb run` resolves them.
     fn resolve(&self) -> anyhow::Result<(Scenario, u64)> {
-        let mut scenario =
-            swarmlb_model::scenario::load(&self.scenario, &self.overrides, read_scenario_file)
-                .with_context(|| format!("cannot load scenario {:?}", self.scenario))?;
+        let mut scenario = swarmlb_model::scenario::load(
+            &self.scenario,
+            &self.overrides,
+            swarmlb_trace::files::read_scenario_file,
+        )
+        .with_context(|| format!("cannot load scenario {:?}", self.scenario))?;
         if let Some(text) = &self.duration {
             let d = parse_time("duration", text)?;
             anyhow::ensure!(d.as_micros() > 0, "--duration must be positive");

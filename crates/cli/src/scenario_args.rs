@@ -37,31 +37,6 @@ pub struct ScenarioArgs {
     pub policy: Option<Policy>,
 }
 
-/// Read a scenario file, refusing what cannot be one before reading it all: a directory,
-/// a file over the size limit, text that is not UTF-8.
-fn read_scenario_file(path: &Path) -> std::io::Result<String> {
-    use std::io::{Error, ErrorKind, Read};
-    let max = swarmlb_model::scenario::limits::SCENARIO_FILE_MAX;
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.is_dir() {
-        return Err(Error::new(ErrorKind::InvalidInput, "it is a directory"));
-    }
-    let mut bytes = Vec::new();
-    file.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(Error::new(
-            ErrorKind::InvalidData,
-            "it is larger than 1 MiB, the limit for a scenario file",
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        Error::new(
-            ErrorKind::InvalidData,
-            format!("it is not UTF-8 text ({e})"),
-        )
-    })
-}
-
 /// Scenario warnings printed before the rest are summed up in one line.
 const WARNINGS_SHOWN: usize = 5;
 
@@ -79,7 +54,7 @@ impl ScenarioSpec {
     pub fn load(&self, more: &[String]) -> anyhow::Result<Scenario> {
         let mut empty_file = false;
         let read = |path: &Path| {
-            let text = read_scenario_file(path)?;
+            let text = swarmlb_trace::files::read_scenario_file(path)?;
             empty_file = text.trim().is_empty();
             Ok(text)
         };

@@ -7,6 +7,7 @@
 
 pub mod diff;
 pub mod error;
+pub mod files;
 pub mod fold;
 pub mod format;
 pub mod fuzz;
