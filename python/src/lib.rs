@@ -73,6 +73,14 @@ impl Spec {
             let d = parse_time("duration", text)?;
             anyhow::ensure!(d.as_micros() > 0, "--duration must be positive");
             scenario.duration = Dur(d.as_micros());
+            // As the command does: the run's length enters relations (the number of
+            // samples), so no trace is written that its readers would refuse.
+            scenario.validate().map_err(|(field, message)| {
+                anyhow::anyhow!(
+                    "--duration {}: invalid value for `{field}`: {message}",
+                    scenario.duration
+                )
+            })?;
         }
         if let Some(p) = &self.policy {
             scenario.policy = p.parse::<Policy>().map_err(anyhow::Error::msg)?;

@@ -139,3 +139,12 @@ def test_sweep_runs_every_cell_and_seed():
     one = swarmlb.run("seed-classic", seed=2, duration="30s", overrides={"servers.capacity": 12})
     assert df["events"][3] == one.summary["events"]
     assert df["state_hash"][3] == one.summary["state_hash"]
+
+
+def test_a_duration_that_breaks_the_sample_limit_is_refused_like_the_cli(cli):
+    # 366 days at the default 10 s sample interval is over 1,000,000 samples.
+    message = error_of(lambda: swarmlb.run("default", duration="366d"))
+    o = cli("run", "default", "--duration", "366d")
+    assert o.returncode == 1
+    assert "--duration 366d: invalid value for `sample_interval`" in message
+    assert message in o.stderr
