@@ -104,7 +104,8 @@ pub struct ButterflyArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Run K baseline/branch pairs with seeds N..N+K-1 and report statistics over them.
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(2..=1000))]
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(2..=1000),
+          conflicts_with = "out")]
     repeat: Option<u32>,
 }
 
@@ -168,10 +169,6 @@ pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
         );
     }
     if let Some(k) = args.repeat {
-        anyhow::ensure!(
-            args.out.is_none(),
-            "--repeat writes no traces, so --out has nothing to do; reproduce one run with --seed N"
-        );
         return repeat(&args, k);
     }
     let (baseline, perturbed, seed) = branches(&args)?;

@@ -330,7 +330,10 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     let filter = args.filter.resolve(style.layout)?;
     if let Format::Parquet = args.format {
         let Some(dir) = &args.output else {
-            anyhow::bail!("--format parquet writes a directory of tables: give it with -o DIR");
+            crate::scenario_args::usage_error(
+                "export",
+                "--format parquet writes a directory of tables: give it with -o DIR".into(),
+            );
         };
         let mut sink = ParquetDir::create(dir)?;
         let counts = swarmlb_export::export_tables(reader, &filter, &mut sink)?;

@@ -107,7 +107,7 @@ fn repeat_reports_verdict_counts_and_intervals() {
         "--out",
         "x",
     ]);
-    assert_fails(&o, 1, "--repeat writes no traces");
+    assert_fails(&o, 2, "'--repeat <K>' cannot be used with '--out <OUT>'");
     let o = swarmlb(&["butterfly", "seed-classic", "--at", "20s", "--repeat", "1"]);
     assert_fails(&o, 2, "--repeat");
 }

@@ -42,8 +42,9 @@ fn parquet_writes_four_tables() {
         "{}",
         crate::stderr(&o)
     );
+    // Without -o there is nowhere to write the tables: a usage error.
     let o = swarmlb_in(&dir, &["export", "a.swlb", "--format", "parquet"]);
-    assert_fails(&o, 1, "-o DIR");
+    assert_fails(&o, 2, "-o DIR");
 }
 
 #[test]
