@@ -19,7 +19,8 @@ pub enum Field {
     HighWatermark,
     /// `servers.low_watermark`, percent of capacity.
     LowWatermark,
-    /// `users.count`, the steady population's user slots.
+    /// `users.count`, the steady population's user slots; under the population rule
+    /// (`[users.population]`) its floor.
     Population,
     /// `network.latency_max`, milliseconds (`latency_min` scales with it).
     Latency,
@@ -52,7 +53,7 @@ impl Field {
             Field::Capacity => "servers.capacity (users)",
             Field::HighWatermark => "servers.high_watermark (% of capacity)",
             Field::LowWatermark => "servers.low_watermark (% of capacity)",
-            Field::Population => "users.count (steady user slots)",
+            Field::Population => "users.count, or users.population.floor (users)",
             Field::Latency => "network.latency_max (ms)",
         }
     }
@@ -63,7 +64,10 @@ impl Field {
             Field::Capacity => f64::from(s.servers.capacity),
             Field::HighWatermark => s.servers.high_watermark * 100.0,
             Field::LowWatermark => s.servers.low_watermark * 100.0,
-            Field::Population => f64::from(s.users.count),
+            Field::Population => f64::from(match &s.users.population {
+                Some(rule) => rule.floor,
+                None => s.users.count,
+            }),
             Field::Latency => s.network.latency_max.us() as f64 / 1000.0,
         }
     }
@@ -75,7 +79,16 @@ impl Field {
             // Steps of 5%, as exact as a decimal in the saved TOML can be.
             Field::HighWatermark => s.servers.high_watermark = (v / 5.0).round() * 5.0 / 100.0,
             Field::LowWatermark => s.servers.low_watermark = (v / 5.0).round() * 5.0 / 100.0,
-            Field::Population => s.users.count = v.round().max(1.0) as u32,
+            Field::Population => {
+                let users = v.round().max(1.0) as u32;
+                match &mut s.users.population {
+                    Some(rule) => {
+                        rule.floor = users;
+                        rule.cap = rule.cap.max(users);
+                    }
+                    None => s.users.count = users,
+                }
+            }
             Field::Latency => {
                 let max_us = (v * 1000.0).round().max(1.0) as u64;
                 let old = s.network.latency_max.us().max(1);

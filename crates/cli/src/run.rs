@@ -125,15 +125,24 @@ fn run_checked(args: &RunArgs, scenario: &Scenario, seed: u64) -> anyhow::Result
 /// List the built-in scenarios.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  swarmlb scenarios\n  swarmlb scenarios --show node-loss > my.toml   # a starting point for your own"
+    after_help = "Examples:\n  swarmlb scenarios\n  swarmlb scenarios --show node-loss > my.toml   # a starting point for your own\n  swarmlb scenarios --reference                  # every field: meaning, unit, default, range"
 )]
 pub struct ScenariosArgs {
     /// Print this scenario's full TOML instead of the list.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "reference")]
     show: Option<String>,
+    /// Print the scenario reference (Markdown, as in docs/scenarios.md): every field with
+    /// its meaning, unit, default and allowed range; the original model's terms; every
+    /// CSV column; the divergence measures.
+    #[arg(long)]
+    reference: bool,
 }
 
 pub fn scenarios(args: ScenariosArgs) -> anyhow::Result<()> {
+    if args.reference {
+        print!("{}", swarmlb_model::reference::markdown());
+        return Ok(());
+    }
     if let Some(name) = args.show {
         let (_, text) = BUILTINS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
             anyhow::anyhow!(

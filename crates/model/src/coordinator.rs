@@ -7,6 +7,7 @@ use swarmlb_engine::{AgentId, SimTime};
 use crate::ids::NONE;
 use crate::msg::Body;
 use crate::net::Out;
+use crate::purpose::Purpose;
 use crate::record::Kind;
 use crate::scenario::Policy;
 
@@ -107,7 +108,10 @@ impl Coordinator {
                 .min_by_key(|&&i| (self.servers[i].estimate(), self.servers[i].idx))
                 .expect("non-empty"),
             Policy::PowerOfTwo => {
-                let mut rng = out.rng(&[u64::from(user), u64::from(session)]);
+                let mut rng = out.rng(
+                    Purpose::CoordinatorPick,
+                    &[u64::from(user), u64::from(session)],
+                );
                 let a = live[rng.below(live.len() as u64) as usize];
                 let b = live[rng.below(live.len() as u64) as usize];
                 if (self.servers[b].estimate(), b) < (self.servers[a].estimate(), a) {
@@ -118,7 +122,10 @@ impl Coordinator {
             }
             Policy::Random => {
                 live[out
-                    .rng(&[u64::from(user), u64::from(session)])
+                    .rng(
+                        Purpose::CoordinatorPick,
+                        &[u64::from(user), u64::from(session)],
+                    )
                     .below(live.len() as u64) as usize]
             }
             Policy::Decentralized => unreachable!("no coordinator in the decentralized policy"),

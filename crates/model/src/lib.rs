@@ -3,6 +3,7 @@
 //! state that traces fold. No I/O: scenario text comes in as strings.
 
 pub mod coordinator;
+pub mod decide;
 pub mod env;
 pub mod ids;
 pub mod invariants;
@@ -11,7 +12,9 @@ pub mod msg;
 pub mod net;
 pub mod observe;
 pub mod params;
+pub mod purpose;
 pub mod record;
+pub mod reference;
 pub mod run;
 pub mod scenario;
 pub mod server;

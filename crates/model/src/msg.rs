@@ -121,6 +121,24 @@ pub enum Body {
     LoadReport,
     /// Perturbation to user: your connection drops now.
     Perturb,
+    /// Environment to a free population slot: a new user starts its life here now.
+    Spawn,
+    /// Environment to a user above the population cap: you are removed now.
+    Cull,
+    /// Environment to itself: start a user in population slot `slot`. One event per
+    /// started user, so its record says which slot (a trace shows every choice).
+    StartUser {
+        /// The free slot.
+        slot: u32,
+    },
+    /// Full server to environment: start a new server for this request
+    /// (`servers.overflow = "scale-out"`).
+    Overflow {
+        /// User slot.
+        user: u32,
+        /// The user's session number for this attempt.
+        session: u32,
+    },
 }
 
 // A bigger message makes every queued event bigger (see the module docs).
@@ -172,12 +190,16 @@ impl Body {
             Body::Crash => 17,
             Body::LoadReport => 18,
             Body::Perturb => 19,
+            Body::Spawn => 20,
+            Body::Cull => 21,
+            Body::Overflow { .. } => 22,
+            Body::StartUser { .. } => 23,
         }
     }
 }
 
 /// Names of message kinds, indexed by [`Body::code`].
-pub const BODY_NAMES: [&str; 20] = [
+pub const BODY_NAMES: [&str; 24] = [
     "connect",
     "accepted",
     "rejected",
@@ -198,6 +220,10 @@ pub const BODY_NAMES: [&str; 20] = [
     "crash",
     "load_report",
     "perturb",
+    "spawn",
+    "cull",
+    "overflow",
+    "start_user",
 ];
 
 /// Timers; each agent has at most one pending timer of each kind.
@@ -237,6 +263,8 @@ pub enum Timer {
     CoordinatorCrash,
     /// Perturbation: disconnect a user.
     Butterfly,
+    /// Environment: the population rule's step (`users.population`).
+    Population,
 }
 
 impl swarmlb_engine::TimerKind for Timer {
@@ -257,7 +285,8 @@ impl swarmlb_engine::TimerKind for Timer {
             | Timer::PartitionStart(_)
             | Timer::PartitionEnd(_)
             | Timer::CoordinatorCrash
-            | Timer::Butterfly => return None,
+            | Timer::Butterfly
+            | Timer::Population => return None,
         })
     }
 }

@@ -6,6 +6,7 @@ use swarmlb_engine::{AgentId, AgentRng, Context, KeyedDraw, SimTime, keyed_rng};
 use crate::metrics::Stats;
 use crate::msg::{Body, Msg, Timer};
 use crate::params::Params;
+use crate::purpose::{self, Purpose};
 
 /// Network conditions that change during a run (partitions).
 #[derive(Clone, Debug, Default)]
@@ -81,6 +82,7 @@ impl<'a, 'c> Out<'a, 'c> {
         let me = self.ctx.me();
         let key = [
             u64::from(me.0),
+            Purpose::Message.code(),
             u64::from(target.0),
             body.code() as u64,
             self.ctx.now().0,
@@ -101,16 +103,19 @@ impl<'a, 'c> Out<'a, 'c> {
         self.ctx.send(target, Msg { load, body }, latency);
     }
 
-    /// The acting agent's own ChaCha stream, positioned for the decision named by `parts`
-    /// (design rule 3: a decision's randomness is keyed by its causal identity).
-    pub fn rng(&self, parts: &[u64]) -> AgentRng {
-        keyed_rng(self.params.seed, u64::from(self.ctx.me().0), parts)
+    /// The acting agent's own ChaCha stream, positioned for the decision `purpose` names
+    /// with `parts` (design rule 3: a decision's randomness is keyed by its causal
+    /// identity).
+    pub fn rng(&self, purpose: Purpose, parts: &[u64]) -> AgentRng {
+        let (key, len) = purpose::key(purpose, parts);
+        keyed_rng(self.params.seed, u64::from(self.ctx.me().0), &key[..len])
     }
 
-    /// A draw keyed by `parts` and the acting agent: for decisions that answer a
-    /// particular request, so that they do not depend on the agent's other history.
-    pub fn keyed(&self, parts: &[u64]) -> KeyedDraw {
-        KeyedDraw::new(self.params.seed, &[u64::from(self.ctx.me().0)]).extend(parts)
+    /// A draw keyed by `purpose`, `parts` and the acting agent: for decisions that answer
+    /// a particular request, so that they do not depend on the agent's other history.
+    pub fn keyed(&self, purpose: Purpose, parts: &[u64]) -> KeyedDraw {
+        let (key, len) = purpose::key(purpose, parts);
+        KeyedDraw::new(self.params.seed, &[u64::from(self.ctx.me().0)]).extend(&key[..len])
     }
 
     /// Deliver `body` to `target` after `delay_us`, without loss (the environment's own

@@ -53,6 +53,8 @@ pub struct Params {
     pub handoff_timeout_us: u64,
     /// Steady user slots (the population at its peak).
     pub steady_slots: u32,
+    /// The first slot of the population rule (after the steady and arrival slots).
+    pub population_start: u32,
     /// Mean time between arrivals of one idle arrival slot, in µs.
     pub arrival_slot_gap_us: u64,
 }
@@ -85,13 +87,20 @@ impl Params {
             handoff_timeout_us: u.attempt_timeout.us()
                 + HANDOFF_LATENCIES * scenario.network.latency_max.us(),
             steady_slots: scenario.steady_slots(),
+            population_start: scenario.steady_slots() + u.arrival_slots,
             arrival_slot_gap_us,
         }
     }
 
     /// True when slot `slot` is an arrival slot (Poisson arrivals), not a steady one.
     pub fn is_arrival_slot(&self, slot: u32) -> bool {
-        slot >= self.steady_slots
+        (self.steady_slots..self.population_start).contains(&slot)
+    }
+
+    /// True when slot `slot` belongs to the population rule (`users.population`): the
+    /// environment starts its lives, and it is never replaced by itself.
+    pub fn is_population_slot(&self, slot: u32) -> bool {
+        slot >= self.population_start
     }
 
     /// Lifespan distribution.

@@ -84,7 +84,7 @@ kinds! {
     StaleReject = 9, Comm, "User ignores a refusal of an old attempt.";
     AttemptTimeout = 10, Comm, "User's attempt went unanswered; it backs off.";
     GaveUp = 11, Comm, "User failed too often and leaves the system.";
-    Death = 12, Comm, "User reaches the end of its life.";
+    Death = 12, Comm, "User reaches the end of its life (value: 1 when the population rule removed it).";
     Leave = 13, Comm, "Server lets a session go (value: its load after).";
     StaleLeave = 14, Comm, "Server gets a leave for a session it no longer holds.";
     HeartbeatSent = 15, Comm, "User pings its server.";
@@ -127,6 +127,11 @@ kinds! {
     Perturbed = 52, Butterfly, "User's connection drops; it searches again (value: target agent).";
     PerturbNoop = 53, Butterfly, "The perturbed user was not connected.";
     StaleHandoffReply = 54, Nego, "Server ignores a hand-off answer it no longer waits for.";
+    PopulationStep = 55, Comm, "The population rule's step (value: users it will start).";
+    PopulationCull = 56, Comm, "The population rule removes a user above its cap (value: user slot).";
+    ConnectOverflow = 57, Nego, "Full server asks for a new server to take this request (value: its load).";
+    OverflowRoute = 58, Nego, "Environment sends an overflowing request to the server it started last for one (value: server index).";
+    PopulationStart = 59, Comm, "The population rule starts a user in a free slot (value: user slot).";
 }
 
 /// One event of a run, as recorded in a trace.

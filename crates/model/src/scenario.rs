@@ -223,6 +223,91 @@ impl std::str::FromStr for Policy {
     }
 }
 
+/// How an underloaded server pulls users from its peers (`servers.pull`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PullStyle {
+    /// Ask the most loaded fresh peer above `pull_target` for enough users to reach it;
+    /// the peer gives as many as it can spare. Handing off is considered before pulling.
+    #[default]
+    Greedy,
+    /// The original model's: ask a random fresh peer above `pull_target`; it gives a
+    /// random number of users between 0 and its excess (at most what was asked). A server
+    /// pulls before it considers handing off: after a pull it waits one `pull_interval`
+    /// to see what came before it offers its users.
+    Classic,
+}
+
+/// Where a terminating server sends its users (`servers.handoff`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HandoffStyle {
+    /// All to the fresh peer with the most room that can take them all (below
+    /// `high_watermark`).
+    #[default]
+    OnePeer,
+    /// The original model's: one by one, each to the currently least-loaded fresh peer,
+    /// when the peers' room up to `pull_target` is at least the users to move. The
+    /// least-loaded peer is asked first and must agree, so two servers never hand off to
+    /// each other and vanish.
+    Spread,
+}
+
+/// What a full server does with a request it cannot delegate (`servers.overflow`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Overflow {
+    /// Refuse it (the user backs off); after `scale_out_after` refusals in a row, ask for
+    /// a new server.
+    #[default]
+    Reject,
+    /// The original model's: ask the environment for a new server at once and hand it
+    /// the request (refused only when `max_servers` are running).
+    ScaleOut,
+}
+
+/// When a user's lifespan counts (`users.lifespan_clock`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LifespanClock {
+    /// From its first connection on, connected or not.
+    #[default]
+    SinceFirstConnect,
+    /// The original model's: only while connected (it stops while the user searches).
+    WhileConnected,
+}
+
+/// Whom the butterfly disconnects when `butterfly.user` is not named (`butterfly.victim`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VictimPick {
+    /// A connected user, uniformly.
+    #[default]
+    AnyUser,
+    /// The original model's: a random server holding users, then one of its users.
+    ServerThenUser,
+}
+
+/// The original model's population rule, checked by the environment every `step` before
+/// the agents act: fewer than `floor` users alive: add users up to `floor`; otherwise,
+/// below `cap`: add one user with probability `spawn_chance`; above `cap`: remove a random
+/// user. Its users occupy `cap` slots of their own (after the arrival slots) and are never
+/// replaced when they die: a new user is a new life in a free slot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    /// Users alive at time zero (spread over `users.spawn_spread`).
+    pub initial: u32,
+    /// Fewer users alive than this: add users up to it.
+    pub floor: u32,
+    /// Most users of the rule alive at once (and its number of slots); above it, remove one.
+    pub cap: u32,
+    /// Probability of adding one user per step, between `floor` and `cap`.
+    pub spawn_chance: f64,
+    /// How often the rule is checked (the original's step).
+    pub step: Dur,
+}
+
 /// Message latency, loss and the user-facing directory.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -285,6 +370,12 @@ pub struct Servers {
     pub provisioning_delay: Dur,
     /// Period of load reports to the coordinator (centralized policies only).
     pub report_interval: Dur,
+    /// How an underloaded server pulls users.
+    pub pull: PullStyle,
+    /// Where a terminating server sends its users.
+    pub handoff: HandoffStyle,
+    /// What a full server does with a request it cannot delegate.
+    pub overflow: Overflow,
 }
 
 impl Default for Servers {
@@ -306,6 +397,9 @@ impl Default for Servers {
             scale_out_after: 3,
             provisioning_delay: Dur::secs(30),
             report_interval: Dur::secs(1),
+            pull: PullStyle::Greedy,
+            handoff: HandoffStyle::OnePeer,
+            overflow: Overflow::Reject,
         }
     }
 }
@@ -348,6 +442,8 @@ pub struct Users {
     pub spawn_spread: Dur,
     /// Time a user lives once it first connected.
     pub lifespan: Dist,
+    /// When the lifespan counts.
+    pub lifespan_clock: LifespanClock,
     /// Time between a user's death and its replacement.
     pub respawn_delay: Dist,
     /// Extra Poisson arrivals per simulated second, on top of `count`.
@@ -374,6 +470,9 @@ pub struct Users {
     /// Optional daily cycle.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diurnal: Option<Diurnal>,
+    /// Optional population rule of the original model (floor, spawn chance, cap).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub population: Option<Population>,
 }
 
 impl Default for Users {
@@ -383,6 +482,7 @@ impl Default for Users {
             initial: None,
             spawn_spread: Dur::secs(10),
             lifespan: Dist::exponential(Dur::secs(180)),
+            lifespan_clock: LifespanClock::SinceFirstConnect,
             respawn_delay: Dist::exponential(Dur::secs(5)),
             arrival_rate: 0.0,
             arrival_slots: 0,
@@ -395,6 +495,7 @@ impl Default for Users {
             heartbeat_timeout: Dur::secs(1),
             flash: None,
             diurnal: None,
+            population: None,
         }
     }
 }
@@ -446,6 +547,13 @@ pub struct Butterfly {
     /// does what the scenario's users do after losing their server: search at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconnect_after: Option<Dur>,
+    /// Whom it disconnects when `user` is not named.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub victim: VictimPick,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// A complete description of a run.
@@ -714,7 +822,7 @@ impl Scenario {
         branch.butterfly = Some(Butterfly {
             at: Some(at),
             user: user.or(configured.user),
-            reconnect_after: configured.reconnect_after,
+            ..configured
         });
         branch
     }
@@ -864,7 +972,8 @@ impl Scenario {
                 0
             }
         });
-        let slots = count + flash.max(diurnal) + u64::from(u.arrival_slots);
+        let population = u.population.as_ref().map_or(0, |p| u64::from(p.cap));
+        let slots = count + flash.max(diurnal) + u64::from(u.arrival_slots) + population;
         if slots > u64::from(limits::USERS_MAX) {
             // Blame the field that pushes the total over.
             let field = if count > u64::from(limits::USERS_MAX) {
@@ -875,13 +984,17 @@ impl Scenario {
                 } else {
                     "users.diurnal.amplitude"
                 }
-            } else {
+            } else if count + flash.max(diurnal) + u64::from(u.arrival_slots)
+                > u64::from(limits::USERS_MAX)
+            {
                 "users.arrival_slots"
+            } else {
+                "users.population.cap"
             };
             return err(
                 field,
                 format!(
-                    "the run would need {} user slots (count, plus the flash crowd or daily peak, plus arrival slots); at most {} users",
+                    "the run would need {} user slots (count, plus the flash crowd or daily peak, plus arrival slots, plus the population cap); at most {} users",
                     limits::words(slots),
                     limits::words(u64::from(limits::USERS_MAX))
                 ),
@@ -922,6 +1035,45 @@ impl Scenario {
             .or_else(|m| err("users.respawn_delay", m))?;
         if u.lifespan.mean_us() == 0 {
             return err("users.lifespan", "mean must be positive".into());
+        }
+        // The longest way to a new server: the user's request, every delegation, the
+        // new server's start, its answer.
+        let answer_us =
+            s.provisioning_delay.us() + (u64::from(s.max_hops) + 2) * n.latency_max.us();
+        if s.overflow == Overflow::ScaleOut && answer_us >= u.attempt_timeout.us() {
+            return err(
+                "servers.provisioning_delay",
+                format!(
+                    "with overflow = \"scale-out\" a new server must answer before the user gives up: {} plus the latencies of the longest delegation is not shorter than users.attempt_timeout ({})",
+                    s.provisioning_delay, u.attempt_timeout
+                ),
+            );
+        }
+        if let Some(pop) = &u.population {
+            if pop.cap == 0 {
+                return err("users.population.cap", "must be positive".into());
+            }
+            if pop.floor > pop.cap {
+                return err(
+                    "users.population.floor",
+                    format!("must not exceed cap ({})", pop.cap),
+                );
+            }
+            if pop.initial > pop.cap {
+                return err(
+                    "users.population.initial",
+                    format!("must not exceed cap ({})", pop.cap),
+                );
+            }
+            if !(0.0..=1.0).contains(&pop.spawn_chance) {
+                return err(
+                    "users.population.spawn_chance",
+                    format!("{} is not a probability in [0, 1]", pop.spawn_chance),
+                );
+            }
+            if pop.step.us() == 0 {
+                return err("users.population.step", "must be positive".into());
+            }
         }
         if let Some(d) = &u.diurnal {
             if !(0.0..=1.0).contains(&d.amplitude) {
@@ -1007,7 +1159,12 @@ impl Scenario {
 
     /// User slots: the steady population at its peak, plus arrival slots.
     pub fn user_slots(&self) -> u32 {
-        self.steady_slots() + self.users.arrival_slots
+        self.steady_slots() + self.users.arrival_slots + self.population_slots()
+    }
+
+    /// Slots of the population rule (`users.population.cap`), after the arrival slots.
+    pub fn population_slots(&self) -> u32 {
+        self.users.population.as_ref().map_or(0, |p| p.cap)
     }
 
     /// Slots of the steady population at its peak (flash crowd and daily cycle included).

@@ -5,10 +5,13 @@
 use swarmlb_engine::{AgentId, SimTime};
 use thin_vec::ThinVec;
 
+use crate::decide::{Decision, Situation, decide, spread};
 use crate::ids::{ENV, NONE};
 use crate::msg::{Body, PeerEntry, Timer};
 use crate::net::Out;
+use crate::purpose::Purpose;
 use crate::record::Kind;
+use crate::scenario::{HandoffStyle, Overflow, PullStyle};
 use crate::sessions::Sessions;
 
 /// A peer entry older than this many `peer_ttl`s is dropped from the view at gossip time
@@ -60,6 +63,8 @@ pub struct Server {
     low_since: Option<SimTime>,
     strikes: u32,
     scale_out_pending: bool,
+    /// The previous periodic check asked for a pull (classic pulls hand off after one).
+    pulled_last: bool,
 }
 
 type Outcome = (Kind, u32);
@@ -75,6 +80,7 @@ impl Server {
             low_since: None,
             strikes: 0,
             scale_out_pending: false,
+            pulled_last: false,
         }
     }
 
@@ -223,10 +229,12 @@ impl Server {
         self.low_since = Some(now);
         let s = &out.params.scenario.servers;
         if out.params.policy.is_centralized() {
-            let jitter = out.rng(&[0]).below(s.report_interval.us());
+            let jitter = out
+                .rng(Purpose::ReportPhase, &[])
+                .below(s.report_interval.us());
             out.set_timer(Timer::Report, jitter);
         } else {
-            let mut rng = out.rng(&[0]);
+            let mut rng = out.rng(Purpose::TimerPhase, &[]);
             let gossip = rng.below(s.gossip_interval.us()) + 1;
             let periodic = rng.below(s.pull_interval.us()) + 1;
             out.set_timer(Timer::Gossip, gossip);
@@ -292,6 +300,14 @@ impl Server {
         }
         if accepting && load < p.capacity {
             return self.accept(out, user, session);
+        }
+        if p.scenario.servers.overflow == Overflow::ScaleOut
+            && self.status == ServerStatus::Alive
+            && !p.policy.is_centralized()
+        {
+            // The original model never refuses: a new server takes the request.
+            out.send_reliable(ENV, 0, Body::Overflow { user, session });
+            return (Kind::ConnectOverflow, load);
         }
         out.stats.rejections += 1;
         self.send(out, p.layout.user(user), Body::Rejected { session });
@@ -382,7 +398,7 @@ impl Server {
         request: [u64; 3],
     ) -> Option<u32> {
         let high = out.params.high_load;
-        let key = out.keyed(&request);
+        let key = out.keyed(Purpose::Delegate, &request);
         let best = (0..self.view.len())
             .filter(|&i| {
                 let e = &self.view[i];
@@ -464,7 +480,10 @@ impl Server {
             return (Kind::GossipTick, NONE);
         }
         let round = out.now().0 / out.params.scenario.servers.gossip_interval.us().max(1);
-        let peer = self.view[out.keyed(&[round]).below(self.view.len() as u64) as usize].idx;
+        let peer = self.view[out
+            .keyed(Purpose::GossipPeer, &[round])
+            .below(self.view.len() as u64) as usize]
+            .idx;
         let sample = self.sample(out.now());
         self.send(
             out,
@@ -480,41 +499,39 @@ impl Server {
         if self.status != ServerStatus::Alive {
             return (Kind::Tick, 0);
         }
-        let load = self.load();
         let grace = p.scenario.servers.terminate_grace.us();
-        if self.low_since.is_some_and(|t| out.now().since(t) >= grace) {
-            // Offer our users to the fresh peer with the most room that can take them all.
-            let target = self
-                .view
-                .iter()
-                .filter(|e| self.is_fresh(e, out) && e.load + load < p.high_load)
-                .min_by_key(|e| (e.load, e.idx))
-                .map(|e| e.idx);
-            if let Some(peer) = target {
+        let fresh: Vec<PeerEntry> = self
+            .view
+            .iter()
+            .filter(|e| self.is_fresh(e, out))
+            .copied()
+            .collect();
+        let situation = Situation {
+            load: self.load(),
+            low_load: p.low_load,
+            pull_target_load: p.pull_target_load,
+            high_load: p.high_load,
+            may_terminate: self.low_since.is_some_and(|t| out.now().since(t) >= grace),
+            pulled_last: self.pulled_last,
+            pull: p.scenario.servers.pull,
+            handoff: p.scenario.servers.handoff,
+            peers: &fresh,
+        };
+        let decision = decide(&situation, out.keyed(Purpose::PullPeer, &[out.now().0]));
+        self.pulled_last = matches!(decision, Decision::Pull { .. });
+        match decision {
+            Decision::Offer { peer, users } => {
                 self.status = ServerStatus::Handoff { peer };
-                self.send(
-                    out,
-                    p.layout.server(peer),
-                    Body::HandoffOffer { users: load },
-                );
+                self.send(out, p.layout.server(peer), Body::HandoffOffer { users });
                 out.set_timer(Timer::HandoffTimeout, p.handoff_timeout_us);
-                return (Kind::HandoffOffer, peer);
+                (Kind::HandoffOffer, peer)
             }
-        }
-        if load < p.low_load {
-            let target = self
-                .view
-                .iter()
-                .filter(|e| self.is_fresh(e, out) && e.load > p.pull_target_load)
-                .max_by_key(|e| (e.load, std::cmp::Reverse(e.idx)))
-                .map(|e| e.idx);
-            if let Some(peer) = target {
-                let want = p.pull_target_load - load;
+            Decision::Pull { peer, want } => {
                 self.send(out, p.layout.server(peer), Body::PullRequest { want });
-                return (Kind::PullAsk, peer);
+                (Kind::PullAsk, peer)
             }
+            Decision::Nothing => (Kind::Tick, 0),
         }
-        (Kind::Tick, 0)
     }
 
     fn on_pull_request(&mut self, out: &mut Out, from: AgentId, want: u32) -> Outcome {
@@ -527,13 +544,26 @@ impl Server {
             self.send(out, from, Body::PullReply { granted: 0 });
             return (Kind::PullRefuse, 0);
         }
-        let granted = want.min(load - p.pull_target_load);
-        let moving: Vec<(u32, u32)> = self
-            .sessions
-            .iter()
-            .take(granted as usize)
-            .copied()
-            .collect();
+        let excess = load - p.pull_target_load;
+        let request = [u64::from(puller), out.now().0];
+        let granted = match p.scenario.servers.pull {
+            PullStyle::Greedy => want.min(excess),
+            // The original model's: a random share of the excess, at most what was asked.
+            PullStyle::Classic => {
+                let amount = out
+                    .keyed(Purpose::PullAmount, &request)
+                    .below(u64::from(excess) + 1);
+                want.min(amount as u32)
+            }
+        };
+        // Which users go: drawn at random, so no user slot moves more often than another.
+        let mut moving: Vec<(u32, u32)> = self.sessions.iter().copied().collect();
+        for i in 0..granted as usize {
+            let draw = out.keyed(Purpose::PullUsers, &[request[0], request[1], i as u64]);
+            let j = i + draw.below((moving.len() - i) as u64) as usize;
+            moving.swap(i, j);
+        }
+        moving.truncate(granted as usize);
         for (user, session) in moving {
             self.send(
                 out,
@@ -580,21 +610,33 @@ impl Server {
         let p = out.params;
         let load = self.load();
         let moving: Vec<(u32, u32)> = self.sessions.iter().copied().collect();
-        for (user, session) in moving {
-            self.send(
-                out,
-                p.layout.user(user),
-                Body::Migrate { session, to: peer },
-            );
+        let targets = match p.scenario.servers.handoff {
+            HandoffStyle::OnePeer => vec![peer; moving.len()],
+            // The original model's: each user to the currently least-loaded fresh peer.
+            HandoffStyle::Spread => {
+                let fresh: Vec<PeerEntry> = self
+                    .view
+                    .iter()
+                    .filter(|e| e.idx == peer || self.is_fresh(e, out))
+                    .copied()
+                    .collect();
+                spread(load, &fresh)
+            }
+        };
+        debug_assert_eq!(targets.len(), moving.len(), "every user has a target");
+        for ((user, session), to) in moving.into_iter().zip(targets) {
+            self.send(out, p.layout.user(user), Body::Migrate { session, to });
         }
         for e in std::mem::take(&mut self.view) {
             self.send(out, p.layout.server(e.idx), Body::Goodbye);
         }
-        out.stats.handoffs += 1;
         self.status = ServerStatus::Draining;
         if self.sessions.is_empty() {
+            // Nobody to hand off: it simply terminates (and is no hand-off in the counts,
+            // which are read from `HandoffDone` records too).
             return self.terminate(out);
         }
+        out.stats.handoffs += 1;
         (Kind::HandoffDone, load)
     }
 }

@@ -7,7 +7,9 @@ use swarmlb_engine::{AgentId, SimTime};
 use crate::ids::{COORDINATOR, NONE};
 use crate::msg::{Body, Timer};
 use crate::net::Out;
+use crate::purpose::Purpose;
 use crate::record::Kind;
+use crate::scenario::LifespanClock;
 
 /// Where a user is in its life.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -44,19 +46,22 @@ pub struct User {
     attempts: u32,
     failures: u32,
     search_since: SimTime,
-    lifespan_started: bool,
+    life: Life,
+}
+
+/// Where a user's lifespan clock stands.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Life {
+    /// Not connected yet in this life.
+    NotStarted,
+    /// Counting: the lifespan ends at this time.
+    Running(SimTime),
+    /// Stopped while disconnected (`users.lifespan_clock = "while-connected"`), with
+    /// this many µs left.
+    Paused(u64),
 }
 
 type Outcome = (Kind, u32);
-
-// What a user decides; with the generation and session they key its random draws, so a
-// user's choices do not depend on how many numbers it drew before (design rule 3).
-const FIRST_SPAWN: u64 = 1;
-const PICK_SERVER: u64 = 2;
-const BACKOFF: u64 = 3;
-const LIFESPAN: u64 = 4;
-const FIRST_PING: u64 = 5;
-const RESPAWN: u64 = 6;
 
 impl User {
     /// Slot `slot`, not yet alive.
@@ -69,7 +74,7 @@ impl User {
             attempts: 0,
             failures: 0,
             search_since: SimTime::ZERO,
-            lifespan_started: false,
+            life: Life::NotStarted,
         }
     }
 
@@ -83,8 +88,15 @@ impl User {
         let p = out.params;
         let u = &p.scenario.users;
         let initial = u.initial.unwrap_or(u.count);
-        let mut rng = out.rng(&[FIRST_SPAWN]);
-        if p.is_arrival_slot(self.slot) {
+        let mut rng = out.rng(Purpose::FirstSpawn, &[]);
+        if p.is_population_slot(self.slot) {
+            // The population rule starts every later life (`Body::Spawn`).
+            let initial = u.population.as_ref().map_or(0, |pop| pop.initial);
+            if self.slot - p.population_start < initial {
+                let delay = rng.below(u.spawn_spread.us().max(1));
+                out.set_timer(Timer::Spawn, delay);
+            }
+        } else if p.is_arrival_slot(self.slot) {
             let delay = if self.slot - p.steady_slots < u.arrivals_initial {
                 rng.below(u.spawn_spread.us().max(1))
             } else {
@@ -111,7 +123,7 @@ impl User {
                 (Kind::Retry, self.attempt(out))
             }
             Timer::AttemptTimeout => self.fail(out, Kind::AttemptTimeout),
-            Timer::Lifespan => self.die(out),
+            Timer::Lifespan => self.die(out, Death::Natural),
             Timer::Heartbeat => {
                 let UserState::Connected { server, session } = self.state else {
                     unreachable!("heartbeat while not connected")
@@ -206,6 +218,15 @@ impl User {
                 }
                 _ => (Kind::PerturbNoop, 0),
             },
+            Body::Spawn => {
+                debug_assert!(out.params.is_population_slot(self.slot));
+                debug_assert_eq!(self.state, UserState::Dead, "spawn into a live slot");
+                self.spawn(out)
+            }
+            Body::Cull => {
+                debug_assert!(self.is_alive(), "the population rule culls live users");
+                self.die(out, Death::Culled)
+            }
             other => unreachable!("user got {other:?}"),
         }
     }
@@ -213,7 +234,8 @@ impl User {
     fn spawn(&mut self, out: &mut Out) -> Outcome {
         debug_assert_eq!(self.state, UserState::Dead);
         let p = out.params;
-        if !p.is_arrival_slot(self.slot) && !p.slot_active(self.slot, out.now()) {
+        let steady = !p.is_arrival_slot(self.slot) && !p.is_population_slot(self.slot);
+        if steady && !p.slot_active(self.slot, out.now()) {
             if let Some(at) = p.next_active(self.slot, out.now()) {
                 out.set_timer(Timer::Spawn, at.since(out.now()).max(1));
             }
@@ -222,7 +244,7 @@ impl User {
         self.generation += 1;
         self.attempts = 0;
         self.failures = 0;
-        self.lifespan_started = false;
+        self.life = Life::NotStarted;
         self.search_since = out.now();
         out.stats.spawned += 1;
         (Kind::UserSpawn, self.attempt(out))
@@ -237,13 +259,9 @@ impl User {
             self.back_off(out);
             return NONE;
         } else {
-            let key = [
-                PICK_SERVER,
-                u64::from(self.generation),
-                u64::from(self.attempts),
-            ];
+            let key = [u64::from(self.generation), u64::from(self.attempts)];
             let server = stable_pick(
-                out.keyed(&key),
+                out.keyed(Purpose::PickServer, &key),
                 out.directory,
                 out.params.layout.max_servers,
             );
@@ -279,18 +297,22 @@ impl User {
         self.failures = 0;
         out.stats.record_connect(out.now().since(self.search_since));
         let u = &out.params.scenario.users;
-        if !self.lifespan_started {
-            self.lifespan_started = true;
-            let mut rng = out.rng(&[LIFESPAN, u64::from(self.generation)]);
-            let life = out.params.lifespan().sample(&mut rng).max(1);
-            out.set_timer(Timer::Lifespan, life);
+        let left = match self.life {
+            Life::NotStarted => {
+                let mut rng = out.rng(Purpose::Lifespan, &[u64::from(self.generation)]);
+                Some(out.params.lifespan().sample(&mut rng).max(1))
+            }
+            Life::Paused(left) => Some(left),
+            Life::Running(_) => None,
+        };
+        if let Some(left) = left {
+            out.set_timer(Timer::Lifespan, left);
+            self.life = Life::Running(out.now().plus(left));
         }
-        let key = [
-            FIRST_PING,
-            u64::from(self.generation),
-            u64::from(self.attempts),
-        ];
-        let first_ping = out.rng(&key).between(1, u.heartbeat_interval.us());
+        let key = [u64::from(self.generation), u64::from(self.attempts)];
+        let first_ping = out
+            .rng(Purpose::FirstPing, &key)
+            .between(1, u.heartbeat_interval.us());
         out.set_timer(Timer::Heartbeat, first_ping);
     }
 
@@ -315,12 +337,8 @@ impl User {
             .min(u.backoff_max.us())
             .max(1);
         // "Equal jitter": half the delay fixed, half random, so retries spread out.
-        let key = [
-            BACKOFF,
-            u64::from(self.generation),
-            u64::from(self.attempts),
-        ];
-        let delay = ceiling / 2 + out.rng(&key).below(ceiling / 2 + 1);
+        let key = [u64::from(self.generation), u64::from(self.attempts)];
+        let delay = ceiling / 2 + out.rng(Purpose::Backoff, &key).below(ceiling / 2 + 1);
         self.state = UserState::Backoff;
         out.set_timer(Timer::Retry, delay.max(1));
     }
@@ -338,15 +356,26 @@ impl User {
     fn stop_session_timers(&mut self, out: &mut Out) {
         out.cancel_timer(Timer::Heartbeat);
         out.cancel_timer(Timer::PingTimeout);
+        if let (Life::Running(ends), LifespanClock::WhileConnected) =
+            (self.life, out.params.scenario.users.lifespan_clock)
+        {
+            out.cancel_timer(Timer::Lifespan);
+            self.life = Life::Paused(ends.since(out.now()).max(1));
+        }
     }
 
-    fn die(&mut self, out: &mut Out) -> Outcome {
-        if let UserState::Connected { server, session } = self.state {
-            out.send(out.params.layout.server(server), 0, Body::Leave { session });
+    fn die(&mut self, out: &mut Out, how: Death) -> Outcome {
+        match self.state {
+            UserState::Connected { server, session } => {
+                out.send(out.params.layout.server(server), 0, Body::Leave { session });
+            }
+            // A request still on its way may be accepted: the accept then finds this slot
+            // dead or in a later session, and the user leaves again (a stale accept).
+            UserState::Connecting { .. } | UserState::Backoff | UserState::Dead => {}
         }
         out.stats.deaths += 1;
         self.end_life(out);
-        (Kind::Death, 0)
+        (Kind::Death, how as u32)
     }
 
     fn end_life(&mut self, out: &mut Out) {
@@ -361,7 +390,11 @@ impl User {
         }
         self.state = UserState::Dead;
         let p = out.params;
-        let mut rng = out.rng(&[RESPAWN, u64::from(self.generation)]);
+        if p.is_population_slot(self.slot) {
+            // A new user is a new agent: the population rule decides when.
+            return;
+        }
+        let mut rng = out.rng(Purpose::Respawn, &[u64::from(self.generation)]);
         let delay = if p.is_arrival_slot(self.slot) {
             rng.exponential(p.arrival_slot_gap_us)
         } else {
@@ -369,6 +402,15 @@ impl User {
         };
         out.set_timer(Timer::Spawn, delay.max(1));
     }
+}
+
+/// How a user's life ended (the value of its `Death` record).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Death {
+    /// Its lifespan ran out.
+    Natural = 0,
+    /// The population rule removed it (above `users.population.cap`).
+    Culled = 1,
 }
 
 /// Most probes of [`stable_pick`] before it falls back to a plain uniform pick.

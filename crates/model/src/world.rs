@@ -13,6 +13,7 @@ use crate::metrics::{Sample, Stats, load_stats};
 use crate::msg::{Body, Msg, Timer};
 use crate::net::{Net, Out};
 use crate::params::Params;
+use crate::purpose::Purpose;
 use crate::record::Kind;
 use crate::scenario::Scenario;
 use crate::server::{Server, ServerStatus};
@@ -98,7 +99,11 @@ pub fn build(scenario: &Scenario, seed: u64) -> Simulation<World> {
         // from its own stream so that no server's choice shifts another's.
         let k = out.params.scenario.servers.view_size;
         for idx in 0..initial {
-            let mut rng = swarmlb_engine::keyed_rng(seed, u64::from(layout.server(idx).0), &[0]);
+            let mut rng = swarmlb_engine::keyed_rng(
+                seed,
+                u64::from(layout.server(idx).0),
+                &[Purpose::InitialView.code()],
+            );
             let mut peers = ThinVec::new();
             let wanted = k.min(initial - 1);
             while (peers.len() as u32) < wanted {
@@ -244,19 +249,42 @@ impl swarmlb_engine::Handler for World {
                         body: Body::ScaleOut { peers },
                         ..
                     }) => {
-                        // Granted servers that have not stopped: running or still starting.
-                        let in_use = servers[..env.next_server() as usize]
-                            .iter()
-                            .filter(|s| {
-                                !matches!(
-                                    s.status,
-                                    ServerStatus::Terminated | ServerStatus::Crashed
-                                )
-                            })
-                            .count() as u32;
+                        let in_use = servers_in_use(servers, env.next_server());
                         env.on_scale_out(&mut out, in_use, peers)
                     }
+                    Payload::Message(Msg {
+                        body: Body::Overflow { user, session },
+                        ..
+                    }) => {
+                        let in_use = servers_in_use(servers, env.next_server());
+                        // The new server's peers: the requester first, then running servers.
+                        let requester = params.layout.server_idx(key.source);
+                        let k = params.scenario.servers.view_size as usize;
+                        let peers = requester
+                            .into_iter()
+                            .chain(
+                                (0..servers.len() as u32)
+                                    .filter(|&i| servers[i as usize].status == ServerStatus::Alive)
+                                    .filter(|&i| Some(i) != requester),
+                            )
+                            .take(k)
+                            .collect();
+                        let running = |idx: u32| {
+                            !matches!(
+                                servers[idx as usize].status,
+                                ServerStatus::Terminated | ServerStatus::Crashed
+                            )
+                        };
+                        env.on_overflow(&mut out, in_use, peers, (user, session), running)
+                    }
+                    Payload::Message(Msg {
+                        body: Body::StartUser { slot },
+                        ..
+                    }) => env.on_start_user(&mut out, slot),
                     Payload::Message(msg) => unreachable!("environment got {msg:?}"),
+                    Payload::Timer(Timer::Population) => {
+                        env.on_population(&mut out, |slot| users[slot as usize].is_alive())
+                    }
                     Payload::Timer(t) => env.on_timer(&mut out, net, t, directory, || {
                         (0..servers.len() as u32)
                             .filter(|&i| servers[i as usize].status == ServerStatus::Alive)
@@ -265,8 +293,11 @@ impl swarmlb_engine::Handler for World {
                 }
             }
             Agent::Perturber => {
-                let connected: Vec<u32> = (0..users.len() as u32)
-                    .filter(|&i| matches!(users[i as usize].state, UserState::Connected { .. }))
+                let connected: Vec<(u32, u32)> = (0..users.len() as u32)
+                    .filter_map(|i| match users[i as usize].state {
+                        UserState::Connected { server, .. } => Some((i, server)),
+                        _ => None,
+                    })
                     .collect();
                 let idle = Net::default();
                 let mut out = Out::new(ctx, &idle, stats, params, &[]);
@@ -274,6 +305,14 @@ impl swarmlb_engine::Handler for World {
             }
         }
     }
+}
+
+/// Granted servers that have not stopped: running or still starting.
+fn servers_in_use(servers: &[Server], granted: u32) -> u32 {
+    servers[..granted as usize]
+        .iter()
+        .filter(|s| !matches!(s.status, ServerStatus::Terminated | ServerStatus::Crashed))
+        .count() as u32
 }
 
 impl World {

@@ -9,7 +9,7 @@ pub const MAGIC: [u8; 8] = *b"SWARMLB\0";
 /// block checksums and requires checkpoints at the declared interval.
 pub const FORMAT_MAJOR: u16 = 2;
 /// Minor format version: additions a reader of the same major may ignore.
-pub const FORMAT_MINOR: u16 = 0;
+pub const FORMAT_MINOR: u16 = 1;
 /// Events per event block.
 pub const EVENTS_PER_BLOCK: usize = 1024;
 /// Events between checkpoints for a run of `n_agents` agents: a checkpoint hashes every

@@ -11,6 +11,12 @@
 //! cascade size that `diff` reports. A record holds a message's kind and one number, not
 //! its whole content, so some differences arrive in messages whose records match: those
 //! links ([`Link::Content`]) name the likeliest carrier and say so.
+//!
+//! One channel stays invisible: content relayed by an agent whose own events all match
+//! (a server whose view changed through gossip content, and which gossips it on before
+//! any of its own events differs). The agent it reaches has no carrier from a diverged
+//! agent; it hangs under the root and is counted as *unexplained*, never guessed. On the
+//! default scenario's 30-minute cascade this is about 1 node in 400.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

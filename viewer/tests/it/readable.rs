@@ -322,7 +322,15 @@ fn knobs_set_the_scenario_fields_they_name() {
     k.apply("low=42").unwrap();
     assert_eq!(k.scenario.servers.low_watermark, 0.4, "steps of 5%");
     k.apply(" users = 25 ").unwrap();
-    assert_eq!(k.scenario.users.count, 25);
+    // seed-classic keeps its population with the original's rule: the knob sets its floor.
+    let rule = k
+        .scenario
+        .users
+        .population
+        .as_ref()
+        .expect("seed-classic's rule");
+    assert_eq!((rule.floor, rule.cap), (25, 100));
+    assert_eq!(k.scenario.users.count, 0);
     let (min, max) = (base.network.latency_min.us(), base.network.latency_max.us());
     k.apply("latency=4").unwrap();
     assert_eq!(k.scenario.network.latency_max.us(), 4_000);
@@ -373,10 +381,11 @@ fn a_knobs_run_diverges_and_saves_as_trace_and_toml() {
     let base = seed_classic();
     let mut k = swarmlb_viewer::knobs::Knobs::new(&base.scenario);
     k.apply("capacity=7").unwrap();
-    k.apply("users=30").unwrap();
+    // A floor above seed-classic's cap of 100 raises the cap: more user slots.
+    k.apply("users=150").unwrap();
     let (run, tl) = swarmlb_viewer::knobs::rerun(&base, &k.scenario).unwrap();
     assert_eq!(tl.capacity(), 7);
-    assert_eq!(run.label, "capacity=7-users=30");
+    assert_eq!(run.label, "capacity=7-users=150");
     assert_ne!(tl.layout, base.layout, "more user slots");
     // Runs of different sizes are compared slot by slot, without a panic.
     let points = swarmlb_viewer::compare::series(&base, &tl, SimTime::from_secs(1));

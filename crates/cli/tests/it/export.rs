@@ -55,7 +55,7 @@ fn filters_cut_jsonl_and_chrome() {
         &["export", "a.swlb", "--format", "jsonl"],
     ));
     let args = [
-        "export", "a.swlb", "--format", "jsonl", "--from", "30s", "--to", "40s", "--agent", "S1",
+        "export", "a.swlb", "--format", "jsonl", "--from", "30s", "--to", "40s", "--agent", "S0",
         "--kind", "COLLAB",
     ];
     let cut = stdout(&swarmlb_in(&dir, &args));
@@ -68,7 +68,7 @@ fn filters_cut_jsonl_and_chrome() {
         let t = v["time_us"].as_u64().unwrap();
         assert!((30_000_000..=40_000_000).contains(&t), "{v}");
         assert_eq!(v["category"], "COLLAB");
-        assert!(v["source"] == "S1" || v["target"] == "S1", "{v}");
+        assert!(v["source"] == "S0" || v["target"] == "S0", "{v}");
     }
     // Exactly the lines of the full export that match.
     let expected = all
@@ -78,7 +78,7 @@ fn filters_cut_jsonl_and_chrome() {
             let t = v["time_us"].as_u64().unwrap();
             (30_000_000..=40_000_000).contains(&t)
                 && v["category"] == "COLLAB"
-                && (v["source"] == "S1" || v["target"] == "S1")
+                && (v["source"] == "S0" || v["target"] == "S0")
         })
         .count();
     assert_eq!(lines.len(), expected);

@@ -10,6 +10,7 @@ mod golden;
 mod interrupt;
 mod options;
 mod plans;
+mod reference;
 mod run;
 mod tidy;
 mod traces;
@@ -29,7 +30,7 @@ pub const GOLDEN_BUTTERFLY: [&str; 10] = [
     "--at",
     "20s",
     "--user",
-    "9",
+    "53",
 ];
 
 /// The arguments of the golden butterfly run writing to `out`.

@@ -2,7 +2,9 @@
 //! scenario validation.
 
 mod behaviour;
+mod decide;
 mod determinism;
+mod fidelity;
 mod invariants;
 mod scenario;
 mod sessions;

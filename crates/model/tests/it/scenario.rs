@@ -190,3 +190,101 @@ fn a_scenario_at_every_list_limit_still_fits_in_a_trace_header() {
     let canonical = scenario.to_toml();
     assert!(canonical.len() < 3 << 20, "{} bytes", canonical.len());
 }
+
+/// The keys of a TOML table, flattened to dotted paths (`[]` after a list of tables).
+fn flatten(prefix: &str, value: &toml::Value, out: &mut std::collections::BTreeSet<String>) {
+    match value {
+        toml::Value::Table(table) => {
+            for (key, value) in table {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                let nested = match value {
+                    toml::Value::Table(_) => Some(path.clone()),
+                    toml::Value::Array(items) if items.iter().all(|v| v.is_table()) => {
+                        Some(format!("{path}[]"))
+                    }
+                    _ => None,
+                };
+                match (nested, value) {
+                    // A distribution is one field, not a table of fields.
+                    (Some(_), toml::Value::Table(t)) if t.contains_key("dist") => {
+                        out.insert(path);
+                    }
+                    (Some(p), toml::Value::Table(_)) => flatten(&p, value, out),
+                    (Some(p), toml::Value::Array(items)) if !items.is_empty() => {
+                        for item in items {
+                            flatten(&p, item, out);
+                        }
+                    }
+                    _ => {
+                        out.insert(path);
+                    }
+                }
+            }
+        }
+        _ => {
+            out.insert(prefix.to_string());
+        }
+    }
+}
+
+#[test]
+fn the_reference_lists_every_field_of_the_schema_and_nothing_else() {
+    // Every optional table and list present, so every field is serialized.
+    let text = r#"
+        policy = "round-robin"
+        [users]
+        initial = 10
+        flash = { at = "1m", extra = 5, ramp = "10s", duration = "1m" }
+        diurnal = { period = "1h", amplitude = 0.5 }
+        population = { initial = 1, floor = 1, cap = 2, spawn_chance = 0.5, step = "1s" }
+        [coordinator]
+        crash_at = "1m"
+        [butterfly]
+        at = "1m"
+        user = 1
+        reconnect_after = "1s"
+        victim = "server-then-user"
+        [[crashes]]
+        at = "1m"
+        servers = [0]
+        [[partitions]]
+        at = "1m"
+        duration = "1m"
+        servers = [0]
+    "#;
+    let full = Scenario::parse(text, "full", &[]).expect("valid");
+    let value = toml::Value::try_from(&full).expect("serializes");
+    let mut schema = std::collections::BTreeSet::new();
+    flatten("", &value, &mut schema);
+    let listed: std::collections::BTreeSet<String> = swarmlb_model::reference::FIELDS
+        .iter()
+        .map(|f| f.path.to_string())
+        .collect();
+    let missing: Vec<_> = schema.difference(&listed).collect();
+    let unknown: Vec<_> = listed.difference(&schema).collect();
+    assert!(
+        missing.is_empty(),
+        "fields not in the reference: {missing:?}"
+    );
+    assert!(
+        unknown.is_empty(),
+        "reference entries that are no field: {unknown:?}"
+    );
+    // Defaults come from the schema's own defaults.
+    assert_eq!(
+        swarmlb_model::reference::default_of("servers.capacity").as_deref(),
+        Some("50")
+    );
+    assert_eq!(
+        swarmlb_model::reference::default_of("servers.pull").as_deref(),
+        Some("\"greedy\"")
+    );
+    assert_eq!(
+        swarmlb_model::reference::default_of("users.population.floor"),
+        None
+    );
+}

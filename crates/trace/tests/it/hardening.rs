@@ -432,9 +432,16 @@ fn regression_a_header_asking_for_20m_users_is_refused_before_allocating() {
         "[users]\n",
         "[users]\ndiurnal = { amplitude = 1.0, period = \"1h\" }\n",
     );
-    header.scenario_toml = header
+    let users = header.scenario_toml.find("[users]").expect("a users table");
+    let count = users
+        + header.scenario_toml[users..]
+            .find("\ncount = ")
+            .expect("users.count")
+        + 1;
+    let end = count + header.scenario_toml[count..].find('\n').expect("a line");
+    header
         .scenario_toml
-        .replacen("count = 10\n", "count = 10000000\n", 1);
+        .replace_range(count..end, "count = 10000000");
     let file = frame_blocks(&format::encode(&header), &[]);
     assert!(file.len() < 4096, "{} bytes", file.len());
     let e = TraceReader::new(&file[..], "crafted")

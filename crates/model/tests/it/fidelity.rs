@@ -1,0 +1,162 @@
+//! `seed-classic` against the original model's behaviour, as its rules imply (issue 14):
+//! a population held near its floor of 10, consolidation from 4 servers to 2 within
+//! seconds, scale-out under a crowd of 60 and consolidation after it, and no refusals.
+//! Ten seeds × 30 simulated minutes each. The bounds come from reading the rules, not
+//! from one run: 10.5 users alive on average (the floor refilled every step, plus a 0.5
+//! spawn chance) need 2 servers of capacity 10, and a crowd of 60 needs 7.
+
+use std::ops::ControlFlow;
+
+use swarmlb_engine::AgentId;
+use swarmlb_model::metrics::Sample;
+use swarmlb_model::run::Runner;
+use swarmlb_model::{Kind, RunConfig, World};
+
+use crate::scenario;
+
+const SEEDS: std::ops::RangeInclusive<u64> = 1..=10;
+
+/// Every sample of a run of `seed-classic` with `overrides`.
+fn samples(overrides: &[&str], seed: u64) -> Vec<Sample> {
+    let mut runner = Runner::new(RunConfig {
+        scenario: scenario("seed-classic", overrides),
+        seed,
+    });
+    let mut out = Vec::new();
+    runner.run_to_end(&mut (), |s| {
+        out.push(s.clone());
+        ControlFlow::Continue(())
+    });
+    out
+}
+
+fn alive(s: &Sample) -> u32 {
+    s.users_connected + s.users_searching
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
+    sum / f64::from(n)
+}
+
+#[test]
+fn seed_classic_consolidates_to_two_servers_with_the_population_near_its_floor() {
+    for seed in SEEDS {
+        let run = samples(&[], seed);
+        let t = |s: &Sample| s.time.as_micros() / 1_000_000;
+        // Consolidation: 20 users on 4 servers shrink to about 10 within their lifespan
+        // (10–20 steps); servers below 3 users hand off at once (grace 0).
+        let two = run.iter().find(|s| s.servers_alive <= 2).map(t);
+        assert!(
+            two.is_some_and(|t| t <= 60),
+            "seed {seed}: 4 servers reach 2 at {two:?} s, not within 60 s"
+        );
+        let steady: Vec<&Sample> = run.iter().filter(|s| t(s) >= 600).collect();
+        let servers = mean(steady.iter().map(|s| f64::from(s.servers_alive)));
+        assert!(
+            (1.8..=2.3).contains(&servers),
+            "seed {seed}: {servers:.2} servers on average after 10 min, not about 2"
+        );
+        let users = mean(steady.iter().map(|s| f64::from(alive(s))));
+        assert!(
+            (10.0..=12.5).contains(&users),
+            "seed {seed}: {users:.2} users alive on average, not near the floor of 10"
+        );
+        assert!(
+            steady.iter().all(|s| alive(s) >= 8),
+            "seed {seed}: the population fell well below its floor"
+        );
+        assert!(
+            run.iter().all(|s| s.servers_alive <= 4),
+            "seed {seed}: a server was started without a crowd"
+        );
+        let last = run.last().expect("samples");
+        assert_eq!(
+            last.rejections, 0,
+            "seed {seed}: the original never refuses"
+        );
+    }
+}
+
+#[test]
+fn seed_classic_scales_out_under_a_crowd_of_60_and_consolidates_after() {
+    let crowd = r#"users.flash={at="10m", extra=60, duration="1s"}"#;
+    for seed in SEEDS {
+        let run = samples(&[crowd, "duration=15m"], seed);
+        let at = |secs: u64| &run[secs as usize];
+        let peak = run[600..630]
+            .iter()
+            .map(|s| s.servers_alive)
+            .max()
+            .unwrap_or(0);
+        // About 70 users need 7 servers of capacity 10; the cloud's routing of overflow
+        // to the newest server keeps a burst from starting one server per request.
+        assert!(
+            (7..=10).contains(&peak),
+            "seed {seed}: {peak} servers at most under a crowd of 60, not about 7"
+        );
+        assert!(
+            alive(at(605)) >= 60,
+            "seed {seed}: the crowd did not arrive ({} alive)",
+            alive(at(605))
+        );
+        // The crowd lives 10–20 steps once connected; then servers hand off again.
+        let after = run[660..]
+            .iter()
+            .map(|s| s.servers_alive)
+            .max()
+            .unwrap_or(0);
+        assert!(
+            after <= 3,
+            "seed {seed}: still {after} servers a minute after the crowd left"
+        );
+        assert_eq!(
+            run.last().expect("samples").rejections,
+            0,
+            "seed {seed}: the original never refuses"
+        );
+    }
+}
+
+/// Migrations per user slot in a run, from the `Migrated` records.
+fn migrations_per_slot(overrides: &[&str], seed: u64) -> Vec<u64> {
+    let sc = scenario("default", overrides);
+    let slots = sc.user_slots() as usize;
+    let mut runner = Runner::new(RunConfig { scenario: sc, seed });
+    let layout = runner.sim.model.params.layout;
+    let mut counts = vec![0u64; slots];
+    let mut observer = |key: &swarmlb_engine::EventKey, record: &(Kind, u32), _: &World| {
+        if record.0 == Kind::Migrated
+            && let swarmlb_model::Agent::User(slot) = layout.agent(AgentId(key.target.0))
+        {
+            counts[slot as usize] += 1;
+        }
+        ControlFlow::Continue(())
+    };
+    runner.run_to_end(&mut observer, |_| ControlFlow::Continue(()));
+    counts
+}
+
+#[test]
+fn pulled_users_are_drawn_at_random_not_the_lowest_slots() {
+    // Servers pull below 70% of capacity, up to 80%, and never hand off: migrations are
+    // pulls (about 700 in 30 minutes).
+    let counts = migrations_per_slot(
+        &[
+            "duration=30m",
+            "servers.low_watermark=0.7",
+            "servers.pull_target=0.8",
+            "servers.terminate_watermark=0.0",
+        ],
+        7,
+    );
+    let total: u64 = counts.iter().sum();
+    assert!(total >= 300, "too few pulls to judge ({total} migrations)");
+    let low = mean(counts[..30].iter().map(|&c| c as f64));
+    let rest = mean(counts[30..].iter().map(|&c| c as f64));
+    // Granting the lowest-numbered sessions made slots 0–9 move about 40 times as often.
+    assert!(
+        low < 2.0 * rest,
+        "the lowest 30 slots moved {low:.2} times each, the rest {rest:.2}"
+    );
+}
