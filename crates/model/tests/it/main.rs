@@ -1,9 +1,10 @@
 //! Integration tests of the model: determinism, invariants, behaviour, queueing theory,
-//! scenario validation.
+//! scenario validation, the format-stable kind and body tables.
 
 mod behaviour;
 mod determinism;
 mod invariants;
+mod kinds;
 mod scenario;
 mod sessions;
 mod theory;
