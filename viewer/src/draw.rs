@@ -887,10 +887,9 @@ fn flows(app: &App, which: usize, area: Rect, n: u32) {
         let a = std::f32::consts::TAU * k as f32 / g as f32 - std::f32::consts::FRAC_PI_2;
         (cx + r * a.cos(), cy + r * a.sin())
     };
-    let colors = [style::DELEGATE, style::PULL, style::HANDOFF, style::MIGRATE];
     for a in 0..g {
         for b in 0..g {
-            for (class, &color) in colors.iter().enumerate() {
+            for (class, &color) in style::FLOWS.iter().enumerate() {
                 let count = counts[((a * g + b) as usize) * fleet::FLOW_KINDS + class];
                 if count == 0 {
                     continue;

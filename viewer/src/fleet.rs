@@ -3,7 +3,7 @@
 
 use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::observe::ServerView;
-use swarmlb_model::{Event, Kind, Layout};
+use swarmlb_model::{Event, Kind, Layout, Value};
 
 /// Above this many server slots the viewer starts in the fleet view: at 1280×720 a panel
 /// of 100 boxes leaves each about 60 pixels, the least that shows a label and a bar.
@@ -76,34 +76,95 @@ pub fn group_start(group: u32, n: u32) -> u32 {
     (u64::from(group) * u64::from(n)).div_ceil(g) as u32
 }
 
-/// The legend class of a message kind drawn as a line: delegate, pull, hand-off, migrate.
+/// The legend class of a message kind drawn as a line: delegate, pull, hand-off, migrate
+/// (the colours are [`crate::style::FLOWS`], in this order). Every kind is listed, so a new
+/// kind does not compile until it is placed here.
 pub fn flow_kind(kind: Kind) -> Option<usize> {
     match kind {
         Kind::ConnectDelegate => Some(0),
         Kind::PullAsk | Kind::PullGrant => Some(1),
         Kind::HandoffOffer | Kind::HandoffDone => Some(2),
         Kind::Migrated => Some(3),
-        _ => None,
+        Kind::UserSpawn
+        | Kind::SlotIdle
+        | Kind::Retry
+        | Kind::ConnectAccept
+        | Kind::ConnectReject
+        | Kind::Connected
+        | Kind::StaleAccept
+        | Kind::Rejected
+        | Kind::StaleReject
+        | Kind::AttemptTimeout
+        | Kind::GaveUp
+        | Kind::Death
+        | Kind::Leave
+        | Kind::StaleLeave
+        | Kind::HeartbeatSent
+        | Kind::PingReply
+        | Kind::Pong
+        | Kind::ServerLost
+        | Kind::Disowned
+        | Kind::Dropped
+        | Kind::CoordRoute
+        | Kind::LoadReport
+        | Kind::GossipTick
+        | Kind::GossipPush
+        | Kind::GossipReply
+        | Kind::PeerGone
+        | Kind::StaleMigrate
+        | Kind::PullRefuse
+        | Kind::PullReply
+        | Kind::Tick
+        | Kind::HandoffAccept
+        | Kind::HandoffRefuse
+        | Kind::HandoffRefused
+        | Kind::HandoffTimeout
+        | Kind::ProvisionGrant
+        | Kind::ProvisionRefuse
+        | Kind::ServerStart
+        | Kind::Terminated
+        | Kind::ScaleOutReady
+        | Kind::DirectoryRefresh
+        | Kind::CrashFire
+        | Kind::Crash
+        | Kind::PartitionStart
+        | Kind::PartitionEnd
+        | Kind::LoadReportSent
+        | Kind::Butterfly
+        | Kind::Perturbed
+        | Kind::PerturbNoop
+        | Kind::StaleHandoffReply
+        | Kind::PopulationStep
+        | Kind::PopulationCull
+        | Kind::ConnectOverflow
+        | Kind::OverflowRoute
+        | Kind::PopulationStart => None,
     }
 }
 
-/// The two server slots a line-drawn message connects, if both are servers: a delegation,
-/// pull ask, hand-off offer or migration goes from the acting server to the peer named in
-/// its value; replies go from source to target.
+/// The two server slots a line-drawn message connects, if both are servers: a kind whose
+/// value names a peer (a server index, or the agent a user moves to: [`Kind::value`]) goes
+/// from the acting server to that peer; the others go from source to target.
 pub fn message_servers(layout: Layout, e: &Event) -> Option<(u32, u32)> {
     flow_kind(e.kind)?;
-    let peer = match e.kind {
-        Kind::Migrated => AgentId(e.value),
-        _ => layout.server(e.value.min(layout.max_servers.saturating_sub(1))),
+    let acting = || {
+        layout
+            .server_idx(e.source)
+            .or_else(|| layout.server_idx(e.target))
     };
-    let (from, to) = match e.kind {
-        Kind::Migrated | Kind::ConnectDelegate | Kind::PullAsk | Kind::HandoffOffer => (
-            layout
-                .server_idx(e.source)
-                .or_else(|| layout.server_idx(e.target))?,
-            layout.server_idx(peer)?,
+    let (from, to) = match e.kind.value() {
+        Value::Server(_) => (
+            acting()?,
+            layout.server_idx(layout.server(e.value.min(layout.max_servers.saturating_sub(1))))?,
         ),
-        _ => (layout.server_idx(e.source)?, layout.server_idx(e.target)?),
+        Value::Agent(_) => (acting()?, layout.server_idx(AgentId(e.value))?),
+        Value::None
+        | Value::Load
+        | Value::ReportedLoad
+        | Value::Slot
+        | Value::Count(_)
+        | Value::Flag(_)
+        | Value::Body => (layout.server_idx(e.source)?, layout.server_idx(e.target)?),
     };
     Some((from, to))
 }

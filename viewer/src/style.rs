@@ -92,15 +92,13 @@ pub fn ramp(u: f32) -> Rgba {
     [(60.0 + 190.0 * r) as u8, (60.0 + 160.0 * g) as u8, 60, 255]
 }
 
+/// Message line colours by [`crate::fleet::flow_kind`] class: delegate, pull, hand-off,
+/// migrate.
+pub const FLOWS: [Rgba; crate::fleet::FLOW_KINDS] = [DELEGATE, PULL, HANDOFF, MIGRATE];
+
 /// The colour of a message line, for the kinds drawn as lines.
 pub fn message(kind: Kind) -> Option<Rgba> {
-    match kind {
-        Kind::ConnectDelegate => Some(DELEGATE),
-        Kind::PullAsk | Kind::PullGrant => Some(PULL),
-        Kind::HandoffOffer | Kind::HandoffDone => Some(HANDOFF),
-        Kind::Migrated => Some(MIGRATE),
-        _ => None,
-    }
+    crate::fleet::flow_kind(kind).map(|class| FLOWS[class])
 }
 
 /// How a legend entry is drawn.

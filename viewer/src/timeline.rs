@@ -7,7 +7,7 @@ use swarmlb_trace::format::CHECKPOINT_EVERY_MAX;
 
 use swarmlb_engine::SimTime;
 use swarmlb_model::metrics::load_stats;
-use swarmlb_model::{Event, Layout, Scenario};
+use swarmlb_model::{Event, Fold, Layout, Scenario};
 use swarmlb_trace::fold::{Cursor, Item};
 use swarmlb_trace::{Header, State, TraceError, TraceReader};
 
@@ -156,15 +156,22 @@ impl Timeline {
                         next_column = next_column.plus(heat.interval.0);
                     }
                     if let Some(i) = layout.server_idx(e.target) {
-                        match e.kind {
-                            swarmlb_model::Kind::ServerStart => {
+                        // When a server starts and stops, as the fold sees it.
+                        match e.kind.fold() {
+                            Fold::Start => {
                                 servers_used = servers_used.max(i + 1);
                                 started_at[i as usize] = Some(e.time);
                             }
-                            swarmlb_model::Kind::Terminated | swarmlb_model::Kind::Crash => {
-                                stopped_at[i as usize] = Some(e.time)
-                            }
-                            _ => {}
+                            Fold::Terminate | Fold::Crash => stopped_at[i as usize] = Some(e.time),
+                            Fold::Nothing
+                            | Fold::Search
+                            | Fold::Connect
+                            | Fold::Backoff
+                            | Fold::Die
+                            | Fold::Load
+                            | Fold::Offer
+                            | Fold::Refused
+                            | Fold::Drain => {}
                         }
                     }
                     state.apply(&e);

@@ -341,60 +341,92 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores, {build} build")
 }
 
+/// What every workload measures with: the plan, a scratch directory and the report.
+struct Bench<'a> {
+    plan: Plan,
+    dir: PathBuf,
+    report: Report,
+    progress: &'a mut dyn FnMut(&str),
+}
+
+impl Bench<'_> {
+    /// Repetitions of a measurement (best of).
+    fn runs(&self) -> usize {
+        self.plan.pick(3, 2, 1)
+    }
+}
+
+/// The workloads in report order, each adding its figures. The diff comes before the big
+/// models so that the memory it adds is measured against a small process.
+const WORKLOADS: [fn(&mut Bench); 4] = [phold, traces, diff, model_sizes];
+
 /// Run every workload and report; `progress` hears what is being measured.
 pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
-    let dir = temp_dir();
-    let mut report = Report {
-        machine: machine(),
+    let mut cx = Bench {
         plan,
-        ..Report::default()
+        dir: temp_dir(),
+        report: Report {
+            machine: machine(),
+            plan,
+            ..Report::default()
+        },
+        progress,
     };
-    let runs = plan.pick(3, 2, 1);
+    for workload in WORKLOADS {
+        workload(&mut cx);
+    }
+    let _ = std::fs::remove_dir_all(&cx.dir);
+    cx.report
+}
 
-    // 1. PHOLD.
-    progress("PHOLD: bare BinaryHeap, priority-queue, engine, engine + trace");
-    let n = plan.pick(10_000_000, 2_000_000, 20_000);
+/// PHOLD: the engine against a bare `BinaryHeap` loop and `priority-queue`, with and
+/// without a trace.
+fn phold(cx: &mut Bench) {
+    (cx.progress)("PHOLD: bare BinaryHeap, priority-queue, engine, engine + trace");
+    let n = cx.plan.pick(10_000_000, 2_000_000, 20_000);
     // Interleaved rounds, best of each: this VM's speed drifts by tens of per cent within
     // a minute, and measuring one loop after the other turned that drift into the ratio.
     let (mut bare, mut indexed, mut engine, mut traced) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
-    for _ in 0..runs + 3 {
+    for _ in 0..cx.runs() + 3 {
         bare = bare.min(best_of(1, || phold_bare(n)).0);
         indexed = indexed.min(best_of(1, || phold_indexed(n)).0);
         engine = engine.min(best_of(1, || phold_engine(n)).0);
-        traced = traced.min(best_of(1, || phold_engine_traced(n, &dir)).0);
+        traced = traced.min(best_of(1, || phold_engine_traced(n, &cx.dir)).0);
     }
-    report.add(
+    cx.report.add(
         "phold_ratio_no_trace",
         "PHOLD engine / bare BinaryHeap loop",
         bare / engine,
         Unit::Ratio,
         Some(">= 0.6"),
     );
-    report.add(
+    cx.report.add(
         "phold_ratio_trace",
         "PHOLD engine writing a trace / bare loop",
         bare / traced,
         Unit::Ratio,
         Some(">= 0.45"),
     );
-    report.add(
+    cx.report.add(
         "phold_ratio_priority_queue",
         "PHOLD on priority-queue / bare loop (reference)",
         bare / indexed,
         Unit::Ratio,
         None,
     );
+}
 
-    // 2. Traces on the default scenario.
-    progress("traces: default scenario with and without recording, verify, fold, replay");
+/// Traces on the default scenario: recording overhead, verify, fold, stats, replay.
+fn traces(cx: &mut Bench) {
+    (cx.progress)("traces: default scenario with and without recording, verify, fold, replay");
     let short = vec!["duration=\"5m\"".to_string()];
-    let sc = scenario("default", plan.pick(&[], &[], &short));
-    let trace = dir.join("default.swlb");
+    let sc = scenario("default", cx.plan.pick(&[], &[], &short));
+    let trace = cx.dir.join("default.swlb");
     // Interleaved, best of several: plain run, recorded run, replay, so that drift in
     // the machine's speed hits all three alike.
     let (mut plain_s, mut traced_s, mut replay_s) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
     let (mut events, mut bytes) = (0, 0);
-    for _ in 0..runs + 2 {
+    for _ in 0..cx.runs() + 2 {
         let (s, (e, _)) = best_of(1, || run_plain(&sc));
         plain_s = plain_s.min(s);
         events = e;
@@ -411,18 +443,18 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
         );
         replay_s = replay_s.min(s);
     }
-    report.add(
+    cx.report.add(
         "recording_overhead_percent",
         "recording overhead (default, 1 h)",
         (traced_s / plain_s - 1.0) * 100.0,
         Unit::Percent,
         Some("<= +20%"),
     );
-    let (verify_s, _) = best_of(runs, || {
+    let (verify_s, _) = best_of(cx.runs(), || {
         let mut r = swarmlb_trace::TraceReader::open(&trace).expect("trace");
         swarmlb_trace::verify::verify(&mut r).expect("intact")
     });
-    let (fold_s, _) = best_of(runs, || {
+    let (fold_s, _) = best_of(cx.runs(), || {
         let r = swarmlb_trace::TraceReader::open(&trace).expect("trace");
         let mut state = swarmlb_trace::State::new(r.layout());
         let mut cursor = swarmlb_trace::fold::Cursor::new(r);
@@ -430,60 +462,61 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
         state.events
     });
     // What `swarmlb stats` does: count every event by kind and by agent.
-    let (stats_s, _) = best_of(runs, || {
+    let (stats_s, _) = best_of(cx.runs(), || {
         let r = swarmlb_trace::TraceReader::open(&trace).expect("trace");
         swarmlb_trace::stats::count(r).0.total
     });
-    report.add(
+    cx.report.add(
         "replay_ratio",
         "replay speed / original run speed",
         plain_s / replay_s,
         Unit::Ratio,
         Some(">= 0.8"),
     );
-    report.add(
+    cx.report.add(
         "trace_bytes_per_event",
         "trace bytes per event (default)",
         bytes as f64 / events as f64,
         Unit::Bytes,
         Some("<= 16"),
     );
-    report.add(
+    cx.report.add(
         "verify_events_per_s",
         "verify",
         events as f64 / verify_s,
         Unit::PerSecond,
         Some(">= 30 M/s"),
     );
-    report.add(
+    cx.report.add(
         "stats_events_per_s",
         "stats (count by kind and agent)",
         events as f64 / stats_s,
         Unit::PerSecond,
         Some(">= 30 M/s"),
     );
-    report.add(
+    cx.report.add(
         "fold_events_per_s",
         "fold (rebuild state from the trace)",
         events as f64 / fold_s,
         Unit::PerSecond,
         None,
     );
-    report.add(
+    cx.report.add(
         "model_events_per_s_default",
         "model, default (20 servers / 800 users)",
         events as f64 / plain_s,
         Unit::PerSecond,
         None,
     );
+}
 
-    // 3. diff of two long traces, before the big models so that the memory it adds
-    //    is measured against a small process.
-    let hours = plan.pick("9h", "1h", "10m");
-    progress(&format!("diff: two diurnal traces of {hours}"));
+/// diff of two long traces.
+fn diff(cx: &mut Bench) {
+    let hours = cx.plan.pick("9h", "1h", "10m");
+    (cx.progress)(&format!("diff: two diurnal traces of {hours}"));
     let base = scenario("diurnal", &[format!("duration=\"{hours}\"")]);
     let perturbed = base.perturbed_at(Dur(base.duration.us() / 4), None);
-    let (a, b) = (dir.join("a.swlb"), dir.join("b.swlb"));
+    let (a, b) = (cx.dir.join("a.swlb"), cx.dir.join("b.swlb"));
     let (events_a, _, _) = run_traced(&base, &a);
     run_traced(&perturbed, &b);
     let start = Instant::now();
@@ -496,8 +529,9 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
     let diff = swarmlb_trace::diff::diff(open, None).expect("diff");
     let diff_s = start.elapsed().as_secs_f64();
     let label = format!("diff: events per trace (verdict: {})", diff.verdict.name());
-    report.add("diff_events", label, events_a as f64, Unit::Count, None);
-    report.add(
+    cx.report
+        .add("diff_events", label, events_a as f64, Unit::Count, None);
+    cx.report.add(
         "diff_wall_s",
         "diff: wall time",
         diff_s,
@@ -506,114 +540,134 @@ pub fn run(plan: Plan, progress: &mut dyn FnMut(&str)) -> Report {
     );
     // Memory of a diff is measured from outside the process (see BENCHMARKS.md): in
     // here it would hide inside what the recordings above left allocated.
+}
 
-    // 4. The model at three sizes.
-    let sizes: [(
-        u32,
-        u32,
-        &str,
-        &str,
-        &'static str,
-        &'static str,
-        &'static str,
-    ); 3] = [
-        (
-            100,
-            10_000,
-            "10m",
-            "2m",
-            "model_events_per_s_100_10k",
-            "rss_bytes_per_agent_100_10k",
-            "wall_s_per_sim_hour_100_10k",
-        ),
-        (
-            1_000,
-            100_000,
-            "10m",
-            "2m",
-            "model_events_per_s",
-            "rss_bytes_per_agent_1k_100k",
-            "wall_s_per_sim_hour_1k_100k",
-        ),
-        (
-            10_000,
-            1_000_000,
-            "3m",
-            "1m",
-            "model_events_per_s_10k_1m",
-            "peak_rss_bytes_1m_users",
-            "wall_s_per_sim_hour_10k_1m",
-        ),
+/// One size of the model workload: the `large` scenario at `servers` / `users`, and the
+/// keys of its figures.
+struct ModelSize {
+    servers: u32,
+    users: u32,
+    /// Simulated duration in the full plan.
+    full: &'static str,
+    /// Simulated duration in the quick plan.
+    quick: &'static str,
+    key_speed: &'static str,
+    /// The target of its events per second, if the issue sets one.
+    target_speed: Option<&'static str>,
+    key_rss: &'static str,
+    /// Report the peak memory (and per user) rather than memory per agent.
+    peak_rss: bool,
+    key_wall: &'static str,
+}
+
+/// The model at three sizes.
+const MODEL_SIZES: [ModelSize; 3] = [
+    ModelSize {
+        servers: 100,
+        users: 10_000,
+        full: "10m",
+        quick: "2m",
+        key_speed: "model_events_per_s_100_10k",
+        target_speed: None,
+        key_rss: "rss_bytes_per_agent_100_10k",
+        peak_rss: false,
+        key_wall: "wall_s_per_sim_hour_100_10k",
+    },
+    ModelSize {
+        servers: 1_000,
+        users: 100_000,
+        full: "10m",
+        quick: "2m",
+        key_speed: "model_events_per_s",
+        target_speed: Some(">= 3 M/s"),
+        key_rss: "rss_bytes_per_agent_1k_100k",
+        peak_rss: false,
+        key_wall: "wall_s_per_sim_hour_1k_100k",
+    },
+    ModelSize {
+        servers: 10_000,
+        users: 1_000_000,
+        full: "3m",
+        quick: "1m",
+        key_speed: "model_events_per_s_10k_1m",
+        target_speed: None,
+        key_rss: "peak_rss_bytes_1m_users",
+        peak_rss: true,
+        key_wall: "wall_s_per_sim_hour_10k_1m",
+    },
+];
+
+/// The model at each of [`MODEL_SIZES`].
+fn model_sizes(cx: &mut Bench) {
+    for size in &MODEL_SIZES {
+        model_size(cx, size);
+    }
+}
+
+fn model_size(cx: &mut Bench, size: &ModelSize) {
+    let duration = cx.plan.pick(size.full, size.quick, "5s");
+    let (servers, users) = cx.plan.pick(
+        (size.servers, size.users),
+        (size.servers, size.users),
+        (size.servers / 100, size.users / 100),
+    );
+    (cx.progress)(&format!(
+        "model: {servers} servers / {users} users, {duration} simulated"
+    ));
+    let overrides = vec![
+        format!("servers.initial={servers}"),
+        format!("servers.max_servers={}", servers * 2),
+        format!("users.count={users}"),
+        format!("duration=\"{duration}\""),
     ];
-    for (servers, users, full, quick, key_speed, key_rss, key_wall) in sizes {
-        let duration = plan.pick(full, quick, "5s");
-        let (servers, users) = plan.pick(
-            (servers, users),
-            (servers, users),
-            (servers / 100, users / 100),
+    let sc = scenario("large", &overrides);
+    let reset = reset_peak_rss();
+    let (events, secs) = run_plain(&sc);
+    let rss = peak_rss().unwrap_or(0);
+    let n_agents = f64::from(servers * 2 * 4 + users + 3);
+    let label = format!("{servers} servers / {users} users");
+    cx.report.add(
+        size.key_speed,
+        format!("model, {label}"),
+        events as f64 / secs,
+        Unit::PerSecond,
+        size.target_speed,
+    );
+    let sim_hours = sc.duration.us() as f64 / 3.6e9;
+    cx.report.add(
+        size.key_wall,
+        format!("wall time per simulated hour, {label}"),
+        secs / sim_hours,
+        Unit::Seconds,
+        None,
+    );
+    if size.peak_rss {
+        let note = if reset {
+            ""
+        } else {
+            " (peak of the whole bench)"
+        };
+        cx.report.add(
+            size.key_rss,
+            format!("peak memory, {label}{note}"),
+            rss as f64,
+            Unit::Bytes,
+            Some("<= 2 GiB"),
         );
-        progress(&format!(
-            "model: {servers} servers / {users} users, {duration} simulated"
-        ));
-        let overrides = vec![
-            format!("servers.initial={servers}"),
-            format!("servers.max_servers={}", servers * 2),
-            format!("users.count={users}"),
-            format!("duration=\"{duration}\""),
-        ];
-        let sc = scenario("large", &overrides);
-        let reset = reset_peak_rss();
-        let (events, secs) = run_plain(&sc);
-        let rss = peak_rss().unwrap_or(0);
-        let n_agents = f64::from(servers * 2 * 4 + users + 3);
-        let label = format!("{servers} servers / {users} users");
-        let target = (key_speed == "model_events_per_s").then_some(">= 3 M/s");
-        report.add(
-            key_speed,
-            format!("model, {label}"),
-            events as f64 / secs,
-            Unit::PerSecond,
-            target,
+        cx.report.add(
+            "rss_bytes_per_user_10k_1m",
+            format!("peak memory per user, {label}"),
+            rss as f64 / f64::from(users),
+            Unit::Bytes,
+            Some("about 1 KiB"),
         );
-        let sim_hours = sc.duration.us() as f64 / 3.6e9;
-        report.add(
-            key_wall,
-            format!("wall time per simulated hour, {label}"),
-            secs / sim_hours,
-            Unit::Seconds,
+    } else {
+        cx.report.add(
+            size.key_rss,
+            format!("peak memory per agent, {label}"),
+            rss as f64 / n_agents,
+            Unit::Bytes,
             None,
         );
-        if key_rss == "peak_rss_bytes_1m_users" {
-            let note = if reset {
-                ""
-            } else {
-                " (peak of the whole bench)"
-            };
-            report.add(
-                key_rss,
-                format!("peak memory, {label}{note}"),
-                rss as f64,
-                Unit::Bytes,
-                Some("<= 2 GiB"),
-            );
-            report.add(
-                "rss_bytes_per_user_10k_1m",
-                format!("peak memory per user, {label}"),
-                rss as f64 / f64::from(users),
-                Unit::Bytes,
-                Some("about 1 KiB"),
-            );
-        } else {
-            report.add(
-                key_rss,
-                format!("peak memory per agent, {label}"),
-                rss as f64 / n_agents,
-                Unit::Bytes,
-                None,
-            );
-        }
     }
-
-    let _ = std::fs::remove_dir_all(&dir);
-    report
 }

@@ -418,9 +418,10 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
                     "name": e.kind.name(), "cat": e.kind.category().name(),
                     "args": {"source": style.agent(e.source), "target": style.agent(e.target), "value": style.value(e)}
                 }))?;
-                if matches!(e.kind, Kind::ConnectAccept | Kind::Leave | Kind::HandoffDone)
+                // A load sample wherever the fold moves a server's load (the same function).
+                if let Some(load) = e.kind.fold().server_load(e.value)
                     && let Agent::Server(i) = layout.agent(e.target) {
-                        emit(&mut out, serde_json::json!({"ph":"C","pid":1,"ts":ts,"name":format!("load S{i}"),"args":{"load":e.value}}))?;
+                        emit(&mut out, serde_json::json!({"ph":"C","pid":1,"ts":ts,"name":format!("load S{i}"),"args":{"load":load}}))?;
                     }
                 Ok(())
             })

@@ -24,7 +24,7 @@ pub mod world;
 
 pub use ids::{Agent, Layout};
 pub use observe::Observed;
-pub use record::{Event, Kind};
+pub use record::{Event, Fold, Kind, Value};
 pub use run::{RunConfig, Summary};
 pub use scenario::{Policy, Scenario, ScenarioError};
 pub use world::{World, build};

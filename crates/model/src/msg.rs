@@ -166,65 +166,66 @@ impl Body {
                 | Body::HandoffReply { .. }
         )
     }
-
-    /// Index into [`BODY_NAMES`], for message counters.
-    pub fn code(&self) -> usize {
-        match self {
-            Body::Connect { .. } => 0,
-            Body::Accepted { .. } => 1,
-            Body::Rejected { .. } => 2,
-            Body::Leave { .. } => 3,
-            Body::Ping { .. } => 4,
-            Body::Pong { .. } => 5,
-            Body::NotConnected { .. } => 6,
-            Body::Migrate { .. } => 7,
-            Body::GossipPush(_) => 8,
-            Body::GossipReply(_) => 9,
-            Body::PullRequest { .. } => 10,
-            Body::PullReply { .. } => 11,
-            Body::HandoffOffer { .. } => 12,
-            Body::HandoffReply { .. } => 13,
-            Body::Goodbye => 14,
-            Body::ScaleOut { .. } => 15,
-            Body::Start { .. } => 16,
-            Body::Crash => 17,
-            Body::LoadReport => 18,
-            Body::Perturb => 19,
-            Body::Spawn => 20,
-            Body::Cull => 21,
-            Body::Overflow { .. } => 22,
-            Body::StartUser { .. } => 23,
-        }
-    }
 }
 
-/// Names of message kinds, indexed by [`Body::code`].
-pub const BODY_NAMES: [&str; 24] = [
-    "connect",
-    "accepted",
-    "rejected",
-    "leave",
-    "ping",
-    "pong",
-    "not_connected",
-    "migrate",
-    "gossip_push",
-    "gossip_reply",
-    "pull_request",
-    "pull_reply",
-    "handoff_offer",
-    "handoff_reply",
-    "goodbye",
-    "scale_out",
-    "start",
-    "crash",
-    "load_report",
-    "perturb",
-    "spawn",
-    "cull",
-    "overflow",
-    "start_user",
-];
+macro_rules! bodies {
+    ($($variant:ident = $code:literal, $name:literal;)*) => {
+        impl Body {
+            /// The body's code: an index into [`BODY_NAMES`] for message counters, and
+            /// written into traces as the value of a `Dropped` record.
+            #[inline]
+            pub fn code(&self) -> usize {
+                match self {
+                    $(Body::$variant { .. } => $code,)*
+                }
+            }
+        }
+
+        /// Names of message bodies, indexed by [`Body::code`].
+        pub const BODY_NAMES: [&str; [$($code,)*].len()] = [$($name,)*];
+
+        // Codes are dense and in row order, so a code indexes BODY_NAMES.
+        const _: () = {
+            let codes: &[usize] = &[$($code,)*];
+            let mut i = 0;
+            while i < codes.len() {
+                assert!(codes[i] == i, "body codes are dense and in row order");
+                i += 1;
+            }
+        };
+    };
+}
+
+// The one declaration of every message body's code and name. Codes are written into traces
+// (the value of `Dropped`, traces/FORMAT.md), so they are format-stable: never renumber or
+// rename, only append (the model crate's `kinds` tests pin them). A body variant without a
+// row does not compile.
+bodies! {
+    Connect = 0, "connect";
+    Accepted = 1, "accepted";
+    Rejected = 2, "rejected";
+    Leave = 3, "leave";
+    Ping = 4, "ping";
+    Pong = 5, "pong";
+    NotConnected = 6, "not_connected";
+    Migrate = 7, "migrate";
+    GossipPush = 8, "gossip_push";
+    GossipReply = 9, "gossip_reply";
+    PullRequest = 10, "pull_request";
+    PullReply = 11, "pull_reply";
+    HandoffOffer = 12, "handoff_offer";
+    HandoffReply = 13, "handoff_reply";
+    Goodbye = 14, "goodbye";
+    ScaleOut = 15, "scale_out";
+    Start = 16, "start";
+    Crash = 17, "crash";
+    LoadReport = 18, "load_report";
+    Perturb = 19, "perturb";
+    Spawn = 20, "spawn";
+    Cull = 21, "cull";
+    Overflow = 22, "overflow";
+    StartUser = 23, "start_user";
+}
 
 /// Timers; each agent has at most one pending timer of each kind.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

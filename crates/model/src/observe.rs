@@ -5,7 +5,7 @@
 use swarmlb_engine::AgentId;
 
 use crate::ids::{Agent, Layout, NONE};
-use crate::record::{Event, Kind};
+use crate::record::{Event, Fold};
 use crate::server::ServerStatus;
 use crate::user::UserState;
 use crate::world::World;
@@ -112,56 +112,32 @@ impl Observed {
         }
     }
 
-    /// Fold one event into the state.
+    /// Fold one event into the state: the effect its kind declares ([`crate::Kind::fold`]).
     #[inline]
     pub fn apply(&mut self, event: &Event) {
-        let searching = |value: u32| {
-            if value == NONE {
-                UserView::Backoff
-            } else {
-                UserView::Connecting(AgentId(value))
-            }
-        };
+        let fold = event.kind.fold();
         match self.layout.agent(event.target) {
             Agent::User(slot) => {
                 let Some(user) = self.users.get_mut(slot as usize) else {
                     return;
                 };
-                match event.kind {
-                    Kind::UserSpawn
-                    | Kind::Retry
-                    | Kind::ServerLost
-                    | Kind::Disowned
-                    | Kind::Migrated
-                    | Kind::Perturbed => *user = searching(event.value),
-                    Kind::Connected => *user = UserView::Connected(AgentId(event.value)),
-                    Kind::Rejected | Kind::AttemptTimeout => *user = UserView::Backoff,
-                    Kind::GaveUp | Kind::Death => *user = UserView::Dead,
-                    _ => {}
+                if let Some(next) = fold.user(event.value) {
+                    *user = next;
                 }
             }
             Agent::Server(idx) => {
                 let Some((view, load)) = self.servers.get_mut(idx as usize) else {
                     return;
                 };
-                match event.kind {
-                    Kind::ServerStart => *view = ServerView::Alive,
-                    Kind::ConnectAccept | Kind::Leave | Kind::StaleLeave => *load = event.value,
-                    Kind::HandoffOffer => *view = ServerView::Handoff,
-                    Kind::HandoffRefused | Kind::HandoffTimeout if *view == ServerView::Handoff => {
-                        *view = ServerView::Alive
-                    }
-                    Kind::HandoffDone => {
-                        *view = ServerView::Draining;
-                        *load = event.value;
-                    }
-                    Kind::Terminated => (*view, *load) = (ServerView::Terminated, 0),
-                    Kind::Crash => (*view, *load) = (ServerView::Crashed, 0),
-                    _ => {}
+                if let Some(next) = fold.server(*view) {
+                    *view = next;
+                }
+                if let Some(next) = fold.server_load(event.value) {
+                    *load = next;
                 }
             }
             Agent::Coordinator => {
-                if event.kind == Kind::Crash {
+                if fold == Fold::Crash {
                     self.coordinator_alive = false;
                 }
             }
@@ -223,5 +199,48 @@ impl Observed {
     /// Servers running.
     pub fn servers_running(&self) -> u32 {
         self.servers.iter().filter(|(v, _)| v.is_running()).count() as u32
+    }
+}
+
+impl Fold {
+    /// A user's state after an event with this effect and `value`, when it changes.
+    #[inline]
+    pub fn user(self, value: u32) -> Option<UserView> {
+        match self {
+            Fold::Search if value == NONE => Some(UserView::Backoff),
+            Fold::Search => Some(UserView::Connecting(AgentId(value))),
+            Fold::Connect => Some(UserView::Connected(AgentId(value))),
+            Fold::Backoff => Some(UserView::Backoff),
+            Fold::Die => Some(UserView::Dead),
+            Fold::Nothing
+            | Fold::Start
+            | Fold::Load
+            | Fold::Offer
+            | Fold::Refused
+            | Fold::Drain
+            | Fold::Terminate
+            | Fold::Crash => None,
+        }
+    }
+
+    /// A server's status after an event with this effect, from `view`, when it changes
+    /// (its load: [`Fold::server_load`]).
+    #[inline]
+    pub fn server(self, view: ServerView) -> Option<ServerView> {
+        match self {
+            Fold::Start => Some(ServerView::Alive),
+            Fold::Offer => Some(ServerView::Handoff),
+            Fold::Refused if view == ServerView::Handoff => Some(ServerView::Alive),
+            Fold::Refused => None,
+            Fold::Drain => Some(ServerView::Draining),
+            Fold::Terminate => Some(ServerView::Terminated),
+            Fold::Crash => Some(ServerView::Crashed),
+            Fold::Nothing
+            | Fold::Search
+            | Fold::Connect
+            | Fold::Backoff
+            | Fold::Die
+            | Fold::Load => None,
+        }
     }
 }

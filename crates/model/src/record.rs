@@ -34,10 +34,106 @@ impl Category {
     }
 }
 
+/// What an event's `value` means, declared once per kind in the table below. It decides
+/// how the value is printed (`label=value` in the text form, traces/FORMAT.md), which
+/// viewer lines end at a peer, and it is checked against the fold: a kind whose
+/// [`Fold`] effect reads the value as a load declares [`Value::Load`], one that reads it
+/// as an agent declares [`Value::Agent`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// Nothing: the value is always 0.
+    None,
+    /// The target server's own load after the event (printed `load=L/capacity`).
+    Load,
+    /// A load another agent reported to the target (printed `load=L`).
+    ReportedLoad,
+    /// An agent id, or NONE (printed as the agent, `target=S4`, under this label).
+    Agent(&'static str),
+    /// A server index, or NONE (printed `peer=S4` under this label).
+    Server(&'static str),
+    /// A user slot, or NONE (printed `user=U8`).
+    Slot,
+    /// How many of something (printed `granted=3` under this label).
+    Count(&'static str),
+    /// 0 or 1 (printed `held=1` under this label).
+    Flag(&'static str),
+    /// A message body code of [`crate::msg::BODY_NAMES`] (printed `message=connect`).
+    Body,
+}
+
+impl Value {
+    /// The name the text form prints before `=`, or `None` when nothing is printed.
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            Value::None => None,
+            Value::Load | Value::ReportedLoad => Some("load"),
+            Value::Agent(label)
+            | Value::Server(label)
+            | Value::Count(label)
+            | Value::Flag(label) => Some(label),
+            Value::Slot => Some("user"),
+            Value::Body => Some("message"),
+        }
+    }
+}
+
+/// What a kind does to the folded observable state of its target ([`crate::observe`]),
+/// declared once per kind in the table below. Effects on users apply at user targets,
+/// effects on servers at server targets; anything else is ignored.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Fold {
+    /// Nothing observable changes.
+    Nothing,
+    /// User: searching, Connecting(value), or Backoff when the value is NONE.
+    Search,
+    /// User: Connected(value), a server agent.
+    Connect,
+    /// User: backing off.
+    Backoff,
+    /// User: dead.
+    Die,
+    /// Server: running (Alive).
+    Start,
+    /// Server: its load is the value.
+    Load,
+    /// Server: waiting for a hand-off answer (Handoff).
+    Offer,
+    /// Server: the hand-off failed; Alive again if it was waiting (Handoff).
+    Refused,
+    /// Server: draining, and its load is the value.
+    Drain,
+    /// Server: terminated, load 0.
+    Terminate,
+    /// Server: crashed, load 0. Coordinator: not alive.
+    Crash,
+}
+
+impl Fold {
+    /// The server load after an event with this effect and `value` at a server, when the
+    /// effect sets it. The fold and every load counter (the Chrome export) use this one
+    /// function, so they agree on which kinds move a load.
+    #[inline]
+    pub fn server_load(self, value: u32) -> Option<u32> {
+        match self {
+            Fold::Load | Fold::Drain => Some(value),
+            Fold::Terminate | Fold::Crash => Some(0),
+            Fold::Nothing
+            | Fold::Search
+            | Fold::Connect
+            | Fold::Backoff
+            | Fold::Die
+            | Fold::Start
+            | Fold::Offer
+            | Fold::Refused => None,
+        }
+    }
+}
+
 macro_rules! kinds {
-    ($($name:ident = $code:literal, $cat:ident, $doc:literal;)*) => {
-        /// What happened at the target of an event. The numeric codes are part of the
-        /// trace format (traces/FORMAT.md): never renumber, only append.
+    ($($name:ident = $code:literal, $cat:ident, $value:ident $(($label:literal))?, $fold:ident, $doc:literal;)*) => {
+        /// What happened at the target of an event. The numeric codes and names are part
+        /// of the trace format (traces/FORMAT.md), format-stable: never renumber or rename,
+        /// only append (the model crate's `kinds` tests pin them).
         #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(u8)]
         pub enum Kind {
@@ -67,71 +163,101 @@ macro_rules! kinds {
                     $(Kind::$name => Category::$cat,)*
                 }
             }
+
+            /// What the event's value means.
+            #[inline]
+            pub fn value(self) -> Value {
+                match self {
+                    $(Kind::$name => Value::$value $(($label))?,)*
+                }
+            }
+
+            /// What the event does to its target's folded state.
+            #[inline]
+            pub fn fold(self) -> Fold {
+                match self {
+                    $(Kind::$name => Fold::$fold,)*
+                }
+            }
         }
+
+        // Codes are dense and in row order, so `ALL[code]` is the kind with that code.
+        const _: () = {
+            let codes: &[u8] = &[$($code,)*];
+            let mut i = 0;
+            while i < codes.len() {
+                assert!(codes[i] as usize == i, "kind codes are dense and in row order");
+                i += 1;
+            }
+        };
     };
 }
 
+// The one declaration of every record kind: code (append only), name, category, what its
+// value means, what it does to the fold, and its documentation. Everything else (text
+// form, fold, exports, the viewer, the FORMAT.md check) reads these rows; to add a kind,
+// append a row here (see ARCHITECTURE.md, "Adding a record kind").
 kinds! {
-    UserSpawn = 0, Comm, "A user appears and sends its first connect (value: target agent).";
-    SlotIdle = 1, Comm, "A slot outside the current population curve stays empty.";
-    Retry = 2, Comm, "Back-off over; the user tries again (value: target agent, or NONE).";
-    ConnectAccept = 3, Comm, "Server accepts a connect (value: its load after).";
-    ConnectDelegate = 4, Collab, "Server forwards a connect to a peer (value: peer index).";
-    ConnectReject = 5, Comm, "Server refuses a connect (value: its load).";
-    Connected = 6, Comm, "User is connected (value: server agent).";
-    StaleAccept = 7, Comm, "User got an accept it no longer wants and leaves again.";
-    Rejected = 8, Comm, "User's attempt was refused; it backs off.";
-    StaleReject = 9, Comm, "User ignores a refusal of an old attempt.";
-    AttemptTimeout = 10, Comm, "User's attempt went unanswered; it backs off.";
-    GaveUp = 11, Comm, "User failed too often and leaves the system.";
-    Death = 12, Comm, "User reaches the end of its life (value: 1 when the population rule removed it).";
-    Leave = 13, Comm, "Server lets a session go (value: its load after).";
-    StaleLeave = 14, Comm, "Server gets a leave for a session it no longer holds.";
-    HeartbeatSent = 15, Comm, "User pings its server.";
-    PingReply = 16, Comm, "Server answers a ping (value: 1 if it holds the session).";
-    Pong = 17, Comm, "User hears its server is alive.";
-    ServerLost = 18, Comm, "User's ping timed out; it searches again (value: target agent).";
-    Disowned = 19, Comm, "Server does not know the user's session; it searches again (value: target).";
-    Dropped = 20, Comm, "A message reached a dead agent and was lost (value: message kind).";
-    CoordRoute = 21, Comm, "Coordinator forwards a user to a server (value: server index).";
-    LoadReport = 22, Comm, "Coordinator learns a server's load (value: load).";
-    GossipTick = 23, Collab, "Server starts a gossip exchange (value: peer index or NONE).";
-    GossipPush = 24, Collab, "Server receives a peer's view and answers with its own.";
-    GossipReply = 25, Collab, "Server receives the answer to its gossip.";
-    PeerGone = 26, Collab, "Server forgets a peer that said goodbye.";
-    Migrated = 27, Transfer, "User is told to move and reconnects (value: target agent).";
-    StaleMigrate = 28, Transfer, "User ignores a migrate for an old session.";
-    PullGrant = 29, Transfer, "Server grants a pull (value: users sent).";
-    PullRefuse = 30, Transfer, "Server refuses a pull.";
-    PullReply = 31, Transfer, "Puller hears how many users come (value: granted).";
-    HandoffDone = 32, Transfer, "Terminating server migrates all users and drains (value: load).";
-    Tick = 33, Nego, "Server's periodic check found nothing to do.";
-    PullAsk = 34, Nego, "Underloaded server asks a peer for users (value: peer index).";
-    HandoffOffer = 35, Nego, "Idle server offers its users to a peer (value: peer index).";
-    HandoffAccept = 36, Nego, "Server accepts a peer's hand-off.";
-    HandoffRefuse = 37, Nego, "Server refuses a peer's hand-off.";
-    HandoffRefused = 38, Nego, "Offering server hears no and keeps running.";
-    HandoffTimeout = 39, Nego, "Offering server heard nothing and keeps running.";
-    ProvisionGrant = 40, Nego, "Environment grants a new server (value: its index).";
-    ProvisionRefuse = 41, Nego, "Environment refuses a new server: quota reached.";
-    ServerStart = 42, Nego, "A server starts running.";
-    Terminated = 43, Nego, "A drained server terminates.";
-    ScaleOutReady = 44, Nego, "Server may ask for another server again.";
-    DirectoryRefresh = 45, Nego, "The directory is refreshed (value: servers listed).";
-    CrashFire = 46, Nego, "Environment crashes servers (value: how many).";
-    Crash = 47, Nego, "An agent crashes.";
-    PartitionStart = 48, Nego, "A partition between servers starts (value: servers cut off).";
-    PartitionEnd = 49, Nego, "A partition heals.";
-    LoadReportSent = 50, Comm, "Server reports its load to the coordinator.";
-    Butterfly = 51, Butterfly, "The perturbation fires (value: user slot, or NONE).";
-    Perturbed = 52, Butterfly, "User's connection drops; it searches again (value: target agent).";
-    PerturbNoop = 53, Butterfly, "The perturbed user was not connected.";
-    StaleHandoffReply = 54, Nego, "Server ignores a hand-off answer it no longer waits for.";
-    PopulationStep = 55, Comm, "The population rule's step (value: users it will start).";
-    PopulationCull = 56, Comm, "The population rule removes a user above its cap (value: user slot).";
-    ConnectOverflow = 57, Nego, "Full server asks for a new server to take this request (value: its load).";
-    OverflowRoute = 58, Nego, "Environment sends an overflowing request to the server it started last for one (value: server index).";
-    PopulationStart = 59, Comm, "The population rule starts a user in a free slot (value: user slot).";
+    UserSpawn = 0, Comm, Agent("target"), Search, "A user appears and sends its first connect (value: target agent).";
+    SlotIdle = 1, Comm, None, Nothing, "A slot outside the current population curve stays empty.";
+    Retry = 2, Comm, Agent("target"), Search, "Back-off over; the user tries again (value: target agent, or NONE).";
+    ConnectAccept = 3, Comm, Load, Load, "Server accepts a connect (value: its load after).";
+    ConnectDelegate = 4, Collab, Server("peer"), Nothing, "Server forwards a connect to a peer (value: peer index).";
+    ConnectReject = 5, Comm, Load, Load, "Server refuses a connect (value: its load).";
+    Connected = 6, Comm, Agent("server"), Connect, "User is connected (value: server agent).";
+    StaleAccept = 7, Comm, Server("server"), Nothing, "User got an accept it no longer wants and leaves again.";
+    Rejected = 8, Comm, Count("failures"), Backoff, "User's attempt was refused; it backs off.";
+    StaleReject = 9, Comm, None, Nothing, "User ignores a refusal of an old attempt.";
+    AttemptTimeout = 10, Comm, Count("failures"), Backoff, "User's attempt went unanswered; it backs off.";
+    GaveUp = 11, Comm, None, Die, "User failed too often and leaves the system.";
+    Death = 12, Comm, Flag("culled"), Die, "User reaches the end of its life (value: 1 when the population rule removed it).";
+    Leave = 13, Comm, Load, Load, "Server lets a session go (value: its load after).";
+    StaleLeave = 14, Comm, Load, Load, "Server gets a leave for a session it no longer holds.";
+    HeartbeatSent = 15, Comm, Server("server"), Nothing, "User pings its server.";
+    PingReply = 16, Comm, Flag("held"), Nothing, "Server answers a ping (value: 1 if it holds the session).";
+    Pong = 17, Comm, None, Nothing, "User hears its server is alive.";
+    ServerLost = 18, Comm, Agent("target"), Search, "User's ping timed out; it searches again (value: target agent).";
+    Disowned = 19, Comm, Agent("target"), Search, "Server does not know the user's session; it searches again (value: target).";
+    Dropped = 20, Comm, Body, Nothing, "A message reached a dead agent and was lost (value: message kind).";
+    CoordRoute = 21, Comm, Server("server"), Nothing, "Coordinator forwards a user to a server (value: server index).";
+    LoadReport = 22, Comm, ReportedLoad, Nothing, "Coordinator learns a server's load (value: load).";
+    GossipTick = 23, Collab, Server("peer"), Nothing, "Server starts a gossip exchange (value: peer index or NONE).";
+    GossipPush = 24, Collab, Count("entries"), Nothing, "Server receives a peer's view and answers with its own.";
+    GossipReply = 25, Collab, Count("entries"), Nothing, "Server receives the answer to its gossip.";
+    PeerGone = 26, Collab, Server("peer"), Nothing, "Server forgets a peer that said goodbye.";
+    Migrated = 27, Transfer, Agent("target"), Search, "User is told to move and reconnects (value: target agent).";
+    StaleMigrate = 28, Transfer, None, Nothing, "User ignores a migrate for an old session.";
+    PullGrant = 29, Transfer, Count("granted"), Nothing, "Server grants a pull (value: users sent).";
+    PullRefuse = 30, Transfer, None, Nothing, "Server refuses a pull.";
+    PullReply = 31, Transfer, Count("granted"), Nothing, "Puller hears how many users come (value: granted).";
+    HandoffDone = 32, Transfer, Load, Drain, "Terminating server migrates all users and drains (value: load).";
+    Tick = 33, Nego, None, Nothing, "Server's periodic check found nothing to do.";
+    PullAsk = 34, Nego, Server("peer"), Nothing, "Underloaded server asks a peer for users (value: peer index).";
+    HandoffOffer = 35, Nego, Server("peer"), Offer, "Idle server offers its users to a peer (value: peer index).";
+    HandoffAccept = 36, Nego, Count("users"), Nothing, "Server accepts a peer's hand-off.";
+    HandoffRefuse = 37, Nego, None, Nothing, "Server refuses a peer's hand-off.";
+    HandoffRefused = 38, Nego, None, Refused, "Offering server hears no and keeps running.";
+    HandoffTimeout = 39, Nego, None, Refused, "Offering server heard nothing and keeps running.";
+    ProvisionGrant = 40, Nego, Server("server"), Nothing, "Environment grants a new server (value: its index).";
+    ProvisionRefuse = 41, Nego, Count("in_use"), Nothing, "Environment refuses a new server: quota reached.";
+    ServerStart = 42, Nego, None, Start, "A server starts running.";
+    Terminated = 43, Nego, None, Terminate, "A drained server terminates.";
+    ScaleOutReady = 44, Nego, None, Nothing, "Server may ask for another server again.";
+    DirectoryRefresh = 45, Nego, Count("listed"), Nothing, "The directory is refreshed (value: servers listed).";
+    CrashFire = 46, Nego, Count("servers"), Nothing, "Environment crashes servers (value: how many).";
+    Crash = 47, Nego, None, Crash, "An agent crashes.";
+    PartitionStart = 48, Nego, Count("servers"), Nothing, "A partition between servers starts (value: servers cut off).";
+    PartitionEnd = 49, Nego, None, Nothing, "A partition heals.";
+    LoadReportSent = 50, Comm, Load, Load, "Server reports its load to the coordinator.";
+    Butterfly = 51, Butterfly, Slot, Nothing, "The perturbation fires (value: user slot, or NONE).";
+    Perturbed = 52, Butterfly, Agent("target"), Search, "User's connection drops; it searches again (value: target agent).";
+    PerturbNoop = 53, Butterfly, None, Nothing, "The perturbed user was not connected.";
+    StaleHandoffReply = 54, Nego, None, Nothing, "Server ignores a hand-off answer it no longer waits for.";
+    PopulationStep = 55, Comm, Count("starting"), Nothing, "The population rule's step (value: users it will start).";
+    PopulationCull = 56, Comm, Slot, Nothing, "The population rule removes a user above its cap (value: user slot).";
+    ConnectOverflow = 57, Nego, Load, Load, "Full server asks for a new server to take this request (value: its load).";
+    OverflowRoute = 58, Nego, Server("server"), Nothing, "Environment sends an overflowing request to the server it started last for one (value: server index).";
+    PopulationStart = 59, Comm, Slot, Nothing, "The population rule starts a user in a free slot (value: user slot).";
 }
 
 /// One event of a run, as recorded in a trace.

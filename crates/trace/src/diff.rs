@@ -9,7 +9,7 @@ use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::ids::NONE;
 use swarmlb_model::observe::{ServerView, UserView};
 use swarmlb_model::scenario::Dur;
-use swarmlb_model::{Event, Kind, Layout, Observed};
+use swarmlb_model::{Event, Fold, Kind, Layout, Observed};
 
 use crate::error::TraceError;
 use crate::fold::{Cursor, Item, State};
@@ -676,21 +676,33 @@ impl Tally {
         // lost or refused server, migration, perturbation) to Connected.
         if let swarmlb_model::ids::Agent::User(slot) = layout.agent(e.target) {
             let slot = slot as usize;
-            match e.kind {
-                Kind::UserSpawn | Kind::ServerLost | Kind::Disowned | Kind::Migrated => {
-                    self.since[slot] = Some(e.time)
-                }
+            match (e.kind.fold(), e.kind) {
+                // A retry goes on with the same search.
+                (Fold::Search, Kind::Retry) => {}
                 // The victim's own way back (with `butterfly.reconnect_after`, a forced
                 // wait) is the perturbation itself: left out.
-                Kind::Perturbed => self.since[slot] = None,
-                Kind::Connected => {
+                (Fold::Search, Kind::Perturbed) => self.since[slot] = None,
+                (Fold::Search, _) => self.since[slot] = Some(e.time),
+                (Fold::Connect, _) => {
                     if let Some(since) = self.since[slot] {
                         for &s in spans {
                             self.ttc[s].record(e.time.since(since));
                         }
                     }
                 }
-                _ => {}
+                (
+                    Fold::Nothing
+                    | Fold::Backoff
+                    | Fold::Die
+                    | Fold::Start
+                    | Fold::Load
+                    | Fold::Offer
+                    | Fold::Refused
+                    | Fold::Drain
+                    | Fold::Terminate
+                    | Fold::Crash,
+                    _,
+                ) => {}
             }
         }
     }

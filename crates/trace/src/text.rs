@@ -3,7 +3,8 @@
 
 use swarmlb_engine::AgentId;
 use swarmlb_model::ids::NONE;
-use swarmlb_model::{Event, Kind, Layout};
+use swarmlb_model::msg::BODY_NAMES;
+use swarmlb_model::{Event, Layout, Value};
 
 /// How to name agents and print loads.
 #[derive(Copy, Clone, Debug)]
@@ -20,75 +21,37 @@ impl Style {
         self.layout.agent(id).to_string()
     }
 
-    /// The value of `event` with its meaning (`load=7/10`, `server=S4`), or nothing.
+    /// The value of `event` with its meaning (`load=7/10`, `server=S4`), or nothing: how it
+    /// is printed follows what its kind declares the value to be
+    /// ([`swarmlb_model::Kind::value`]).
     pub fn value(&self, event: &Event) -> String {
         let v = event.value;
-        let agent_or_none = |v: u32| {
+        let meaning = event.kind.value();
+        let Some(label) = meaning.label() else {
+            return String::new();
+        };
+        // Agents, servers and slots may be NONE (no target, nobody); numbers never are.
+        let or_none = |name: &dyn Fn() -> String| {
             if v == NONE {
                 "none".to_string()
             } else {
-                self.agent(AgentId(v))
+                name()
             }
         };
-        let server = |v: u32| {
-            if v == NONE {
-                "none".to_string()
-            } else {
-                format!("S{v}")
-            }
+        let shown = match meaning {
+            Value::None => unreachable!("a value without a label is not printed"),
+            Value::Load => format!("{v}/{}", self.capacity),
+            Value::ReportedLoad | Value::Count(_) | Value::Flag(_) => v.to_string(),
+            Value::Agent(_) => or_none(&|| self.agent(AgentId(v))),
+            Value::Server(_) => or_none(&|| format!("S{v}")),
+            Value::Slot => or_none(&|| format!("U{v}")),
+            Value::Body => BODY_NAMES
+                .get(v as usize)
+                .copied()
+                .unwrap_or("?")
+                .to_string(),
         };
-        match event.kind {
-            Kind::ConnectAccept
-            | Kind::ConnectReject
-            | Kind::Leave
-            | Kind::StaleLeave
-            | Kind::HandoffDone => {
-                format!("load={v}/{}", self.capacity)
-            }
-            Kind::UserSpawn
-            | Kind::Retry
-            | Kind::ServerLost
-            | Kind::Disowned
-            | Kind::Migrated
-            | Kind::Perturbed => {
-                format!("target={}", agent_or_none(v))
-            }
-            Kind::Connected => format!("server={}", agent_or_none(v)),
-            Kind::ConnectDelegate
-            | Kind::GossipTick
-            | Kind::PullAsk
-            | Kind::HandoffOffer
-            | Kind::PeerGone => {
-                format!("peer={}", server(v))
-            }
-            Kind::CoordRoute | Kind::ProvisionGrant => format!("server={}", server(v)),
-            Kind::Butterfly => format!(
-                "user={}",
-                if v == NONE {
-                    "none".into()
-                } else {
-                    format!("U{v}")
-                }
-            ),
-            Kind::PullGrant | Kind::PullReply => format!("granted={v}"),
-            Kind::Rejected | Kind::AttemptTimeout => format!("failures={v}"),
-            Kind::LoadReport | Kind::LoadReportSent => format!("load={v}"),
-            Kind::DirectoryRefresh => format!("listed={v}"),
-            Kind::CrashFire | Kind::PartitionStart => format!("servers={v}"),
-            Kind::HeartbeatSent => format!("server=S{v}"),
-            Kind::PingReply => format!("held={v}"),
-            Kind::Dropped => format!(
-                "message={}",
-                swarmlb_model::msg::BODY_NAMES
-                    .get(v as usize)
-                    .copied()
-                    .unwrap_or("?")
-            ),
-            Kind::GossipPush | Kind::GossipReply => format!("entries={v}"),
-            Kind::ProvisionRefuse => format!("in_use={v}"),
-            Kind::HandoffAccept => format!("users={v}"),
-            _ => String::new(),
-        }
+        format!("{label}={shown}")
     }
 
     /// The whole line.

@@ -69,4 +69,19 @@ fn json_has_every_figure_and_write_replaces_only_the_table() {
         text.contains("| model, 10 servers / 1000 users | "),
         "{text}"
     );
+    // The report's shape (every figure's label and target, in order) without the measured
+    // values: a refactoring of the workloads must leave it as it is.
+    let shape: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| measure |"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split(" | ").collect();
+            format!(
+                "{} | {}",
+                cells[0].trim_start_matches("| "),
+                cells[2].trim_end_matches(" |").trim_end_matches('|')
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("bench_report_shape", shape.join("\n"));
 }

@@ -1,11 +1,12 @@
 //! Integration tests of the model: determinism, invariants, behaviour, queueing theory,
-//! scenario validation.
+//! scenario validation, the format-stable kind and body tables.
 
 mod behaviour;
 mod decide;
 mod determinism;
 mod fidelity;
 mod invariants;
+mod kinds;
 mod scenario;
 mod sessions;
 mod theory;

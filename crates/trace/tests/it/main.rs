@@ -1,5 +1,6 @@
 //! Integration tests of the trace format: round trips, corruption, truncation, fold,
-//! replay, diff (verdicts, hand-built pairs), why, and the fuzz corpora.
+//! replay, diff (verdicts, hand-built pairs), why, the fuzz corpora, and the agreement of
+//! the kind declaration's consumers.
 
 mod corpus;
 mod corruption;
@@ -7,6 +8,7 @@ mod diff;
 mod fold;
 mod hand;
 mod hardening;
+mod kinds;
 mod replay;
 mod roundtrip;
 mod verdict;
