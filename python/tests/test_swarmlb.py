@@ -47,10 +47,10 @@ def test_python_and_cli_traces_are_byte_identical(tmp_path, cli):
 
 
 def test_butterfly_traces_and_verdict_match_the_cli(tmp_path, cli):
-    d = swarmlb.butterfly("seed-classic", seed=1, duration="1m", at="20s", user=53,
+    d = swarmlb.butterfly("seed-classic", seed=1, duration="1m", at="20s", user=38,
                           out=tmp_path / "py")
     o = cli("butterfly", "seed-classic", "--seed", "1", "--duration", "1m", "--at", "20s",
-            "--user", "53", "--out", tmp_path / "cli")
+            "--user", "38", "--out", tmp_path / "cli")
     assert o.returncode == 0, o.stderr
     for name in ["baseline.swlb", "perturbed.swlb", "divergence.csv"]:
         assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()

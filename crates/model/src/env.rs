@@ -70,7 +70,7 @@ impl Env {
         let alive_total = (0..p.layout.n_users).filter(|&slot| alive(slot)).count() as u32;
         if alive_total > pop.cap {
             let live: Vec<u32> = (0..p.layout.n_users).filter(|&slot| alive(slot)).collect();
-            let draw = out.keyed(Purpose::PopulationSpawn, &[step]);
+            let draw = out.keyed(Purpose::PopulationCull, &[step]);
             let victim = live[draw.below(live.len() as u64) as usize];
             out.send_reliable(p.layout.user(victim), 0, Body::Cull);
             return (Kind::PopulationCull, victim);
@@ -78,6 +78,7 @@ impl Env {
         let mut free: Vec<u32> = (p.population_start..p.layout.n_users)
             .filter(|&slot| !alive(slot))
             .collect();
+        debug_assert!(free.is_sorted());
         let wanted = if alive_total < pop.floor {
             pop.floor - alive_total
         } else {
@@ -88,13 +89,18 @@ impl Env {
             )
         };
         let adding = (wanted as usize).min(free.len());
-        // Which free slots: a keyed shuffle of the first `adding`, so no slot is favoured.
-        for i in 0..adding {
-            let draw = out.keyed(Purpose::PopulationSpawn, &[step, i as u64 + 1]);
-            let j = i + draw.below((free.len() - i) as u64) as usize;
-            free.swap(i, j);
-        }
-        for &slot in &free[..adding] {
+        // Which free slots: by rendezvous hashing on (step, rank), so no slot is favoured
+        // and a slot freed or taken elsewhere changes a pick only where it would win: two
+        // branches whose free slots differ slightly still start most users in the same
+        // slots (a shuffle would relabel every later user).
+        for rank in 0..adding {
+            let draw = out.keyed(Purpose::PopulationSpawn, &[step, rank as u64 + 1]);
+            let (i, &slot) = free
+                .iter()
+                .enumerate()
+                .max_by_key(|&(_, &slot)| (draw.mix(u64::from(slot)), slot))
+                .expect("fewer picks than free slots");
+            free.swap_remove(i);
             out.send_reliable(ENV, 0, Body::StartUser { slot });
         }
         (Kind::PopulationStep, adding as u32)

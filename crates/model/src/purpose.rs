@@ -41,9 +41,15 @@ pub enum Purpose {
     PullAmount = 16,
     /// Which peer an idle server pulls from (`servers.pull = "classic"`).
     PullPeer = 17,
-    /// Which dead slots the population step fills, and whether it adds one.
+    /// Which free slots the population step fills, and whether it adds one.
     PopulationSpawn = 18,
+    /// Which user the population step removes above its cap.
+    PopulationCull = 19,
 }
+
+// Codes are dense from 1, so the last one counts them: a purpose missing from `ALL` (or
+// numbered out of turn) does not compile.
+const _: () = assert!(Purpose::ALL.len() as u64 == Purpose::PopulationCull as u64);
 
 impl Purpose {
     /// Every purpose, in number order.
@@ -66,6 +72,7 @@ impl Purpose {
         Purpose::PullAmount,
         Purpose::PullPeer,
         Purpose::PopulationSpawn,
+        Purpose::PopulationCull,
     ];
 
     /// The number that starts a draw's key.

@@ -30,7 +30,7 @@ pub const GOLDEN_BUTTERFLY: [&str; 10] = [
     "--at",
     "20s",
     "--user",
-    "53",
+    "38",
 ];
 
 /// The arguments of the golden butterfly run writing to `out`.

@@ -7,6 +7,7 @@ mod determinism;
 mod fidelity;
 mod invariants;
 mod kinds;
+mod purpose;
 mod scenario;
 mod sessions;
 mod theory;

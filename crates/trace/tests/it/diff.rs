@@ -66,12 +66,18 @@ fn a_configured_victim_waits_before_reconnecting() {
     use swarmlb_model::Kind;
     use swarmlb_trace::fold::Cursor;
     let victim_events = |overrides: &[&str]| {
-        let branch = small(overrides).perturbed_at(Dur(SimTime::from_secs(45).0), Some(3));
+        // The victim is drawn among the connected users (the same one in both variants:
+        // the perturbation draws from its own stream).
+        let branch = small(overrides).perturbed_at(Dur(SimTime::from_secs(45).0), None);
         let bytes = record(&branch, 2, 1000);
-        let user = reader(&bytes).unwrap().layout().user(3);
         let mut c = Cursor::new(reader(&bytes).unwrap());
         let mut after = Vec::new();
+        let mut user = None;
         while let Some(e) = c.next_event().unwrap() {
+            if e.kind == Kind::Butterfly {
+                user = Some(reader(&bytes).unwrap().layout().user(e.value));
+            }
+            let Some(user) = user else { continue };
             // The victim's state changes after the perturbation (replies to its old
             // session, like a late Pong, change nothing).
             let changes = matches!(
