@@ -476,19 +476,20 @@ fn agent_position(
 }
 
 /// The causal chain's recent edges drawn over the branch's panel: an arrow from the agent
-/// that sent the differing message to the one it reached, fading with age.
+/// the difference came from (the tree node's parent) to the one it reached, fading with age.
 fn chain_overlay(app: &App, panel: Rect, lobby_h: f32, state: &State, n: u32) {
+    let Some(tree) = &app.chain else { return };
     let tl = &app.timelines[1];
     let t = app.playback.time;
     let window = fleet::message_window(app.playback.speed)
         .0
         .saturating_mul(10);
-    let end = swarmlb_viewer::chain::reached(&app.chain, t);
-    let start = app.chain[..end].partition_point(|e| e.time.0 + window < t.0);
-    for e in &app.chain[start..end] {
-        let (x1, y1) = agent_position(tl, e.from, state, panel, lobby_h, n);
-        let (x2, y2) = agent_position(tl, e.to, state, panel, lobby_h, n);
-        let age = t.since(e.time) as f32 / window.max(1) as f32;
+    let end = swarmlb_viewer::chain::reached(tree, t);
+    let start = tree.nodes[..end].partition_point(|node| node.time.0 + window < t.0);
+    for node in &tree.nodes[start..end] {
+        let (x1, y1) = agent_position(tl, node.parent, state, panel, lobby_h, n);
+        let (x2, y2) = agent_position(tl, node.agent, state, panel, lobby_h, n);
+        let age = t.since(node.time) as f32 / window.max(1) as f32;
         let color = style::faded(style::CHAIN, 1.0 - 0.8 * age);
         line(x1, y1, x2, y2, 3.0, color);
         // The node it reached stays solid while its edge fades.
@@ -496,25 +497,22 @@ fn chain_overlay(app: &App, panel: Rect, lobby_h: f32, state: &State, n: u32) {
     }
 }
 
-/// The causal chain instead of the event log: the edges reached so far, indented by their
-/// depth in the tree, the newest last.
+/// The causal chain instead of the event log: `swarmlb why`'s tree as far as it has grown
+/// now, its root (the perturbation) first, then the nodes reached so far in the order
+/// they diverged, each indented by its depth and saying which message carried the
+/// difference to which agent (the lines `swarmlb why` prints), the newest last.
 fn chain_panel(app: &App, area: Rect) {
     // The clear colour is the panel colour: no fill of its own (fill rate is what a
     // software renderer runs out of first).
     let t = app.playback.time;
-    let reached = swarmlb_viewer::chain::reached(&app.chain, t);
-    let head = format!(
-        "causal chain: {reached} of {} agents reached  ([j] next)",
-        app.chain.len()
-    );
-    text(&head, area.x + 6.0, area.y + 14.0, 13.0, style::CHAIN);
-    let tl = &app.timelines[app.timelines.len() - 1];
-    let style_text = Style {
-        layout: tl.layout,
-        capacity: tl.capacity(),
-    };
-    let lines = ((area.h - 22.0) / 14.0).max(1.0) as usize;
-    if app.timelines.len() != 2 || app.timelines[0].layout != tl.layout {
+    let Some(tree) = &app.chain else {
+        text(
+            "causal chain",
+            area.x + 6.0,
+            area.y + 14.0,
+            13.0,
+            style::CHAIN,
+        );
         text(
             "needs two runs of one layout (a baseline and a branch)",
             area.x + 6.0,
@@ -523,26 +521,34 @@ fn chain_panel(app: &App, area: Rect) {
             style::DIM,
         );
         return;
-    }
+    };
+    let reached = swarmlb_viewer::chain::reached(tree, t);
+    let head = format!(
+        "causal chain (why): {reached} of {} agents reached  ([j] next)",
+        tree.nodes.len()
+    );
+    text(&head, area.x + 6.0, area.y + 14.0, 13.0, style::CHAIN);
     if reached == 0 {
-        let next = swarmlb_viewer::chain::next_node(&app.chain, t)
+        let next = swarmlb_viewer::chain::next_node(tree, t)
             .map_or("the runs never differ".to_string(), |n| {
                 format!("no difference yet; the first node is at t={n}")
             });
         text(&next, area.x + 6.0, area.y + 30.0, 13.0, style::DIM);
         return;
     }
+    let lines = ((area.h - 36.0) / 14.0).max(1.0) as usize;
+    text(
+        &tree.root_line(),
+        area.x + 6.0,
+        area.y + 30.0,
+        13.0,
+        style::TEXT,
+    );
     let first = reached.saturating_sub(lines);
-    for (i, e) in app.chain[first..reached].iter().enumerate() {
-        let indent = "  ".repeat(e.depth.min(8) as usize);
-        let s = format!(
-            "{indent}t={} {} -> {} {}",
-            e.time,
-            style_text.agent(e.from),
-            style_text.agent(e.to),
-            e.kind
-        );
-        let y = area.y + 30.0 + i as f32 * 14.0;
+    for (i, node) in tree.nodes[first..reached].iter().enumerate() {
+        let indent = "  ".repeat(node.depth.min(8));
+        let s = format!("{indent}{}", tree.describe(node));
+        let y = area.y + 44.0 + i as f32 * 14.0;
         let newest = first + i + 1 == reached;
         if newest {
             // A bar marks the newest node, where the cascade is now.
