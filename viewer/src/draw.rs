@@ -22,8 +22,44 @@ fn c(rgba: Rgba) -> Color {
     Color::from_rgba(rgba[0], rgba[1], rgba[2], rgba[3])
 }
 
+/// A line of text waiting for [`flush_text`].
+struct Text {
+    s: String,
+    x: f32,
+    y: f32,
+    size: f32,
+    color: Rgba,
+}
+
+thread_local! {
+    /// Text drawn since the last [`flush_text`].
+    static TEXT: std::cell::RefCell<Vec<Text>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Text is queued and drawn by [`flush_text`], all at once. Glyphs come from the font's
+/// texture and shapes from a white one, and macroquad starts a draw call whenever the
+/// texture changes: drawn in place, text and shapes alternated into about 190 draw calls a
+/// frame in the fleet view of two runs, 11 once text waits (`--measure-fps` counts them);
+/// on software GL that cut the process's CPU time per frame by about a fifth
+/// (BENCHMARKS.md has the runs).
 fn text(s: &str, x: f32, y: f32, size: f32, color: Rgba) {
-    draw_text(s, x, y, size, c(color));
+    TEXT.with_borrow_mut(|queue| {
+        queue.push(Text {
+            s: s.to_string(),
+            x,
+            y,
+            size,
+            color,
+        })
+    });
+}
+
+/// Draw the queued text above every shape drawn so far. Each overlay (hover, details,
+/// knobs, help) covers what is below it, text included, so it flushes before and after.
+fn flush_text() {
+    for t in TEXT.take() {
+        draw_text(&t.s, t.x, t.y, t.size, c(t.color));
+    }
 }
 
 fn text_width(s: &str, size: f32) -> f32 {
@@ -123,19 +159,25 @@ pub fn frame(app: &mut App) {
     }
     timeline(app, screen.timeline);
     status(app, diffs.as_ref());
+    flush_text();
     if app.fleet {
         hover(app, &states);
+        flush_text();
     }
     if let Some(idx) = app.selected {
         let which = app.selected_panel.min(states.len() - 1);
         details(app, which, idx, &states[which]);
+        flush_text();
     }
     if app.knobs_open {
         knobs_panel(app, screen);
+        flush_text();
     }
     if app.help {
         help();
+        flush_text();
     }
+    app.keep(states);
 }
 
 /// The knobs panel: one slider per scenario field, with its value (and the trace's value
