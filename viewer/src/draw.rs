@@ -22,8 +22,44 @@ fn c(rgba: Rgba) -> Color {
     Color::from_rgba(rgba[0], rgba[1], rgba[2], rgba[3])
 }
 
+/// A line of text waiting for [`flush_text`].
+struct Text {
+    s: String,
+    x: f32,
+    y: f32,
+    size: f32,
+    color: Rgba,
+}
+
+thread_local! {
+    /// Text drawn since the last [`flush_text`].
+    static TEXT: std::cell::RefCell<Vec<Text>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Text is queued and drawn by [`flush_text`], all at once. Glyphs come from the font's
+/// texture and shapes from a white one, and macroquad starts a draw call whenever the
+/// texture changes: drawn in place, text and shapes alternated into about 190 draw calls a
+/// frame in the fleet view of two runs, 11 once text waits (`--measure-fps` counts them);
+/// on software GL that cut the process's CPU time per frame by about a fifth
+/// (BENCHMARKS.md has the runs).
 fn text(s: &str, x: f32, y: f32, size: f32, color: Rgba) {
-    draw_text(s, x, y, size, c(color));
+    TEXT.with_borrow_mut(|queue| {
+        queue.push(Text {
+            s: s.to_string(),
+            x,
+            y,
+            size,
+            color,
+        })
+    });
+}
+
+/// Draw the queued text above every shape drawn so far. Each overlay (hover, details,
+/// knobs, help) covers what is below it, text included, so it flushes before and after.
+fn flush_text() {
+    for t in TEXT.take() {
+        draw_text(&t.s, t.x, t.y, t.size, c(t.color));
+    }
 }
 
 fn text_width(s: &str, size: f32) -> f32 {
@@ -123,19 +159,25 @@ pub fn frame(app: &mut App) {
     }
     timeline(app, screen.timeline);
     status(app, diffs.as_ref());
+    flush_text();
     if app.fleet {
         hover(app, &states);
+        flush_text();
     }
     if let Some(idx) = app.selected {
         let which = app.selected_panel.min(states.len() - 1);
         details(app, which, idx, &states[which]);
+        flush_text();
     }
     if app.knobs_open {
         knobs_panel(app, screen);
+        flush_text();
     }
     if app.help {
         help();
+        flush_text();
     }
+    app.keep(states);
 }
 
 /// The knobs panel: one slider per scenario field, with its value (and the trace's value
@@ -476,19 +518,20 @@ fn agent_position(
 }
 
 /// The causal chain's recent edges drawn over the branch's panel: an arrow from the agent
-/// that sent the differing message to the one it reached, fading with age.
+/// the difference came from (the tree node's parent) to the one it reached, fading with age.
 fn chain_overlay(app: &App, panel: Rect, lobby_h: f32, state: &State, n: u32) {
+    let Some(tree) = &app.chain else { return };
     let tl = &app.timelines[1];
     let t = app.playback.time;
     let window = fleet::message_window(app.playback.speed)
         .0
         .saturating_mul(10);
-    let end = swarmlb_viewer::chain::reached(&app.chain, t);
-    let start = app.chain[..end].partition_point(|e| e.time.0 + window < t.0);
-    for e in &app.chain[start..end] {
-        let (x1, y1) = agent_position(tl, e.from, state, panel, lobby_h, n);
-        let (x2, y2) = agent_position(tl, e.to, state, panel, lobby_h, n);
-        let age = t.since(e.time) as f32 / window.max(1) as f32;
+    let end = swarmlb_viewer::chain::reached(tree, t);
+    let start = tree.nodes[..end].partition_point(|node| node.time.0 + window < t.0);
+    for node in &tree.nodes[start..end] {
+        let (x1, y1) = agent_position(tl, node.parent, state, panel, lobby_h, n);
+        let (x2, y2) = agent_position(tl, node.agent, state, panel, lobby_h, n);
+        let age = t.since(node.time) as f32 / window.max(1) as f32;
         let color = style::faded(style::CHAIN, 1.0 - 0.8 * age);
         line(x1, y1, x2, y2, 3.0, color);
         // The node it reached stays solid while its edge fades.
@@ -496,25 +539,22 @@ fn chain_overlay(app: &App, panel: Rect, lobby_h: f32, state: &State, n: u32) {
     }
 }
 
-/// The causal chain instead of the event log: the edges reached so far, indented by their
-/// depth in the tree, the newest last.
+/// The causal chain instead of the event log: `swarmlb why`'s tree as far as it has grown
+/// now, its root (the perturbation) first, then the nodes reached so far in the order
+/// they diverged, each indented by its depth and saying which message carried the
+/// difference to which agent (the lines `swarmlb why` prints), the newest last.
 fn chain_panel(app: &App, area: Rect) {
     // The clear colour is the panel colour: no fill of its own (fill rate is what a
     // software renderer runs out of first).
     let t = app.playback.time;
-    let reached = swarmlb_viewer::chain::reached(&app.chain, t);
-    let head = format!(
-        "causal chain: {reached} of {} agents reached  ([j] next)",
-        app.chain.len()
-    );
-    text(&head, area.x + 6.0, area.y + 14.0, 13.0, style::CHAIN);
-    let tl = &app.timelines[app.timelines.len() - 1];
-    let style_text = Style {
-        layout: tl.layout,
-        capacity: tl.capacity(),
-    };
-    let lines = ((area.h - 22.0) / 14.0).max(1.0) as usize;
-    if app.timelines.len() != 2 || app.timelines[0].layout != tl.layout {
+    let Some(tree) = &app.chain else {
+        text(
+            "causal chain",
+            area.x + 6.0,
+            area.y + 14.0,
+            13.0,
+            style::CHAIN,
+        );
         text(
             "needs two runs of one layout (a baseline and a branch)",
             area.x + 6.0,
@@ -523,26 +563,34 @@ fn chain_panel(app: &App, area: Rect) {
             style::DIM,
         );
         return;
-    }
+    };
+    let reached = swarmlb_viewer::chain::reached(tree, t);
+    let head = format!(
+        "causal chain (why): {reached} of {} agents reached  ([j] next)",
+        tree.nodes.len()
+    );
+    text(&head, area.x + 6.0, area.y + 14.0, 13.0, style::CHAIN);
     if reached == 0 {
-        let next = swarmlb_viewer::chain::next_node(&app.chain, t)
+        let next = swarmlb_viewer::chain::next_node(tree, t)
             .map_or("the runs never differ".to_string(), |n| {
                 format!("no difference yet; the first node is at t={n}")
             });
         text(&next, area.x + 6.0, area.y + 30.0, 13.0, style::DIM);
         return;
     }
+    let lines = ((area.h - 36.0) / 14.0).max(1.0) as usize;
+    text(
+        &tree.root_line(),
+        area.x + 6.0,
+        area.y + 30.0,
+        13.0,
+        style::TEXT,
+    );
     let first = reached.saturating_sub(lines);
-    for (i, e) in app.chain[first..reached].iter().enumerate() {
-        let indent = "  ".repeat(e.depth.min(8) as usize);
-        let s = format!(
-            "{indent}t={} {} -> {} {}",
-            e.time,
-            style_text.agent(e.from),
-            style_text.agent(e.to),
-            e.kind
-        );
-        let y = area.y + 30.0 + i as f32 * 14.0;
+    for (i, node) in tree.nodes[first..reached].iter().enumerate() {
+        let indent = "  ".repeat(node.depth.min(8));
+        let s = format!("{indent}{}", tree.describe(node));
+        let y = area.y + 44.0 + i as f32 * 14.0;
         let newest = first + i + 1 == reached;
         if newest {
             // A bar marks the newest node, where the cascade is now.

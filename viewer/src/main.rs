@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, value_parser = parse_time, default_value = "0s")]
     pub at: SimTime,
     /// Play at 100x for this many wall seconds (from --at, looping back to it at the end),
-    /// print the frame rate, and exit.
+    /// print the frame rate and one frame's draw calls and triangles, and exit.
     #[arg(long, value_name = "SECONDS")]
     pub measure_fps: Option<f64>,
     /// Server boxes or the fleet view (heat map, histogram, flows); auto picks the fleet
@@ -327,9 +327,20 @@ async fn main() {
             next_frame().await;
             frames += 1;
         }
+        let fps = f64::from(frames) / begin.elapsed().as_secs_f64();
+        // Then one frame more, untimed, with its draw calls counted: on software GL a draw
+        // call costs more than its triangles, so this is the first figure to look at.
+        macroquad::telemetry::capture_frame();
+        for _ in 0..2 {
+            draw::frame(&mut app);
+            next_frame().await;
+        }
+        let calls = macroquad::telemetry::drawcalls();
+        let indices: usize = calls.iter().map(|d| d.indices_count).sum();
         println!(
-            "{:.1} frames per second over {frames} frames",
-            f64::from(frames) / begin.elapsed().as_secs_f64()
+            "{fps:.1} frames per second over {frames} frames; {} draw calls, {} triangles per frame",
+            calls.len(),
+            indices / 3
         );
         std::process::exit(0);
     }

@@ -19,8 +19,10 @@
 //! default scenario's 30-minute cascade this is about 1 node in 400.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::io::Read;
+use std::iter::Peekable;
 
 use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::ids::{ENV, PERTURBER};
@@ -28,7 +30,7 @@ use swarmlb_model::{Event, Kind, Layout};
 
 use crate::diff::DiffError;
 use crate::error::TraceError;
-use crate::fold::{Cursor, Item};
+use crate::fold::Cursor;
 use crate::read::TraceReader;
 use crate::text::Style;
 
@@ -128,7 +130,43 @@ pub fn tree<R: Read>(
         ));
     }
     let capacity = baseline.scenario()?.servers.capacity;
-    let (mut ca, mut cb) = (Cursor::new(baseline), Cursor::new(perturbed));
+    build(layout, capacity, events(baseline), events(perturbed)).map_err(DiffError::from)
+}
+
+/// The same tree as [`tree`], from the events of two runs already in memory (the viewer
+/// holds them): `baseline` and `perturbed` are every event of two runs of `layout`, in
+/// trace order, and `capacity` is the baseline's server capacity. One implementation
+/// serves both: [`tree`] feeds this function's core from its readers.
+pub fn tree_of_events(
+    layout: Layout,
+    capacity: u32,
+    baseline: &[Event],
+    perturbed: &[Event],
+) -> Tree {
+    let ok = |e: &Event| Ok::<Event, Infallible>(*e);
+    match build(
+        layout,
+        capacity,
+        baseline.iter().map(ok),
+        perturbed.iter().map(ok),
+    ) {
+        Ok(tree) => tree,
+        Err(never) => match never {},
+    }
+}
+
+/// A trace's events in order, checkpoints skipped, ending at the footer.
+fn events<R: Read>(reader: TraceReader<R>) -> impl Iterator<Item = Result<Event, TraceError>> {
+    let mut cursor = Cursor::new(reader);
+    std::iter::from_fn(move || cursor.next_event().transpose()).fuse()
+}
+
+/// The tree of two event streams; the streams' only failure is reading.
+fn build<E, I>(layout: Layout, capacity: u32, baseline: I, perturbed: I) -> Result<Tree, E>
+where
+    I: Iterator<Item = Result<Event, E>>,
+{
+    let (mut ca, mut cb) = (baseline.peekable(), perturbed.peekable());
     let mut diverged: Vec<Option<u32>> = vec![None; layout.n_agents()];
     // Per agent not yet diverged, the latest message it handled from one that had.
     let mut last_from_diverged: Vec<Option<Event>> = vec![None; layout.n_agents()];
@@ -280,30 +318,31 @@ pub fn tree<R: Read>(
     })
 }
 
-/// The time of the next event, skipping checkpoints; `None` at the end.
-fn peek_time<R: Read>(c: &mut Cursor<R>) -> Result<Option<SimTime>, TraceError> {
-    loop {
-        match c.peek()? {
-            Some(Item::Event(e)) => return Ok(Some(e.time)),
-            Some(Item::Checkpoint { .. }) => {
-                c.next_item()?;
-            }
-            Some(Item::Footer(_)) | None => return Ok(None),
-        }
+/// The time of the next event; `None` at the end.
+fn peek_time<E, I>(c: &mut Peekable<I>) -> Result<Option<SimTime>, E>
+where
+    I: Iterator<Item = Result<Event, E>>,
+{
+    match c.peek() {
+        None => Ok(None),
+        Some(Ok(e)) => Ok(Some(e.time)),
+        Some(Err(_)) => match c.next() {
+            Some(Err(e)) => Err(e),
+            other => unreachable!("peeked an error, got {:?}", other.map(|r| r.is_ok())),
+        },
     }
 }
 
 /// Every event at exactly `t`, with its position in the group.
-fn group<R: Read>(
-    c: &mut Cursor<R>,
-    t: SimTime,
-    out: &mut Vec<(usize, Event)>,
-) -> Result<(), TraceError> {
+fn group<E, I>(c: &mut Peekable<I>, t: SimTime, out: &mut Vec<(usize, Event)>) -> Result<(), E>
+where
+    I: Iterator<Item = Result<Event, E>>,
+{
     out.clear();
     while peek_time(c)? == Some(t) {
-        match c.next_item()? {
-            Some(Item::Event(e)) => out.push((out.len(), e)),
-            other => unreachable!("peek_time saw an event, got {other:?}"),
+        match c.next() {
+            Some(Ok(e)) => out.push((out.len(), e)),
+            _ => unreachable!("peek_time saw an event"),
         }
     }
     Ok(())
@@ -358,8 +397,9 @@ impl Tree {
         }
     }
 
-    /// One node's line, without indentation.
-    fn describe(&self, n: &Node) -> String {
+    /// One node's line, without indentation: which message carried the difference to
+    /// which agent (`swarmlb why` prints these, and the viewer's chain panel).
+    pub fn describe(&self, n: &Node) -> String {
         let s = self.style();
         let value = |e: &Event| {
             let v = s.value(e);
@@ -419,8 +459,8 @@ impl Tree {
         }
     }
 
-    /// The root's line.
-    fn root_line(&self) -> String {
+    /// The root's line: the perturbation.
+    pub fn root_line(&self) -> String {
         match &self.root {
             Some(e) => format!("t={} P: perturbation, {}", e.time, self.style().value(e)),
             None => "P: (no perturbation event in the second trace)".into(),

@@ -426,58 +426,59 @@ fn butterfly_pair() -> (Timeline, Timeline) {
 #[test]
 fn identical_runs_have_no_causal_chain() {
     let a = seed_classic();
-    assert!(swarmlb_viewer::chain::edges(a.layout, &a.events, &a.events).is_empty());
+    let tree = swarmlb_viewer::chain::tree(&a, &a).unwrap();
+    assert!(tree.nodes.is_empty());
+    assert_eq!(swarmlb_viewer::chain::next_node(&tree, SimTime::ZERO), None);
 }
 
+/// Issue 16: the chain panel shows `swarmlb why`'s tree, not a computation of its own. On
+/// the golden butterfly pair, the viewer's tree (from the events it loaded) equals the
+/// tree `swarmlb_trace::why::tree` reads from the files, node for node; a viewer that
+/// computed its own chain (first differing event per agent and its sender) fails here.
 #[test]
-fn the_causal_chain_starts_at_the_first_divergence_and_follows_messages() {
-    use swarmlb_model::Agent;
-    use swarmlb_viewer::chain;
+fn the_chain_panel_shows_the_why_tree_of_a_butterfly_pair() {
+    use swarmlb_trace::TraceReader;
     let (a, b) = butterfly_pair();
-    let edges = chain::edges(a.layout, &a.events, &b.events);
-    assert!(edges.len() >= 3, "{edges:?}");
-    // The first node is the first differing event, as `swarmlb diff` finds it.
-    let i = a
-        .events
-        .iter()
-        .zip(&b.events)
-        .position(|(x, y)| x != y)
-        .unwrap();
-    assert_eq!(edges[0].time, a.events[i].time.min(b.events[i].time));
-    assert_eq!(a.layout.agent(edges[0].from), Agent::Perturber);
-    assert_eq!(edges[0].depth, 0);
-    // One node per agent, in time order, and every message comes from an agent the
-    // difference had already reached (or from the perturbation, or a timer of its own).
-    let mut reached: Vec<swarmlb_engine::AgentId> = Vec::new();
-    for (k, e) in edges.iter().enumerate() {
-        assert!(!reached.contains(&e.to), "{:?} reached twice", e.to);
-        if k > 0 {
-            assert!(edges[k - 1].time <= e.time, "sorted");
-        }
-        let sender_reached = reached.contains(&e.from);
-        assert!(
-            sender_reached || e.from == e.to || a.layout.agent(e.from) == Agent::Perturber,
-            "edge {k} {e:?} from an agent the difference had not reached"
-        );
-        if sender_reached && e.from != e.to {
-            let parent = edges[..k].iter().find(|p| p.to == e.from).unwrap();
-            assert_eq!(e.depth, parent.depth + 1, "{e:?}");
-        }
-        reached.push(e.to);
-    }
-    assert!(edges.iter().any(|e| e.depth >= 2), "a chain, not a star");
-    // Jumping from node to node visits every node time.
+    let viewer = swarmlb_viewer::chain::tree(&a, &b).unwrap();
+    let open = |name: &str| TraceReader::open(&golden(name)).unwrap();
+    let why = swarmlb_trace::why::tree(
+        open("butterfly/baseline.swlb"),
+        open("butterfly/perturbed.swlb"),
+    )
+    .unwrap();
+    assert_eq!(viewer, why);
+    assert!(why.nodes.len() >= 3, "a cascade: {}", why.render(0));
+    assert!(why.depth() >= 2, "a chain, not a star: {}", why.render(0));
+    // Jumping from node to node visits every node time, in order, and ends at the last.
     let mut t = SimTime::ZERO;
     let mut visits = 0;
-    while let Some(next) = chain::next_node(&edges, t) {
+    while let Some(next) = swarmlb_viewer::chain::next_node(&viewer, t) {
         assert!(next > t);
-        assert!(chain::reached(&edges, next) > chain::reached(&edges, t));
+        assert!(
+            swarmlb_viewer::chain::reached(&viewer, next)
+                > swarmlb_viewer::chain::reached(&viewer, t)
+        );
         t = next;
         visits += 1;
     }
-    assert_eq!(chain::reached(&edges, t), edges.len());
-    assert!(visits >= 2 && visits <= edges.len());
-    assert_eq!(chain::reached(&edges, SimTime::ZERO), 0);
+    assert_eq!(
+        swarmlb_viewer::chain::reached(&viewer, t),
+        viewer.nodes.len()
+    );
+    assert_eq!(t, viewer.nodes.last().unwrap().time);
+    assert!(visits >= 2 && visits <= viewer.nodes.len());
+    assert_eq!(swarmlb_viewer::chain::reached(&viewer, SimTime::ZERO), 0);
+    let first = viewer.nodes[0].time;
+    assert_eq!(
+        swarmlb_viewer::chain::next_node(&viewer, SimTime::ZERO),
+        Some(first)
+    );
+    assert_eq!(
+        swarmlb_viewer::chain::reached(&viewer, SimTime(first.0 - 1)),
+        0,
+        "both sides of the first node"
+    );
+    assert!(swarmlb_viewer::chain::reached(&viewer, first) >= 1);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! why: on real butterfly pairs, every edge of the causal tree is a real message and the
-//! tree has exactly diff's cascade size.
+//! tree has exactly diff's cascade size; the tree from events in memory (the viewer's
+//! path) is the tree from readers (`swarmlb why`'s).
 
 use std::collections::BTreeSet;
 
@@ -10,7 +11,7 @@ use swarmlb_trace::diff::diff;
 use swarmlb_trace::fold::Cursor;
 use swarmlb_trace::why::{self, Link};
 
-use crate::{reader, record, small};
+use crate::{events_of, reader, record, small};
 
 fn events(bytes: &[u8]) -> BTreeSet<(u64, u32, u32, u8, u32)> {
     let mut c = Cursor::new(reader(bytes).unwrap());
@@ -46,6 +47,7 @@ fn check_allowing(
     let perturbed = base.perturbed_at(Dur(SimTime::from_secs(at_s).0), None);
     let (a, b) = (record(&base, seed, 1000), record(&perturbed, seed, 1000));
     let tree = why::tree(reader(&a).unwrap(), reader(&b).unwrap()).unwrap();
+    assert_same_tree(&a, &b, &tree);
     let report = diff(|| Ok((reader(&a)?, reader(&b)?)), None).unwrap();
     assert_eq!(tree.cascade_size(), report.cascade_size);
     assert_eq!(tree.nodes.len() as u64, report.cascade_size);
@@ -138,6 +140,40 @@ fn every_edge_is_a_real_message_and_nodes_equal_the_cascade() {
     assert!(small_cascade >= 2);
     let crowded = check(&["servers.capacity=8", "users.count=20"], 1, 40);
     assert!(crowded >= 2, "{crowded}");
+}
+
+/// The viewer's path (`why::tree_of_events` over events in memory) gives `tree`, the tree
+/// `why::tree` read from the traces `a` and `b`.
+fn assert_same_tree(a: &[u8], b: &[u8], tree: &why::Tree) {
+    let r = reader(a).unwrap();
+    let capacity = r.scenario().unwrap().servers.capacity;
+    let in_memory = why::tree_of_events(r.layout(), capacity, &events_of(a), &events_of(b));
+    assert_eq!(&in_memory, tree);
+}
+
+/// Issue 16: the viewer's causal chain panel is fed by `why::tree_of_events`, `swarmlb
+/// why` by `why::tree`; one implementation, so the two agree node for node: on the golden
+/// butterfly pair (the one `why`'s snapshot prints), on a cascade through every kind of
+/// link (`the_default_scenarios_cascade_checks_out_link_by_link` checks it too), and on a
+/// trace against itself.
+#[test]
+fn the_tree_from_events_in_memory_is_the_tree_from_readers() {
+    let golden = |name: &str| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        std::fs::read(root.join("traces/golden/butterfly").join(name)).unwrap()
+    };
+    let (a, b) = (golden("baseline.swlb"), golden("perturbed.swlb"));
+    let tree = why::tree(reader(&a).unwrap(), reader(&b).unwrap()).unwrap();
+    assert!(tree.nodes.len() >= 3, "a cascade to compare: {tree:?}");
+    assert!(tree.root.is_some());
+    assert_same_tree(&a, &b, &tree);
+    // The reverse pair has no perturbation event in the "perturbed" trace.
+    let reverse = why::tree(reader(&b).unwrap(), reader(&a).unwrap()).unwrap();
+    assert_eq!(reverse.root, None);
+    assert_same_tree(&b, &a, &reverse);
+    let same = why::tree(reader(&a).unwrap(), reader(&a).unwrap()).unwrap();
+    assert!(same.nodes.is_empty());
+    assert_same_tree(&a, &a, &same);
 }
 
 #[test]
