@@ -451,7 +451,7 @@ impl Tree {
                 if n.parent == ENV {
                     " (read the diverged directory)"
                 } else if n.agent == ENV {
-                    " (the environment reads servers' ground truth)"
+                    " (the environment reads the world's ground truth: servers running, users alive)"
                 } else {
                     " (no carrier found)"
                 }

@@ -393,7 +393,7 @@ fn same_instant_causality_and_the_directory() {
     );
     assert!(
         text.contains(
-            "E: own DirectoryRefresh listed=1 differs (the environment reads servers' ground truth)"
+            "E: own DirectoryRefresh listed=1 differs (the environment reads the world's ground truth: servers running, users alive)"
         ),
         "{text}"
     );
