@@ -289,7 +289,7 @@ impl App {
         let screen = self.screen();
         let n = self.servers_used();
         for panel in screen.panels.iter().flatten() {
-            let area = crate::draw::server_area(*panel, screen.lobby_height);
+            let area = layout::server_area(*panel, screen.lobby_height);
             if !area.contains(mx, my) {
                 continue;
             }
@@ -308,7 +308,7 @@ impl App {
     fn select_at(&mut self, mx: f32, my: f32) {
         let screen = self.screen();
         let panel = screen.panels.iter().position(|p| {
-            p.is_some_and(|p| crate::draw::server_area(p, screen.lobby_height).contains(mx, my))
+            p.is_some_and(|p| layout::server_area(p, screen.lobby_height).contains(mx, my))
         });
         if let Some(panel) = panel {
             self.selected = self.server_at(mx, my);

@@ -78,25 +78,6 @@ fn line(x1: f32, y1: f32, x2: f32, y2: f32, thickness: f32, color: Rgba) {
     draw_line(x1, y1, x2, y2, thickness, c(color));
 }
 
-/// The part of a panel where server boxes go (below its title, above its lobby).
-pub fn server_area(panel: Rect, lobby_height: f32) -> Rect {
-    Rect {
-        x: panel.x + 4.0,
-        y: panel.y + 20.0,
-        w: panel.w - 8.0,
-        h: panel.h - 24.0 - lobby_height,
-    }
-}
-
-fn lobby_area(panel: Rect, lobby_height: f32) -> Rect {
-    Rect {
-        x: panel.x + 4.0,
-        y: panel.y + panel.h - lobby_height,
-        w: panel.w - 8.0,
-        h: lobby_height - 4.0,
-    }
-}
-
 /// A short name for a timeline: its file name, or its own name when made in the viewer.
 fn short_name(tl: &Timeline) -> String {
     std::path::Path::new(&tl.name)
@@ -121,22 +102,26 @@ pub fn frame(app: &mut App) {
         if app.fleet {
             fleet_panel(
                 app,
-                i,
-                *panel,
-                screen.lobby_height,
-                &states[i],
-                diffs.as_ref(),
-                n,
+                &Panel {
+                    which: i,
+                    rect: *panel,
+                    lobby_h: screen.lobby_height,
+                    state: &states[i],
+                    diffs: diffs.as_ref(),
+                    servers: n,
+                },
             );
         } else {
             panel_frame(
                 app,
-                i,
-                *panel,
-                screen.lobby_height,
-                &states[i],
-                diffs.as_ref(),
-                n,
+                &Panel {
+                    which: i,
+                    rect: *panel,
+                    lobby_h: screen.lobby_height,
+                    state: &states[i],
+                    diffs: diffs.as_ref(),
+                    servers: n,
+                },
             );
         }
     }
@@ -338,20 +323,36 @@ fn hatch(r: Rect, color: Rgba) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn panel_frame(
-    app: &App,
+/// One run's panel as drawn now: which run, where, and what to mark.
+#[derive(Copy, Clone)]
+struct Panel<'a> {
+    /// Index of the run (0 or 1).
     which: usize,
-    panel: Rect,
+    /// The panel's rectangle.
+    rect: Rect,
+    /// Height of its lobby strip.
     lobby_h: f32,
-    state: &State,
-    diffs: Option<&Differences>,
-    n: u32,
-) {
+    /// The run's state now.
+    state: &'a State,
+    /// What differs from the other run, if two are shown.
+    diffs: Option<&'a Differences>,
+    /// Server slots drawn.
+    servers: u32,
+}
+
+fn panel_frame(app: &App, p: &Panel<'_>) {
+    let Panel {
+        which,
+        rect: panel,
+        lobby_h,
+        state,
+        diffs,
+        servers: n,
+    } = *p;
     let tl = &app.timelines[which];
     let title = format!("{}  ({} events shown)", short_name(tl), state.events);
     text(&title, panel.x + 6.0, panel.y + 15.0, 16.0, style::DIM);
-    let area = server_area(panel, lobby_h);
+    let area = layout::server_area(panel, lobby_h);
     let o = &state.observed;
     let cap = tl.capacity();
     // Users per server, in slot order.
@@ -497,7 +498,7 @@ fn agent_position(
     lobby_h: f32,
     n: u32,
 ) -> (f32, f32) {
-    let area = server_area(panel, lobby_h);
+    let area = layout::server_area(panel, lobby_h);
     let server = |i: u32| {
         let b = layout::server_box(i.min(n.max(1) - 1), n, area);
         (b.x + b.w / 2.0, b.y + b.h / 2.0)
@@ -508,7 +509,7 @@ fn agent_position(
         Agent::User(slot) => match state.observed.users.get(slot as usize) {
             Some(UserView::Connected(a)) => tl.layout.server_idx(*a).map_or(corner, server),
             Some(UserView::Connecting(_) | UserView::Backoff) => {
-                let l = lobby_area(panel, lobby_h);
+                let l = layout::lobby_area(panel, lobby_h);
                 (l.x + 80.0, l.y + l.h / 2.0)
             }
             Some(UserView::Dead) | None => corner,
@@ -611,7 +612,7 @@ fn chain_panel(app: &App, area: Rect) {
 
 /// The lobby strip: searching users as dots, or a count when there are too many.
 fn lobby(panel: Rect, lobby_h: f32, searching: &[u32], user_differs: &dyn Fn(u32) -> bool) {
-    let lobby = lobby_area(panel, lobby_h);
+    let lobby = layout::lobby_area(panel, lobby_h);
     outline(lobby, 1.0, style::faded(style::DIM, 0.5));
     text(
         &format!("lobby: {} searching", searching.len()),
@@ -753,16 +754,15 @@ fn value_axis(area: Rect, max: f64, right: bool, color: Rgba) {
 
 /// The fleet view of one panel: a heat map of load (servers × time), a histogram of load
 /// now, and flows between server groups.
-#[allow(clippy::too_many_arguments)]
-fn fleet_panel(
-    app: &mut App,
-    which: usize,
-    panel: Rect,
-    lobby_h: f32,
-    state: &State,
-    diffs: Option<&Differences>,
-    n: u32,
-) {
+fn fleet_panel(app: &mut App, p: &Panel<'_>) {
+    let Panel {
+        which,
+        rect: panel,
+        lobby_h,
+        state,
+        diffs,
+        servers: n,
+    } = *p;
     let tl = &app.timelines[which];
     let title = format!(
         "{}  ({} events shown)  fleet view: {} servers running",
@@ -771,7 +771,7 @@ fn fleet_panel(
         state.observed.servers_running()
     );
     text(&title, panel.x + 6.0, panel.y + 15.0, 16.0, style::DIM);
-    let area = server_area(panel, lobby_h);
+    let area = layout::server_area(panel, lobby_h);
     let regions = layout::fleet(area);
     let end = app.playback.end;
     // Heat map.
@@ -885,7 +885,7 @@ fn fleet_panel(
         .iter()
         .filter(|u| matches!(u, UserView::Connecting(_) | UserView::Backoff))
         .count();
-    let lobby = lobby_area(panel, lobby_h);
+    let lobby = layout::lobby_area(panel, lobby_h);
     outline(lobby, 1.0, style::faded(style::DIM, 0.5));
     text(
         &format!(
@@ -996,7 +996,7 @@ fn hover(app: &App, states: &[State]) {
         .position(|p| p.is_some_and(|p| p.contains(mx, my)))
         .unwrap_or(0);
     let tl = &app.timelines[which];
-    let heat = layout::fleet(server_area(
+    let heat = layout::fleet(layout::server_area(
         screen.panels[which].expect("the mouse is in it"),
         screen.lobby_height,
     ))

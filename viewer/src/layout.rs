@@ -265,3 +265,23 @@ pub fn knobs(screen: Screen, n_knobs: usize) -> KnobsPanel {
         },
     }
 }
+
+/// The part of a panel where server boxes go (below its title, above its lobby).
+pub fn server_area(panel: Rect, lobby_height: f32) -> Rect {
+    Rect {
+        x: panel.x + 4.0,
+        y: panel.y + 20.0,
+        w: panel.w - 8.0,
+        h: panel.h - 24.0 - lobby_height,
+    }
+}
+
+/// The part of a panel where searching users wait (its bottom strip).
+pub fn lobby_area(panel: Rect, lobby_height: f32) -> Rect {
+    Rect {
+        x: panel.x + 4.0,
+        y: panel.y + panel.h - lobby_height,
+        w: panel.w - 8.0,
+        h: lobby_height - 4.0,
+    }
+}
