@@ -20,6 +20,7 @@ pub mod scenario;
 pub mod server;
 pub mod sessions;
 pub mod user;
+pub mod variants;
 pub mod world;
 
 pub use ids::{Agent, Layout};

@@ -229,7 +229,7 @@ impl ModelOps {
         sc.network.directory_refresh = Dur::secs(5);
         sc.policy =
             swarmlb_model::Policy::ALL[usize::from(self.policy) % swarmlb_model::Policy::ALL.len()];
-        self.original_variants(&mut sc);
+        swarmlb_model::variants::apply(&mut sc, self.original);
         for fault in self.faults.iter().take(8) {
             match *fault {
                 Fault::Crash { at_s, server } => sc.crashes.push(Crash {
@@ -254,49 +254,6 @@ impl ModelOps {
             }
         }
         sc
-    }
-}
-
-impl ModelOps {
-    /// Switch on the original model's variants that [`ModelOps::original`] selects.
-    fn original_variants(&self, sc: &mut Scenario) {
-        use swarmlb_model::scenario::{
-            Dur, HandoffStyle, LifespanClock, Overflow, Population, PullStyle, VictimPick,
-        };
-        let bit = |i: u8| self.original & (1 << i) != 0;
-        if bit(0) {
-            sc.servers.pull = PullStyle::Classic;
-        }
-        if bit(1) {
-            sc.servers.handoff = HandoffStyle::Spread;
-        }
-        if bit(2) {
-            // A new server must answer before the user gives up.
-            sc.servers.overflow = Overflow::ScaleOut;
-            sc.servers.provisioning_delay = Dur::millis(10);
-            let answer = sc.servers.provisioning_delay.us()
-                + (u64::from(sc.servers.max_hops) + 2) * sc.network.latency_max.us();
-            sc.users.attempt_timeout = Dur(sc.users.attempt_timeout.us().max(answer + 1));
-        }
-        if bit(3) {
-            sc.users.lifespan_clock = LifespanClock::WhileConnected;
-        }
-        if bit(4) {
-            let cap = 1 + sc.users.count / 2;
-            sc.users.population = Some(Population {
-                initial: cap / 2,
-                floor: cap / 3,
-                cap,
-                spawn_chance: 0.5,
-                step: Dur::secs(1),
-            });
-        }
-        if bit(5) {
-            sc.butterfly.get_or_insert_with(Default::default).victim = VictimPick::ServerThenUser;
-        }
-        if bit(6) {
-            sc.servers.terminate_grace = Dur::secs(0);
-        }
     }
 }
 

@@ -24,12 +24,14 @@ fn small_scenario() -> impl Strategy<Value = Scenario> {
             0u64..3,
             0usize..2,
         ),
+        any::<u8>(),
     )
         .prop_map(
             |(
                 (initial, capacity, extra_servers, users),
                 (life_s, loss_per_mille, latency_ms, policy),
                 (crash_s, partition, grace_s, pin),
+                original,
             )| {
                 let mut sc = Scenario {
                     name: "prop".into(),
@@ -72,6 +74,7 @@ fn small_scenario() -> impl Strategy<Value = Scenario> {
                 if pin == 1 {
                     sc.coordinator.crash_at = Some(swarmlb_model::scenario::Dur::secs(crash_s / 2));
                 }
+                swarmlb_model::variants::apply(&mut sc, original);
                 sc.validate().expect("generated scenarios are valid");
                 sc
             },
@@ -87,6 +90,60 @@ proptest! {
             return Err(TestCaseError::fail(format!("{e}\nreproduce with seed {seed} and scenario:\n{}", sc.to_toml())));
         }
     }
+}
+
+/// Proptest's saved failure (proptest-regressions/invariants.txt), kept as a named test: two
+/// servers of capacity 6 at their quota, no termination grace, 3% loss, a 7 ms attempt
+/// time-out and a crash at 30 s, seed 32.
+#[test]
+fn regression_a_crash_at_the_quota_with_no_grace_keeps_every_invariant() {
+    let text = r#"
+        name = "prop"
+        duration = "4m"
+        [network]
+        latency_max = "13ms"
+        loss = 0.03
+        directory_refresh = "10s"
+        [servers]
+        initial = 2
+        capacity = 6
+        max_servers = 2
+        terminate_grace = "0s"
+        scale_out_after = 1
+        provisioning_delay = "3s"
+        [users]
+        count = 10
+        spawn_spread = "5s"
+        lifespan = { dist = "exponential", mean = "43s" }
+        respawn_delay = { dist = "exponential", mean = "2s" }
+        attempt_timeout = "7ms"
+        retries_max = 3
+        heartbeat_interval = "3s"
+        [[crashes]]
+        at = "30s"
+        servers = [0]
+    "#;
+    let sc = Scenario::parse(text, "prop", &[]).unwrap();
+    let events = run_checked(&sc, 32).unwrap();
+    assert!(events > 1_000, "{events} events");
+}
+
+/// The original model's variants together (seed-classic with a crowd that forces
+/// overflow and culls above a small cap, and a butterfly), checked after every event.
+#[test]
+fn invariants_hold_with_the_original_models_population_overflow_and_culls() {
+    let sc = crate::scenario(
+        "seed-classic",
+        &[
+            "duration=\"3m\"",
+            "users.population.cap=15",
+            "users.population.initial=10",
+            r#"users.flash={at="1m", extra=60, duration="1s"}"#,
+            "butterfly.at=\"90s\"",
+        ],
+    );
+    let events = run_checked(&sc, 1).unwrap();
+    assert!(events > 5_000, "{events} events");
 }
 
 #[test]
