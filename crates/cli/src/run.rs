@@ -125,12 +125,16 @@ fn run_checked(args: &RunArgs, scenario: &Scenario, seed: u64) -> anyhow::Result
 /// List the built-in scenarios.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  swarmlb scenarios\n  swarmlb scenarios --show node-loss > my.toml   # a starting point for your own\n  swarmlb scenarios --reference                  # every field: meaning, unit, default, range"
+    after_help = "Examples:\n  swarmlb scenarios\n  swarmlb scenarios --show node-loss > my.toml   # a starting point for your own\n  swarmlb scenarios --reference                  # every field: meaning, unit, default, range\n  swarmlb scenarios --show default --full        # every field's effective value"
 )]
 pub struct ScenariosArgs {
     /// Print this scenario's full TOML instead of the list.
     #[arg(long, value_name = "NAME", conflicts_with = "reference")]
     show: Option<String>,
+    /// With --show: every field with its effective value (defaults included), as canonical
+    /// TOML, instead of the file as written.
+    #[arg(long, requires = "show")]
+    full: bool,
     /// Print the scenario reference (Markdown, as in docs/scenarios.md): every field with
     /// its meaning, unit, default and allowed range; the original model's terms; every
     /// CSV column; the divergence measures.
@@ -150,7 +154,12 @@ pub fn scenarios(args: ScenariosArgs) -> anyhow::Result<()> {
                 Scenario::builtin_names()
             )
         })?;
-        print!("{text}");
+        if args.full {
+            let scenario = Scenario::builtin(&name).expect("a listed built-in parses");
+            print!("{}", scenario.to_toml());
+        } else {
+            print!("{text}");
+        }
         return Ok(());
     }
     let width = BUILTINS.iter().map(|(n, _)| n.len()).max().unwrap_or(0);

@@ -126,3 +126,31 @@ fn every_csv_column_the_tool_writes_is_documented() {
     assert!(!matches("delta_after_<outcome>_<stat>", "delta_after__n"));
     assert!(!matches("seed", "seeds"));
 }
+
+#[test]
+fn show_full_prints_every_field_with_its_effective_value() {
+    let full = stdout(&swarmlb(&["scenarios", "--show", "seed-classic", "--full"]));
+    let parsed = swarmlb_model::Scenario::parse(&full, "full", &[]).unwrap();
+    assert_eq!(
+        parsed,
+        swarmlb_model::Scenario::builtin("seed-classic").unwrap()
+    );
+    // Fields the file leaves to their defaults are printed too.
+    for field in [
+        "report_interval = ",
+        "view_size = ",
+        "arrival_rate = ",
+        "lifespan_clock = ",
+    ] {
+        assert!(full.contains(field), "{field} in:\n{full}");
+    }
+    assert!(
+        !stdout(&swarmlb(&["scenarios", "--show", "seed-classic"])).contains("report_interval")
+    );
+    let o = swarmlb(&["scenarios", "--full"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--full without --show is a usage error"
+    );
+}
