@@ -149,9 +149,9 @@ pub struct Checked {
 }
 
 impl Checked {
-    /// Build `scenario` with `seed`, to run until its duration.
-    pub fn new(scenario: &Scenario, seed: u64) -> Checked {
-        let sim = build(scenario, seed);
+    /// Build `scenario` (with its seed), to run until its duration.
+    pub fn new(scenario: &Scenario) -> Checked {
+        let sim = build(scenario);
         let folded = Observed::new(sim.model.params.layout);
         Checked {
             sim,

@@ -827,6 +827,13 @@ impl Scenario {
         branch
     }
 
+    /// This scenario run with master seed `seed`: the scenario's `seed` is the run's
+    /// seed (`--seed` and the experiments' seeds are applied here, nowhere else).
+    pub fn with_seed(mut self, seed: u64) -> Scenario {
+        self.seed = seed;
+        self
+    }
+
     /// The canonical TOML text of this scenario (what a trace header stores).
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a scenario serializes")

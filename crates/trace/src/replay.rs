@@ -137,8 +137,8 @@ pub fn replay<R: Read>(
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<Outcome, TraceError> {
     let scenario = reader.scenario()?;
-    let seed = reader.header().seed;
-    let mut sim = build(&scenario, seed);
+    // The reader has checked that the header's seed is the scenario's.
+    let mut sim = build(&scenario);
     let layout = sim.model.params.layout;
     if layout != reader.layout() {
         return Ok(Outcome::Mismatch(Mismatch {

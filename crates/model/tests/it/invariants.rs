@@ -9,7 +9,7 @@ use swarmlb_model::{Scenario, build};
 
 /// Run `scenario` event by event with the model's own invariant checker.
 fn run_checked(scenario: &Scenario, seed: u64) -> Result<u64, String> {
-    Checked::new(scenario, seed)
+    Checked::new(&scenario.clone().with_seed(seed))
         .run_to_end()
         .map_err(|v| v.to_string())
 }
@@ -107,7 +107,7 @@ fn at_least_one_server_always_runs_without_crashes() {
             "duration=\"20m\"",
         ],
     );
-    let mut sim = build(&sc, 5);
+    let mut sim = build(&sc.clone().with_seed(5));
     let end = SimTime(sc.duration.us());
     while sim
         .run(
@@ -139,7 +139,7 @@ fn at_least_one_server_always_runs_without_crashes() {
 #[test]
 fn the_checker_reports_a_broken_world() {
     let sc = crate::scenario("seed-classic", &["duration=\"1m\""]);
-    let mut checked = Checked::new(&sc, 1);
+    let mut checked = Checked::new(&sc);
     for _ in 0..2_000 {
         checked.step().unwrap();
     }
@@ -151,7 +151,7 @@ fn the_checker_reports_a_broken_world() {
             .starts_with("invariant violated after event 2001"),
         "{v}"
     );
-    let mut checked = Checked::new(&sc, 1);
+    let mut checked = Checked::new(&sc);
     for _ in 0..2_000 {
         checked.step().unwrap();
     }
