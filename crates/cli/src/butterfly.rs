@@ -398,8 +398,9 @@ pub struct WhyArgs {
     baseline: PathBuf,
     /// The perturbed trace.
     perturbed: PathBuf,
-    /// Levels of the tree to print; 0 prints all (the summary always counts all).
-    #[arg(long, default_value_t = swarmlb_trace::why::DEPTH_DEFAULT)]
+    /// Levels of the tree to print; 0 prints all (the summary always counts all). Not
+    /// with --dot, which always prints the whole tree.
+    #[arg(long, default_value_t = swarmlb_trace::why::DEPTH_DEFAULT, conflicts_with = "dot")]
     depth: usize,
     /// Print the whole tree in Graphviz DOT instead.
     #[arg(long)]
