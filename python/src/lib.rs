@@ -72,13 +72,14 @@ impl Spec {
         if let Some(text) = &self.duration {
             let d = parse_time("duration", text)?;
             anyhow::ensure!(d.as_micros() > 0, "--duration must be positive");
-            scenario.duration = Dur(d.as_micros());
+            scenario.duration = Dur::from(d);
             // As the command does: the run's length enters relations (the number of
             // samples), so no trace is written that its readers would refuse.
-            scenario.validate().map_err(|(field, message)| {
+            scenario.validate().map_err(|e| {
                 anyhow::anyhow!(
-                    "--duration {}: invalid value for `{field}`: {message}",
-                    scenario.duration
+                    "--duration {}: invalid value for `{}`: {e}",
+                    scenario.duration,
+                    e.field()
                 )
             })?;
         }
@@ -378,12 +379,12 @@ fn butterfly(
         );
         // As `swarmlb butterfly` makes its branches: the configured victim behaviour
         // (`butterfly.reconnect_after`) kept, nothing scheduled in the baseline.
-        let perturbed = scenario.perturbed_at(Dur(at.as_micros()), user);
+        let perturbed = scenario.perturbed_at(Dur::from(at), user);
         let mut baseline = scenario;
         baseline.butterfly = None;
         perturbed
             .validate()
-            .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))?;
+            .map_err(|e| anyhow::anyhow!("{}: {e}", e.field()))?;
         std::fs::create_dir_all(&out)
             .with_context(|| format!("cannot create directory {}", out.display()))?;
         let (base_path, pert_path) = (out.join("baseline.swlb"), out.join("perturbed.swlb"));

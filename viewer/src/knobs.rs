@@ -211,7 +211,7 @@ pub struct Rerun {
 pub fn rerun(base: &Timeline, scenario: &Scenario) -> Result<(Rerun, Timeline), String> {
     scenario
         .validate()
-        .map_err(|(field, message)| format!("{field}: {message}"))?;
+        .map_err(|e| format!("{}: {e}", e.field()))?;
     let bytes = swarmlb_trace::write::record_to_vec(scenario, CHECKPOINT_EVERY_MAX)
         .map_err(|e| e.to_string())?;
     let changes = Knobs {

@@ -118,13 +118,13 @@ fn branches(args: &ButterflyArgs) -> anyhow::Result<(Scenario, Scenario)> {
         args.at,
         scenario.duration
     );
-    let perturbed = scenario.perturbed_at(Dur(args.at.as_micros()), args.user);
+    let perturbed = scenario.perturbed_at(Dur::from(args.at), args.user);
     let mut baseline = scenario;
     // Nothing scheduled, nothing configured: the baseline is the plain scenario.
     baseline.butterfly = None;
     perturbed
         .validate()
-        .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))?;
+        .map_err(|e| anyhow::anyhow!("{}: {e}", e.field()))?;
     Ok((baseline, perturbed))
 }
 
@@ -132,7 +132,7 @@ fn reproduce(args: &ButterflyArgs, seed: u64) -> String {
     let mut line = format!(
         "swarmlb butterfly {} --at {}",
         args.scenario.reproduce(seed),
-        Dur(args.at.as_micros())
+        Dur::from(args.at)
     );
     if let Some(u) = args.user {
         line.push_str(&format!(" --user {u}"));

@@ -72,8 +72,8 @@ impl ScenarioSpec {
             scenario.duration = d;
             // The run's length enters relations (the number of samples): check again, so
             // no trace is written that its readers would refuse.
-            scenario.validate().map_err(|(field, message)| {
-                anyhow::anyhow!("--duration {d}: invalid value for `{field}`: {message}")
+            scenario.validate().map_err(|e| {
+                anyhow::anyhow!("--duration {d}: invalid value for `{}`: {e}", e.field())
             })?;
         }
         Ok(scenario)

@@ -157,7 +157,7 @@ impl Checked {
             sim,
             folded,
             last_time: SimTime::ZERO,
-            end: SimTime(scenario.duration.us()),
+            end: scenario.duration.time(),
         }
     }
 

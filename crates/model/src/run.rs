@@ -44,7 +44,7 @@ impl Runner {
     /// Build the simulation of `scenario` (overrides applied), run with its `seed`.
     pub fn new(scenario: &Scenario) -> Runner {
         let sim = build(scenario);
-        let end = SimTime(scenario.duration.us());
+        let end = scenario.duration.time();
         Runner {
             sim,
             end,
@@ -133,7 +133,7 @@ impl Runner {
         // 95% of the users connected just before it.
         let crashes = &scenario.crashes;
         for c in crashes {
-            let at = SimTime(c.at.us());
+            let at = c.at.time();
             if let Some(last) = &a.last
                 && last.time <= at
                 && s.time > at

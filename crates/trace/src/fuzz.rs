@@ -308,8 +308,11 @@ pub fn model_invariants(bytes: &[u8]) {
         return;
     };
     let scenario = ops.scenario();
-    if let Err((field, message)) = scenario.validate() {
-        panic!("fuzz scenarios are valid by construction: {field}: {message}\n{ops:?}");
+    if let Err(e) = scenario.validate() {
+        panic!(
+            "fuzz scenarios are valid by construction: {}: {e}\n{ops:?}",
+            e.field()
+        );
     }
     let mut checked = swarmlb_model::invariants::Checked::new(&scenario);
     while checked.sim.events_total() < MODEL_EVENTS_MAX {

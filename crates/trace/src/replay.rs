@@ -156,14 +156,7 @@ pub fn replay<R: Read>(
     // A trace with no events at all ends at once.
     if let Some(Item::Footer(footer)) = cursor.peek()? {
         let footer = *footer;
-        return finish(
-            &mut sim,
-            style,
-            0,
-            0,
-            footer,
-            SimTime(scenario.duration.us()),
-        );
+        return finish(&mut sim, style, 0, 0, footer, scenario.duration.time());
     }
     let mut comparer = Comparer {
         cursor: &mut cursor,
@@ -175,7 +168,7 @@ pub fn replay<R: Read>(
         error: None,
         progress,
     };
-    let end = SimTime(scenario.duration.us());
+    let end = scenario.duration.time();
     sim.run(Limits::until(end.plus(1)), &mut comparer);
     if let Some(e) = comparer.error {
         return Err(e);

@@ -89,7 +89,7 @@ fn default_scenario_fires_every_mechanism() {
 fn connects_after_crash(policy: &str) -> (u64, u64) {
     let policy_override = format!("policy=\"{policy}\"");
     let sc = scenario("coordinator-crash", &[&policy_override]);
-    let crash_at = SimTime(sc.coordinator.crash_at.expect("a crash").us());
+    let crash_at = sc.coordinator.crash_at.expect("a crash").time();
     let mut runner = Runner::new(&sc.with_seed(1));
     let mut before = None;
     while let Some(sample) = runner.step(&mut ()) {

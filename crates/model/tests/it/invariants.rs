@@ -2,7 +2,7 @@
 //! scenarios, and a checker that can fail.
 
 use proptest::prelude::*;
-use swarmlb_engine::{Limits, SimTime};
+use swarmlb_engine::Limits;
 use swarmlb_model::invariants::Checked;
 use swarmlb_model::server::ServerStatus;
 use swarmlb_model::{Scenario, build};
@@ -108,7 +108,7 @@ fn at_least_one_server_always_runs_without_crashes() {
         ],
     );
     let mut sim = build(&sc.clone().with_seed(5));
-    let end = SimTime(sc.duration.us());
+    let end = sc.duration.time();
     while sim
         .run(
             Limits {
