@@ -26,7 +26,7 @@ use swarmlb_export::{Filter, KindSet, Tables};
 use swarmlb_model::metrics::Sample;
 use swarmlb_model::run::Runner;
 use swarmlb_model::scenario::Dur;
-use swarmlb_model::{Policy, RunConfig, Scenario, Summary};
+use swarmlb_model::{Policy, Scenario, Summary};
 use swarmlb_trace::TraceReader;
 use swarmlb_trace::diff::Report;
 use swarmlb_trace::write::{PartialFile, record_run};
@@ -61,8 +61,8 @@ fn parse_time(what: &str, text: &str) -> anyhow::Result<SimTime> {
 }
 
 impl Spec {
-    /// The scenario and seed, resolved as `swarmlb run` resolves them.
-    fn resolve(&self) -> anyhow::Result<(Scenario, u64)> {
+    /// The scenario, resolved as `swarmlb run` resolves it: `seed` becomes its `seed`.
+    fn resolve(&self) -> anyhow::Result<Scenario> {
         let mut scenario = swarmlb_model::scenario::load(
             &self.scenario,
             &self.overrides,
@@ -72,30 +72,29 @@ impl Spec {
         if let Some(text) = &self.duration {
             let d = parse_time("duration", text)?;
             anyhow::ensure!(d.as_micros() > 0, "--duration must be positive");
-            scenario.duration = Dur(d.as_micros());
+            scenario.duration = Dur::from(d);
             // As the command does: the run's length enters relations (the number of
             // samples), so no trace is written that its readers would refuse.
-            scenario.validate().map_err(|(field, message)| {
+            scenario.validate().map_err(|e| {
                 anyhow::anyhow!(
-                    "--duration {}: invalid value for `{field}`: {message}",
-                    scenario.duration
+                    "--duration {}: invalid value for `{}`: {e}",
+                    scenario.duration,
+                    e.field()
                 )
             })?;
         }
         if let Some(p) = &self.policy {
             scenario.policy = p.parse::<Policy>().map_err(anyhow::Error::msg)?;
         }
-        let seed = self.seed.unwrap_or(scenario.seed);
-        Ok((scenario, seed))
+        if let Some(seed) = self.seed {
+            scenario = scenario.with_seed(seed);
+        }
+        Ok(scenario)
     }
 }
 
-/// Run `scenario` with `seed`, recording to `trace` when given; the samples come back.
-fn record(
-    scenario: &Scenario,
-    seed: u64,
-    trace: Option<&Path>,
-) -> anyhow::Result<(Summary, Vec<Sample>)> {
+/// Run `scenario` (with its seed), recording to `trace` when given; the samples come back.
+fn record(scenario: &Scenario, trace: Option<&Path>) -> anyhow::Result<(Summary, Vec<Sample>)> {
     let mut samples = Vec::new();
     let on_sample = |s: &Sample| {
         samples.push(s.clone());
@@ -106,15 +105,12 @@ fn record(
             let file = PartialFile::create(path)
                 .with_context(|| format!("cannot create trace {}", path.display()))?;
             let name = file.partial_path().to_path_buf();
-            let recorded = record_run(scenario, seed, file, name, None, None, on_sample)?;
+            let recorded = record_run(scenario, file, name, None, None, on_sample)?;
             recorded.out.commit()?;
             recorded.runner
         }
         None => {
-            let mut runner = Runner::new(RunConfig {
-                scenario: scenario.clone(),
-                seed,
-            });
+            let mut runner = Runner::new(scenario);
             runner.run_to_end(&mut (), on_sample);
             runner
         }
@@ -252,8 +248,8 @@ fn run<'py>(
     };
     let (summary, bytes) = py
         .detach(|| -> anyhow::Result<_> {
-            let (scenario, seed) = spec.resolve()?;
-            let (summary, samples) = record(&scenario, seed, trace.as_deref())?;
+            let scenario = spec.resolve()?;
+            let (summary, samples) = record(&scenario, trace.as_deref())?;
             let (schema, batch) = samples_batch(&samples)?;
             Ok((summary, ipc(&schema, &[batch])?))
         })
@@ -374,7 +370,7 @@ fn butterfly(
     };
     py.detach(|| {
         let at = parse_time("at", &at)?;
-        let (scenario, seed) = spec.resolve()?;
+        let scenario = spec.resolve()?;
         anyhow::ensure!(
             at.as_micros() < scenario.duration.us(),
             "--at {} is not before the end of the run ({})",
@@ -383,17 +379,17 @@ fn butterfly(
         );
         // As `swarmlb butterfly` makes its branches: the configured victim behaviour
         // (`butterfly.reconnect_after`) kept, nothing scheduled in the baseline.
-        let perturbed = scenario.perturbed_at(Dur(at.as_micros()), user);
+        let perturbed = scenario.perturbed_at(Dur::from(at), user);
         let mut baseline = scenario;
         baseline.butterfly = None;
         perturbed
             .validate()
-            .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))?;
+            .map_err(|e| anyhow::anyhow!("{}: {e}", e.field()))?;
         std::fs::create_dir_all(&out)
             .with_context(|| format!("cannot create directory {}", out.display()))?;
         let (base_path, pert_path) = (out.join("baseline.swlb"), out.join("perturbed.swlb"));
-        record(&baseline, seed, Some(&base_path))?;
-        record(&perturbed, seed, Some(&pert_path))?;
+        record(&baseline, Some(&base_path))?;
+        record(&perturbed, Some(&pert_path))?;
         let report = diff_files(&base_path, &pert_path, None)?;
         std::fs::write(out.join("divergence.csv"), report.csv())
             .with_context(|| format!("cannot write {}", out.join("divergence.csv").display()))?;

@@ -137,7 +137,7 @@ impl App {
             _ => None,
         };
         self.divergence = match self.timelines.as_slice() {
-            [a, b] => compare::series(a, b, SimTime(a.scenario.sample_interval.us())),
+            [a, b] => compare::series(a, b, a.scenario.sample_interval.time()),
             _ => Vec::new(),
         };
         self.playback.end = self

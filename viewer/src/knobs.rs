@@ -206,15 +206,14 @@ pub struct Rerun {
     pub label: String,
 }
 
-/// Re-simulate `scenario` with `base`'s seed, in process (the scenario is validated first,
-/// and the error names the field). Returns the run and its timeline.
+/// Re-simulate `scenario` (derived from `base`'s, so with its seed), in process (the
+/// scenario is validated first, and the error names the field). Returns the run and its timeline.
 pub fn rerun(base: &Timeline, scenario: &Scenario) -> Result<(Rerun, Timeline), String> {
     scenario
         .validate()
-        .map_err(|(field, message)| format!("{field}: {message}"))?;
-    let bytes =
-        swarmlb_trace::write::record_to_vec(scenario, base.header.seed, CHECKPOINT_EVERY_MAX)
-            .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", e.field()))?;
+    let bytes = swarmlb_trace::write::record_to_vec(scenario, CHECKPOINT_EVERY_MAX)
+        .map_err(|e| e.to_string())?;
     let changes = Knobs {
         base: base.scenario.clone(),
         scenario: scenario.clone(),

@@ -170,7 +170,7 @@ fn prepare() -> Args {
                 knobs
                     .scenario
                     .validate()
-                    .map_err(|(field, message)| format!("{field}: {message}"))
+                    .map_err(|e| format!("{}: {e}", e.field()))
             });
         if let Err(e) = checked {
             eprintln!("swarmlb-viewer: error: --knob {e}");

@@ -270,10 +270,9 @@ fn history_point(state: &State, time: SimTime) -> HistoryPoint {
 pub fn fork(base: &Timeline, at: SimTime) -> Result<(Vec<u8>, Timeline), String> {
     let scenario = base
         .scenario
-        .perturbed_at(swarmlb_model::scenario::Dur(at.0), None);
-    let bytes =
-        swarmlb_trace::write::record_to_vec(&scenario, base.header.seed, CHECKPOINT_EVERY_MAX)
-            .map_err(|e| e.to_string())?;
+        .perturbed_at(swarmlb_model::scenario::Dur::from(at), None);
+    let bytes = swarmlb_trace::write::record_to_vec(&scenario, CHECKPOINT_EVERY_MAX)
+        .map_err(|e| e.to_string())?;
     let timeline = Timeline::from_bytes(&bytes, &format!("butterfly at {at}"))?;
     Ok((bytes, timeline))
 }

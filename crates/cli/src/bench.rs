@@ -15,7 +15,7 @@ use swarmlb_engine::phold::{self, PholdConfig};
 use swarmlb_engine::{EventKey, Limits, SimTime, agent_rng};
 use swarmlb_model::run::Runner;
 use swarmlb_model::scenario::Dur;
-use swarmlb_model::{Kind, RunConfig, Scenario};
+use swarmlb_model::{Kind, Scenario};
 use swarmlb_trace::format::Ending;
 use swarmlb_trace::write::{TraceWriter, header_for};
 
@@ -241,7 +241,7 @@ fn phold_engine(events: u64) -> u64 {
 fn phold_engine_traced(events: u64, dir: &Path) -> u64 {
     let mut sim = phold::build(phold_config());
     let scenario = Scenario::default();
-    let world = swarmlb_model::build(&scenario, 1);
+    let world = swarmlb_model::build(&scenario);
     let header = header_for(&world.model, CHECKPOINT_EVERY_MAX);
     let file = std::fs::File::create(dir.join("phold.swlb")).expect("temp file");
     let mut writer = TraceWriter::new(BufWriter::with_capacity(1 << 16, file), "phold", &header)
@@ -292,15 +292,11 @@ fn scenario(name: &str, overrides: &[String]) -> Scenario {
 /// Run without a trace; returns (events, seconds).
 fn run_plain(sc: &Scenario) -> (u64, f64) {
     let start = Instant::now();
-    let mut runner = Runner::new(RunConfig {
-        scenario: sc.clone(),
-        seed: 1,
-    });
+    let mut runner = Runner::new(sc);
     runner.run_to_end(&mut (), |_| ControlFlow::Continue(()));
     (runner.sim.events_total(), start.elapsed().as_secs_f64())
 }
 
-/// Run with a trace file; returns (events, seconds, bytes).
 /// Run with a trace file; returns (events, seconds, bytes). Written through the same
 /// writer as `swarmlb run --trace`, but the closing `fsync` is left out of the timing: it
 /// is a one-off cost of the disk (tens of milliseconds here, and erratic), not a cost of
@@ -310,7 +306,7 @@ fn run_traced(sc: &Scenario, path: &Path) -> (u64, f64, u64) {
     let file = std::fs::File::create(path).expect("temp trace");
     let out = BufWriter::with_capacity(1 << 16, file);
     let no_stop = |_: &swarmlb_model::metrics::Sample| ControlFlow::Continue(());
-    let recorded = swarmlb_trace::write::record_run(sc, 1, out, path, None, None, no_stop)
+    let recorded = swarmlb_trace::write::record_run(sc, out, path, None, None, no_stop)
         .expect("trace written");
     let secs = start.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(path).map_or(0, |m| m.len());

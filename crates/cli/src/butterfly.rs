@@ -110,29 +110,29 @@ pub struct ButterflyArgs {
 }
 
 /// The two scenarios of one butterfly: the baseline without perturbation, the branch with.
-fn branches(args: &ButterflyArgs) -> anyhow::Result<(Scenario, Scenario, u64)> {
-    let (scenario, seed) = args.scenario.resolve()?;
+fn branches(args: &ButterflyArgs) -> anyhow::Result<(Scenario, Scenario)> {
+    let scenario = args.scenario.resolve()?;
     anyhow::ensure!(
         args.at.as_micros() < scenario.duration.us(),
         "--at {} is not before the end of the run ({})",
         args.at,
         scenario.duration
     );
-    let perturbed = scenario.perturbed_at(Dur(args.at.as_micros()), args.user);
+    let perturbed = scenario.perturbed_at(Dur::from(args.at), args.user);
     let mut baseline = scenario;
     // Nothing scheduled, nothing configured: the baseline is the plain scenario.
     baseline.butterfly = None;
     perturbed
         .validate()
-        .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))?;
-    Ok((baseline, perturbed, seed))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", e.field()))?;
+    Ok((baseline, perturbed))
 }
 
 fn reproduce(args: &ButterflyArgs, seed: u64) -> String {
     let mut line = format!(
         "swarmlb butterfly {} --at {}",
         args.scenario.reproduce(seed),
-        Dur(args.at.as_micros())
+        Dur::from(args.at)
     );
     if let Some(u) = args.user {
         line.push_str(&format!(" --user {u}"));
@@ -171,7 +171,8 @@ pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
     if let Some(k) = args.repeat {
         return repeat(&args, k);
     }
-    let (baseline, perturbed, seed) = branches(&args)?;
+    let (baseline, perturbed) = branches(&args)?;
+    let seed = baseline.seed;
     let out = args
         .out
         .clone()
@@ -184,7 +185,6 @@ pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
         let b = s.spawn(|| {
             record::run(
                 &baseline,
-                seed,
                 &Outputs {
                     trace: Some(&base_path),
                     ..Outputs::default()
@@ -193,7 +193,6 @@ pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
         });
         let p = record::run(
             &perturbed,
-            seed,
             &Outputs {
                 trace: Some(&pert_path),
                 ..Outputs::default()
@@ -236,7 +235,8 @@ pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
 
 /// `--repeat K`: K pairs with consecutive seeds, in memory.
 fn repeat(args: &ButterflyArgs, k: u32) -> anyhow::Result<()> {
-    let (baseline, perturbed, seed0) = branches(args)?;
+    let (baseline, perturbed) = branches(args)?;
+    let seed0 = baseline.seed;
     let seed_last = seed0.checked_add(u64::from(k) - 1).ok_or_else(|| {
         anyhow::anyhow!("--seed {seed0} leaves no room for {k} consecutive seeds")
     })?;
@@ -257,9 +257,11 @@ fn repeat(args: &ButterflyArgs, k: u32) -> anyhow::Result<()> {
         let seed = seed0 + i;
         let (base, pert) = std::thread::scope(|s| {
             let b = s.spawn(|| {
-                swarmlb_trace::write::record_to_vec(&baseline, seed, CHECKPOINT_EVERY_MAX)
+                let baseline = baseline.clone().with_seed(seed);
+                swarmlb_trace::write::record_to_vec(&baseline, CHECKPOINT_EVERY_MAX)
             });
-            let p = swarmlb_trace::write::record_to_vec(&perturbed, seed, CHECKPOINT_EVERY_MAX);
+            let perturbed = perturbed.clone().with_seed(seed);
+            let p = swarmlb_trace::write::record_to_vec(&perturbed, CHECKPOINT_EVERY_MAX);
             (b.join().expect("baseline thread"), p)
         });
         let (base, pert) = (base?, pert?);
@@ -396,8 +398,9 @@ pub struct WhyArgs {
     baseline: PathBuf,
     /// The perturbed trace.
     perturbed: PathBuf,
-    /// Levels of the tree to print; 0 prints all (the summary always counts all).
-    #[arg(long, default_value_t = swarmlb_trace::why::DEPTH_DEFAULT)]
+    /// Levels of the tree to print; 0 prints all (the summary always counts all). Not
+    /// with --dot, which always prints the whole tree.
+    #[arg(long, default_value_t = swarmlb_trace::why::DEPTH_DEFAULT, conflicts_with = "dot")]
     depth: usize,
     /// Print the whole tree in Graphviz DOT instead.
     #[arg(long)]

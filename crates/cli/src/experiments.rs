@@ -19,7 +19,7 @@ pub fn run_to_summary(
     scenario: swarmlb_model::Scenario,
     seed: u64,
 ) -> Option<swarmlb_model::Summary> {
-    let mut runner = swarmlb_model::run::Runner::new(swarmlb_model::RunConfig { scenario, seed });
+    let mut runner = swarmlb_model::run::Runner::new(&scenario.with_seed(seed));
     runner.run_to_end(&mut (), |_| {
         if crate::progress::stopped() {
             std::ops::ControlFlow::Break(())

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use swarmlb_model::metrics::SAMPLE_CSV_HEADER;
 use swarmlb_model::run::Runner;
-use swarmlb_model::{RunConfig, Scenario, Summary};
+use swarmlb_model::{Scenario, Summary};
 use swarmlb_trace::write::PartialFile;
 
 use crate::progress::{self, Progress};
@@ -37,8 +37,8 @@ pub struct Recorded {
     pub wall_s: f64,
 }
 
-/// Run `scenario` with `seed` to its end (or Ctrl-C), writing what `outputs` asks for.
-pub fn run(scenario: &Scenario, seed: u64, outputs: &Outputs) -> anyhow::Result<Recorded> {
+/// Run `scenario` (with its seed) to its end (or Ctrl-C), writing what `outputs` asks for.
+pub fn run(scenario: &Scenario, outputs: &Outputs) -> anyhow::Result<Recorded> {
     progress::install_ctrl_c();
     let started = std::time::Instant::now();
     // Every output is created before the simulation starts, so an unwritable place fails
@@ -88,23 +88,13 @@ pub fn run(scenario: &Scenario, seed: u64, outputs: &Outputs) -> anyhow::Result<
         Some(file) => {
             let name = file.partial_path().to_path_buf();
             let stop = Some(&progress::STOP);
-            let recorded = swarmlb_trace::write::record_run(
-                scenario,
-                seed,
-                file,
-                name,
-                None,
-                stop,
-                &mut on_sample,
-            )?;
+            let recorded =
+                swarmlb_trace::write::record_run(scenario, file, name, None, stop, &mut on_sample)?;
             trace_bytes = Some(recorded.out.commit()?);
             recorded.runner
         }
         None => {
-            let mut runner = Runner::new(RunConfig {
-                scenario: scenario.clone(),
-                seed,
-            });
+            let mut runner = Runner::new(scenario);
             runner.run_to_end(&mut (), &mut on_sample);
             runner
         }

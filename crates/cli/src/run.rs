@@ -35,16 +35,17 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     args.scenario.check("run", &[]);
-    let (scenario, seed) = args.scenario.resolve()?;
+    let scenario = args.scenario.resolve()?;
+    let seed = scenario.seed;
     if args.check {
-        return run_checked(&args, &scenario, seed);
+        return run_checked(&args, &scenario);
     }
     let outputs = Outputs {
         trace: args.trace.as_deref(),
         metrics: args.metrics.as_deref(),
         progress: Some("running"),
     };
-    let recorded = record::run(&scenario, seed, &outputs)?;
+    let recorded = record::run(&scenario, &outputs)?;
     let s = &recorded.summary;
     println!(
         "swarmlb run: {} ({}), seed {seed}, {} simulated",
@@ -80,9 +81,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 /// `run --check`: one event at a time, every invariant after each.
-fn run_checked(args: &RunArgs, scenario: &Scenario, seed: u64) -> anyhow::Result<()> {
+fn run_checked(args: &RunArgs, scenario: &Scenario) -> anyhow::Result<()> {
     crate::progress::install_ctrl_c();
-    let mut checked = swarmlb_model::invariants::Checked::new(scenario, seed);
+    let seed = scenario.seed;
+    let mut checked = swarmlb_model::invariants::Checked::new(scenario);
     let mut bar = crate::progress::Progress::new(scenario.duration.us() / 1_000_000, "checking");
     let reproduce = format!(
         "reproduce with: swarmlb run {} --check",

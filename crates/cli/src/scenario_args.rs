@@ -72,8 +72,8 @@ impl ScenarioSpec {
             scenario.duration = d;
             // The run's length enters relations (the number of samples): check again, so
             // no trace is written that its readers would refuse.
-            scenario.validate().map_err(|(field, message)| {
-                anyhow::anyhow!("--duration {d}: invalid value for `{field}`: {message}")
+            scenario.validate().map_err(|e| {
+                anyhow::anyhow!("--duration {d}: invalid value for `{}`: {e}", e.field())
             })?;
         }
         Ok(scenario)
@@ -111,8 +111,9 @@ impl ScenarioArgs {
         check_fields(subcommand, &self.spec, self.policy.is_some(), &[], reserved);
     }
 
-    /// Load the scenario with every option applied, and the seed to use.
-    pub fn resolve(&self) -> anyhow::Result<(Scenario, u64)> {
+    /// Load the scenario with every option applied; `--seed` becomes its `seed` (the
+    /// scenario's seed is the run's, so a trace's header and scenario always agree).
+    pub fn resolve(&self) -> anyhow::Result<Scenario> {
         let mut scenario = self.spec.load(&[])?;
         if let Some(p) = self.policy {
             scenario.policy = p;
@@ -128,8 +129,10 @@ impl ScenarioArgs {
                 warnings.len() - WARNINGS_SHOWN
             );
         }
-        let seed = self.seed.unwrap_or(scenario.seed);
-        Ok((scenario, seed))
+        if let Some(seed) = self.seed {
+            scenario = scenario.with_seed(seed);
+        }
+        Ok(scenario)
     }
 
     /// The arguments that reproduce this run exactly, with the seed made explicit.

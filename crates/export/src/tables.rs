@@ -387,7 +387,7 @@ pub fn export_tables<R: Read>(
     let scenario = reader.scenario()?;
     let capacity = scenario.servers.capacity;
     let interval = scenario.sample_interval.us().max(1);
-    let end = SimTime(scenario.duration.us());
+    let end = scenario.duration.time();
     sink.batch(Table::Agents, agents_batch(layout)?)?;
 
     let mut cursor = Cursor::new(reader);

@@ -149,15 +149,15 @@ pub struct Checked {
 }
 
 impl Checked {
-    /// Build `scenario` with `seed`, to run until its duration.
-    pub fn new(scenario: &Scenario, seed: u64) -> Checked {
-        let sim = build(scenario, seed);
+    /// Build `scenario` (with its seed), to run until its duration.
+    pub fn new(scenario: &Scenario) -> Checked {
+        let sim = build(scenario);
         let folded = Observed::new(sim.model.params.layout);
         Checked {
             sim,
             folded,
             last_time: SimTime::ZERO,
-            end: SimTime(scenario.duration.us()),
+            end: scenario.duration.time(),
         }
     }
 

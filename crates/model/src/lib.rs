@@ -26,6 +26,6 @@ pub mod world;
 pub use ids::{Agent, Layout};
 pub use observe::Observed;
 pub use record::{Event, Fold, Kind, Value};
-pub use run::{RunConfig, Summary};
+pub use run::Summary;
 pub use scenario::{Policy, Scenario, ScenarioError};
 pub use world::{World, build};

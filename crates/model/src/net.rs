@@ -89,7 +89,7 @@ impl<'a, 'c> Out<'a, 'c> {
             self.sent,
         ];
         self.sent += 1;
-        let draw = KeyedDraw::new(self.params.seed, &key);
+        let draw = KeyedDraw::new(self.params.seed(), &key);
         if body.is_lossy() && draw.next().chance_ppm(self.params.loss_ppm) {
             self.stats.messages_lost += 1;
             return;
@@ -108,14 +108,14 @@ impl<'a, 'c> Out<'a, 'c> {
     /// identity).
     pub fn rng(&self, purpose: Purpose, parts: &[u64]) -> AgentRng {
         let (key, len) = purpose::key(purpose, parts);
-        keyed_rng(self.params.seed, u64::from(self.ctx.me().0), &key[..len])
+        keyed_rng(self.params.seed(), u64::from(self.ctx.me().0), &key[..len])
     }
 
     /// A draw keyed by `purpose`, `parts` and the acting agent: for decisions that answer
     /// a particular request, so that they do not depend on the agent's other history.
     pub fn keyed(&self, purpose: Purpose, parts: &[u64]) -> KeyedDraw {
         let (key, len) = purpose::key(purpose, parts);
-        KeyedDraw::new(self.params.seed, &[u64::from(self.ctx.me().0)]).extend(&key[..len])
+        KeyedDraw::new(self.params.seed(), &[u64::from(self.ctx.me().0)]).extend(&key[..len])
     }
 
     /// Deliver `body` to `target` after `delay_us`, without loss (the environment's own

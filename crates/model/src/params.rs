@@ -29,10 +29,9 @@ fn threshold(capacity: u32, fraction: f64) -> u32 {
 /// Everything agents need to decide, in integers. Shared read-only by all agents.
 #[derive(Clone, Debug)]
 pub struct Params {
-    /// The scenario the run came from.
+    /// The scenario the run came from; its `seed` is the run's master seed (see
+    /// [`Params::seed`]), so there is no second copy to disagree with it.
     pub scenario: Scenario,
-    /// The master seed.
-    pub seed: u64,
     /// Id layout.
     pub layout: Layout,
     /// Routing policy.
@@ -60,8 +59,8 @@ pub struct Params {
 }
 
 impl Params {
-    /// Derive the parameters of `scenario` run with `seed`.
-    pub fn new(scenario: &Scenario, seed: u64) -> Params {
+    /// Derive the parameters of `scenario` (run with its own `seed`).
+    pub fn new(scenario: &Scenario) -> Params {
         let s = &scenario.servers;
         let u = &scenario.users;
         let capacity = s.capacity;
@@ -72,7 +71,6 @@ impl Params {
         };
         Params {
             scenario: scenario.clone(),
-            seed,
             layout: Layout {
                 max_servers: server_ids(s.max_servers),
                 n_users: scenario.user_slots(),
@@ -90,6 +88,11 @@ impl Params {
             population_start: scenario.steady_slots() + u.arrival_slots,
             arrival_slot_gap_us,
         }
+    }
+
+    /// The master seed: the scenario's `seed`, the one place it is kept.
+    pub fn seed(&self) -> u64 {
+        self.scenario.seed
     }
 
     /// True when slot `slot` is an arrival slot (Poisson arrivals), not a steady one.

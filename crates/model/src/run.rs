@@ -15,20 +15,10 @@ use crate::world::{World, build};
 /// just before it are connected again.
 const RECOVERED_PERCENT: u64 = 95;
 
-/// What to run.
-#[derive(Clone, Debug)]
-pub struct RunConfig {
-    /// The scenario (with any overrides applied).
-    pub scenario: Scenario,
-    /// Master seed.
-    pub seed: u64,
-}
-
 /// A run in progress, advanced one sample interval at a time.
 pub struct Runner {
     /// The simulation.
     pub sim: Simulation<World>,
-    config: RunConfig,
     end: SimTime,
     next_sample: SimTime,
     acc: Accumulator,
@@ -51,18 +41,22 @@ struct Accumulator {
 }
 
 impl Runner {
-    /// Build the simulation of `config`.
-    pub fn new(config: RunConfig) -> Runner {
-        let sim = build(&config.scenario, config.seed);
-        let end = SimTime(config.scenario.duration.us());
+    /// Build the simulation of `scenario` (overrides applied), run with its `seed`.
+    pub fn new(scenario: &Scenario) -> Runner {
+        let sim = build(scenario);
+        let end = scenario.duration.time();
         Runner {
             sim,
-            config,
             end,
             next_sample: SimTime::ZERO,
             acc: Accumulator::default(),
             stopped_early: false,
         }
+    }
+
+    /// The scenario being run (its `seed` is the run's).
+    pub fn scenario(&self) -> &Scenario {
+        &self.sim.model.params.scenario
     }
 
     /// The simulated end time.
@@ -84,7 +78,7 @@ impl Runner {
         }
         let sample = self.sim.model.sample(at);
         self.absorb(&sample);
-        let interval = self.config.scenario.sample_interval.us();
+        let interval = self.scenario().sample_interval.us();
         self.next_sample = if at == self.end {
             SimTime::MAX
         } else {
@@ -114,7 +108,8 @@ impl Runner {
 
     fn absorb(&mut self, s: &Sample) {
         let gave_up = self.sim.model.stats.gave_up;
-        let coordinator_crash = self.config.scenario.coordinator.crash_at;
+        let scenario = &self.sim.model.params.scenario;
+        let coordinator_crash = scenario.coordinator.crash_at;
         let a = &mut self.acc;
         if let Some(last) = &a.last {
             a.server_us += u128::from(last.servers_alive) * u128::from(s.time.since(last.time));
@@ -136,9 +131,9 @@ impl Runner {
         a.jain_sum += s.jain;
         // Recovery after each crash: from the crash to the first sample with at least
         // 95% of the users connected just before it.
-        let crashes = &self.config.scenario.crashes;
+        let crashes = &scenario.crashes;
         for c in crashes {
-            let at = SimTime(c.at.us());
+            let at = c.at.time();
             if let Some(last) = &a.last
                 && last.time <= at
                 && s.time > at
@@ -178,9 +173,9 @@ impl Runner {
             .map(|(at, _, done)| done.map(|t| t.since(*at)))
             .collect();
         Summary {
-            scenario: self.config.scenario.name.clone(),
-            policy: self.config.scenario.policy.name(),
-            seed: self.config.seed,
+            scenario: self.scenario().name.clone(),
+            policy: self.scenario().policy.name(),
+            seed: self.scenario().seed,
             simulated: elapsed,
             events: self.sim.events_total(),
             servers_start: a.servers_start,

@@ -70,9 +70,10 @@ pub struct World {
     pub tally: Tally,
 }
 
-/// Build a ready-to-run simulation of `scenario` with master seed `seed`.
-pub fn build(scenario: &Scenario, seed: u64) -> Simulation<World> {
-    let params = Params::new(scenario, seed);
+/// Build a ready-to-run simulation of `scenario`, with its `seed` as the master seed.
+pub fn build(scenario: &Scenario) -> Simulation<World> {
+    let params = Params::new(scenario);
+    let seed = params.seed();
     let layout = params.layout;
     let initial = scenario.servers.initial;
     let world = World {

@@ -781,7 +781,7 @@ pub fn diff<R: Read>(
     }
     let scenario = a.scenario()?;
     let b_scenario = b.scenario()?;
-    let interval = interval.unwrap_or(SimTime(scenario.sample_interval.us()));
+    let interval = interval.unwrap_or(scenario.sample_interval.time());
     // A point is kept per sample: bound their number as scenarios bound theirs.
     let samples = scenario.duration.us() / interval.as_micros().max(1);
     if interval.as_micros() < limits::SAMPLE_INTERVAL_MIN_US || samples > limits::SAMPLES_MAX {
@@ -857,7 +857,7 @@ pub fn diff<R: Read>(
         .as_ref()
         .and_then(|x| x.reconnect_after)
         .filter(|d| d.us() > 0)
-        .map(|d| SimTime(d.us()));
+        .map(|d| d.time());
     let end = end_a.max(end_b);
     let window_start = perturbation
         .map(|p| p.time)

@@ -55,10 +55,10 @@ pub fn trace_blocks(bytes: &[u8]) {
 /// interval a recording of it has, so recorded blocks read behind it.
 fn small_header() -> Header {
     let scenario = Scenario::builtin("seed-classic").expect("built-in");
-    let layout = swarmlb_model::params::Params::new(&scenario, 1).layout;
+    let layout = swarmlb_model::params::Params::new(&scenario).layout;
     Header {
         producer: "fuzz".into(),
-        seed: 1,
+        seed: scenario.seed,
         scenario_toml: scenario.to_toml(),
         max_servers: layout.max_servers,
         n_users: layout.n_users,
@@ -94,7 +94,7 @@ pub fn scenario_parser(bytes: &[u8]) {
         return;
     };
     if scenario.user_slots() <= 200 && scenario.servers.max_servers <= 50 {
-        let mut sim = swarmlb_model::build(&scenario, 1);
+        let mut sim = swarmlb_model::build(&scenario);
         sim.run(
             swarmlb_engine::Limits {
                 until: SimTime::MAX,
@@ -109,7 +109,7 @@ pub fn scenario_parser(bytes: &[u8]) {
 /// (the reference model is the plain `Vec<Event>`).
 pub fn trace_roundtrip(bytes: &[u8]) {
     let scenario = Scenario::default();
-    let layout = swarmlb_model::params::Params::new(&scenario, 1).layout;
+    let layout = swarmlb_model::params::Params::new(&scenario).layout;
     let n_agents = layout.n_agents() as u32;
     let mut time = 0u64;
     let events: Vec<Event> = bytes
@@ -130,7 +130,7 @@ pub fn trace_roundtrip(bytes: &[u8]) {
         .collect();
     let header = Header {
         producer: "fuzz".into(),
-        seed: 1,
+        seed: scenario.seed,
         scenario_toml: scenario.to_toml(),
         max_servers: layout.max_servers,
         n_users: layout.n_users,
@@ -207,6 +207,7 @@ impl ModelOps {
         use swarmlb_model::scenario::{Crash, Dur, Partition};
         let mut sc = Scenario {
             name: "fuzz".into(),
+            seed: u64::from(self.seed),
             duration: Dur::secs(60),
             ..Scenario::default()
         };
@@ -264,10 +265,13 @@ pub fn model_invariants(bytes: &[u8]) {
         return;
     };
     let scenario = ops.scenario();
-    if let Err((field, message)) = scenario.validate() {
-        panic!("fuzz scenarios are valid by construction: {field}: {message}\n{ops:?}");
+    if let Err(e) = scenario.validate() {
+        panic!(
+            "fuzz scenarios are valid by construction: {}: {e}\n{ops:?}",
+            e.field()
+        );
     }
-    let mut checked = swarmlb_model::invariants::Checked::new(&scenario, u64::from(ops.seed));
+    let mut checked = swarmlb_model::invariants::Checked::new(&scenario);
     while checked.sim.events_total() < MODEL_EVENTS_MAX {
         match checked.step() {
             Ok(Some(_)) => {}

@@ -201,7 +201,17 @@ impl<R: Read> TraceReader<R> {
         // so a damaged header cannot make a reader allocate without bound.
         let scenario = Scenario::parse(&header.scenario_toml, "trace header", &[])
             .map_err(|e| corrupt(format::PREAMBLE_LEN, format!("scenario in header: {e}")))?;
-        let implied = swarmlb_model::params::Params::new(&scenario, header.seed).layout;
+        // One seed: the header's copy (kept for the format) is the scenario's own.
+        if header.seed != scenario.seed {
+            return Err(corrupt(
+                format::PREAMBLE_LEN,
+                format!(
+                    "header seed {} differs from its scenario's seed {}",
+                    header.seed, scenario.seed
+                ),
+            ));
+        }
+        let implied = swarmlb_model::params::Params::new(&scenario).layout;
         if implied != layout {
             return Err(corrupt(
                 format::PREAMBLE_LEN,

@@ -137,8 +137,8 @@ pub fn replay<R: Read>(
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<Outcome, TraceError> {
     let scenario = reader.scenario()?;
-    let seed = reader.header().seed;
-    let mut sim = build(&scenario, seed);
+    // The reader has checked that the header's seed is the scenario's.
+    let mut sim = build(&scenario);
     let layout = sim.model.params.layout;
     if layout != reader.layout() {
         return Ok(Outcome::Mismatch(Mismatch {
@@ -156,14 +156,7 @@ pub fn replay<R: Read>(
     // A trace with no events at all ends at once.
     if let Some(Item::Footer(footer)) = cursor.peek()? {
         let footer = *footer;
-        return finish(
-            &mut sim,
-            style,
-            0,
-            0,
-            footer,
-            SimTime(scenario.duration.us()),
-        );
+        return finish(&mut sim, style, 0, 0, footer, scenario.duration.time());
     }
     let mut comparer = Comparer {
         cursor: &mut cursor,
@@ -175,7 +168,7 @@ pub fn replay<R: Read>(
         error: None,
         progress,
     };
-    let end = SimTime(scenario.duration.us());
+    let end = scenario.duration.time();
     sim.run(Limits::until(end.plus(1)), &mut comparer);
     if let Some(e) = comparer.error {
         return Err(e);

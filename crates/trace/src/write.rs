@@ -229,7 +229,7 @@ pub fn header_for(world: &World, checkpoint_every: u64) -> Header {
     let p = &world.params;
     Header {
         producer: format!("swarmlb {}", env!("CARGO_PKG_VERSION")),
-        seed: p.seed,
+        seed: p.seed(),
         scenario_toml: p.scenario.to_toml(),
         max_servers: p.layout.max_servers,
         n_users: p.layout.n_users,
@@ -368,24 +368,20 @@ pub struct RecordedRun<W> {
     pub ending: Ending,
 }
 
-/// Run `scenario` with `seed` to its end, recording every event into `out` (`name`
+/// Run `scenario` (with its own `seed`) to its end, recording every event into `out` (`name`
 /// appears in errors): the one recording loop behind `swarmlb run --trace`, the benchmark
 /// and in-memory branches. Checkpoints come every `checkpoint_every` events (`None`: the
 /// default interval for the run's size). The run stops early, and the trace is marked
 /// interrupted, when `stop` is raised or `on_sample` breaks.
 pub fn record_run<W: Write>(
     scenario: &swarmlb_model::Scenario,
-    seed: u64,
     out: W,
     name: impl Into<PathBuf>,
     checkpoint_every: Option<u64>,
     stop: Option<&AtomicBool>,
     on_sample: impl FnMut(&swarmlb_model::metrics::Sample) -> ControlFlow<()>,
 ) -> Result<RecordedRun<W>, TraceError> {
-    let mut runner = swarmlb_model::run::Runner::new(swarmlb_model::RunConfig {
-        scenario: scenario.clone(),
-        seed,
-    });
+    let mut runner = swarmlb_model::run::Runner::new(scenario);
     let every = checkpoint_every
         .unwrap_or_else(|| format::checkpoint_interval(runner.sim.model.params.layout.n_agents()));
     let header = header_for(&runner.sim.model, every);
@@ -409,17 +405,15 @@ pub fn record_run<W: Write>(
     })
 }
 
-/// Run `scenario` with `seed` to its end and return the complete trace bytes (for tests,
+/// Run `scenario` (with its own `seed`) to its end and return the complete trace bytes (for tests,
 /// golden files and in-process branches).
 pub fn record_to_vec(
     scenario: &swarmlb_model::Scenario,
-    seed: u64,
     checkpoint_every: u64,
 ) -> Result<Vec<u8>, TraceError> {
     let no_stop = |_: &swarmlb_model::metrics::Sample| ControlFlow::Continue(());
     record_run(
         scenario,
-        seed,
         Vec::new(),
         "memory",
         Some(checkpoint_every),

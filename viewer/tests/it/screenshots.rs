@@ -420,7 +420,7 @@ fn fleet_mode_opens_above_100_servers() {
     scenario.servers.max_servers = 200;
     scenario.users.count = 15_000;
     scenario.users.spawn_spread = swarmlb_model::scenario::Dur::secs(5);
-    let bytes = swarmlb_trace::write::record_to_vec(&scenario, 1, 1 << 20).unwrap();
+    let bytes = swarmlb_trace::write::record_to_vec(&scenario, 1 << 20).unwrap();
     let trace = dir.join("fleet.swlb");
     std::fs::write(&trace, bytes).unwrap();
     let f = shoot("mode-fleet-shot", &[trace], "15s", "1280x720");
@@ -466,7 +466,7 @@ fn a_server_only_one_run_started_is_absent_in_the_other() {
     let record = |initial: u32| {
         let mut scenario = base.clone();
         scenario.servers.initial = initial;
-        let bytes = swarmlb_trace::write::record_to_vec(&scenario, 1, 1 << 20).unwrap();
+        let bytes = swarmlb_trace::write::record_to_vec(&scenario, 1 << 20).unwrap();
         let tl = swarmlb_viewer::timeline::Timeline::from_bytes(&bytes, "x").unwrap();
         (bytes, tl.servers_used)
     };

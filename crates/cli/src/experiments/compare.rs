@@ -267,8 +267,11 @@ pub fn run_all(base: &Scenario, seeds: u64, jobs: Option<usize>) -> anyhow::Resu
         })
         .collect();
     for (_, s) in &matched_runs {
-        s.validate().map_err(|(field, message)| {
-            anyhow::anyhow!("the capacity-matched scenario is invalid: {field}: {message}")
+        s.validate().map_err(|e| {
+            anyhow::anyhow!(
+                "the capacity-matched scenario is invalid: {}: {e}",
+                e.field()
+            )
         })?;
     }
     let matched = run_batch(&pool, matched_runs)?;

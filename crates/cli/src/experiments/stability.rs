@@ -171,9 +171,8 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
                 return Err(crate::Interrupted.into());
             }
             let at = perturbation_at(&cells[c].1, seed, j);
-            let perturbed = cells[c].1.perturbed_at(Dur(at), None);
-            let bytes =
-                swarmlb_trace::write::record_to_vec(&perturbed, seed, CHECKPOINT_EVERY_MAX)?;
+            let perturbed = cells[c].1.perturbed_at(Dur(at), None).with_seed(seed);
+            let bytes = swarmlb_trace::write::record_to_vec(&perturbed, CHECKPOINT_EVERY_MAX)?;
             let report = diff::diff(
                 || {
                     Ok((
@@ -193,10 +192,9 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
                 if progress::stopped() {
                     return Err(crate::Interrupted.into());
                 }
-                let mut scenario = cells[c].1.clone();
+                let mut scenario = cells[c].1.clone().with_seed(seed);
                 scenario.butterfly = None;
-                let base =
-                    swarmlb_trace::write::record_to_vec(&scenario, seed, CHECKPOINT_EVERY_MAX)?;
+                let base = swarmlb_trace::write::record_to_vec(&scenario, CHECKPOINT_EVERY_MAX)?;
                 tick();
                 (0..k)
                     .into_par_iter()

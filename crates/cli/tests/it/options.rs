@@ -242,3 +242,18 @@ fn butterfly_refuses_fields_it_sets_itself_and_contradictions() {
     let o = swarmlb_in(&dir, &args);
     assert!(o.status.success(), "{}", crate::stderr(&o));
 }
+
+/// Issue 11 ("a command offers only the options it honours"): `why --dot` prints the whole
+/// tree, so a `--depth` beside it was accepted and silently ignored; now it is refused.
+#[test]
+fn why_refuses_depth_with_dot() {
+    let o = crate::swarmlb(&[
+        "why",
+        "traces/golden/butterfly/baseline.swlb",
+        "traces/golden/butterfly/perturbed.swlb",
+        "--dot",
+        "--depth",
+        "2",
+    ]);
+    assert_fails(&o, 2, "cannot be used with");
+}

@@ -165,3 +165,37 @@ fn run_check_holds_every_invariant_after_every_event() {
     let o = crate::swarmlb(&["run", "--check", "--metrics", "m.csv"]);
     assert_eq!(o.status.code(), Some(2), "--check does not record: refused");
 }
+
+/// Issue 11 ("one seed"): a trace recorded with `--seed 7` once embedded a scenario saying
+/// `seed = 1` beside a header saying 7. The seed is now resolved into the scenario, so the
+/// embedded scenario and the header agree, and the trace replays from the scenario alone.
+#[test]
+fn seed_option_is_the_embedded_scenarios_seed() {
+    let dir = scratch("one-seed");
+    let o = crate::swarmlb_in(
+        &dir,
+        &[
+            "run",
+            "seed-classic",
+            "--seed",
+            "7",
+            "--duration",
+            "20s",
+            "--trace",
+            "seven.swlb",
+        ],
+    );
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    let reader = swarmlb_trace::TraceReader::open(&dir.join("seven.swlb")).unwrap();
+    assert_eq!(reader.header().seed, 7);
+    let toml = &reader.header().scenario_toml;
+    assert!(toml.contains("\nseed = 7\n"), "{toml}");
+    assert_eq!(reader.scenario().unwrap().seed, 7);
+    let o = crate::swarmlb_in(&dir, &["replay", "seven.swlb"]);
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    assert!(
+        stdout(&o).starts_with("replay identical: "),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -12,7 +12,7 @@ use swarmlb_export::tables::Table;
 use swarmlb_export::{Filter, KindSet, Tables, export_tables};
 use swarmlb_model::metrics::Sample;
 use swarmlb_model::run::Runner;
-use swarmlb_model::{Event, Kind, RunConfig, Scenario};
+use swarmlb_model::{Event, Kind, Scenario};
 use swarmlb_trace::TraceReader;
 use swarmlb_trace::fold::Cursor;
 
@@ -24,7 +24,7 @@ fn scenario() -> Scenario {
 }
 
 fn trace() -> Vec<u8> {
-    swarmlb_trace::write::record_to_vec(&scenario(), 3, 4096).unwrap()
+    swarmlb_trace::write::record_to_vec(&scenario().with_seed(3), 4096).unwrap()
 }
 
 fn reader(bytes: &[u8]) -> TraceReader<&[u8]> {
@@ -117,10 +117,7 @@ fn events_table_is_every_event_in_order() {
 
 /// The run's own samples, to compare the folded ones against.
 fn run_samples() -> Vec<Sample> {
-    let mut runner = Runner::new(RunConfig {
-        scenario: scenario(),
-        seed: 3,
-    });
+    let mut runner = Runner::new(&scenario().with_seed(3));
     let mut samples = Vec::new();
     runner.run_to_end(&mut (), |s| {
         samples.push(s.clone());

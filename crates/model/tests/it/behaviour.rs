@@ -3,7 +3,6 @@
 use std::ops::ControlFlow;
 
 use swarmlb_engine::SimTime;
-use swarmlb_model::RunConfig;
 use swarmlb_model::run::Runner;
 
 use crate::{run, scenario};
@@ -90,11 +89,8 @@ fn default_scenario_fires_every_mechanism() {
 fn connects_after_crash(policy: &str) -> (u64, u64) {
     let policy_override = format!("policy=\"{policy}\"");
     let sc = scenario("coordinator-crash", &[&policy_override]);
-    let crash_at = SimTime(sc.coordinator.crash_at.expect("a crash").us());
-    let mut runner = Runner::new(RunConfig {
-        scenario: sc,
-        seed: 1,
-    });
+    let crash_at = sc.coordinator.crash_at.expect("a crash").time();
+    let mut runner = Runner::new(&sc.with_seed(1));
     let mut before = None;
     while let Some(sample) = runner.step(&mut ()) {
         // Allow for connects already in flight when the coordinator died.
@@ -153,10 +149,7 @@ fn power_of_two_balances_better_than_random() {
 
 #[test]
 fn runner_stops_when_asked() {
-    let mut runner = Runner::new(RunConfig {
-        scenario: scenario("default", &[]),
-        seed: 1,
-    });
+    let mut runner = Runner::new(&scenario("default", &[]));
     let mut n = 0;
     runner.run_to_end(&mut (), |_| {
         n += 1;
@@ -222,7 +215,7 @@ proptest::proptest! {
         d.amplitude = f64::from(amplitude_pct) / 100.0;
         d.period = swarmlb_model::scenario::Dur::secs(period_s);
         sc.users.flash = None;
-        let params = swarmlb_model::params::Params::new(&sc, 1);
+        let params = swarmlb_model::params::Params::new(&sc);
         let slot = count * slot_frac / 100;
         let from = SimTime(from_s * 1_000_000 + 123);
         let scan = if params.slot_active(slot, from) {

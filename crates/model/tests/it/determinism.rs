@@ -1,14 +1,14 @@
 use std::ops::ControlFlow;
 
+use swarmlb_model::Observed;
 use swarmlb_model::run::Runner;
-use swarmlb_model::{Observed, RunConfig};
 
 use crate::scenario;
 
 /// The summary and the state hash at every sample.
 fn fingerprint(seed: u64) -> (String, Vec<u64>) {
     let sc = scenario("default", &["duration=\"10m\""]);
-    let mut runner = Runner::new(RunConfig { scenario: sc, seed });
+    let mut runner = Runner::new(&sc.with_seed(seed));
     let mut hashes = vec![];
     while runner.step(&mut ()).is_some() {
         hashes.push(Observed::of_world(&runner.sim.model).hash());
@@ -40,10 +40,7 @@ fn different_seed_different_run() {
 #[test]
 fn observer_can_stop_a_run() {
     let sc = scenario("default", &[]);
-    let mut runner = Runner::new(RunConfig {
-        scenario: sc,
-        seed: 1,
-    });
+    let mut runner = Runner::new(&sc.with_seed(1));
     let mut seen = 0u64;
     let mut stop_after_1000 = |_: &swarmlb_engine::EventKey, _: &_, _: &_| {
         seen += 1;

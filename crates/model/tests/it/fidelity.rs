@@ -10,7 +10,7 @@ use std::ops::ControlFlow;
 use swarmlb_engine::AgentId;
 use swarmlb_model::metrics::Sample;
 use swarmlb_model::run::Runner;
-use swarmlb_model::{Kind, RunConfig, World};
+use swarmlb_model::{Kind, World};
 
 use crate::scenario;
 
@@ -18,10 +18,7 @@ const SEEDS: std::ops::RangeInclusive<u64> = 1..=10;
 
 /// Every sample of a run of `seed-classic` with `overrides`.
 fn samples(overrides: &[&str], seed: u64) -> Vec<Sample> {
-    let mut runner = Runner::new(RunConfig {
-        scenario: scenario("seed-classic", overrides),
-        seed,
-    });
+    let mut runner = Runner::new(&scenario("seed-classic", overrides).with_seed(seed));
     let mut out = Vec::new();
     runner.run_to_end(&mut (), |s| {
         out.push(s.clone());
@@ -122,7 +119,7 @@ fn seed_classic_scales_out_under_a_crowd_of_60_and_consolidates_after() {
 fn migrations_per_slot(overrides: &[&str], seed: u64) -> Vec<u64> {
     let sc = scenario("default", overrides);
     let slots = sc.user_slots() as usize;
-    let mut runner = Runner::new(RunConfig { scenario: sc, seed });
+    let mut runner = Runner::new(&sc.with_seed(seed));
     let layout = runner.sim.model.params.layout;
     let mut counts = vec![0u64; slots];
     let mut observer = |key: &swarmlb_engine::EventKey, record: &(Kind, u32), _: &World| {

@@ -2,14 +2,14 @@
 //! scenarios, and a checker that can fail.
 
 use proptest::prelude::*;
-use swarmlb_engine::{Limits, SimTime};
+use swarmlb_engine::Limits;
 use swarmlb_model::invariants::Checked;
 use swarmlb_model::server::ServerStatus;
 use swarmlb_model::{Scenario, build};
 
 /// Run `scenario` event by event with the model's own invariant checker.
 fn run_checked(scenario: &Scenario, seed: u64) -> Result<u64, String> {
-    Checked::new(scenario, seed)
+    Checked::new(&scenario.clone().with_seed(seed))
         .run_to_end()
         .map_err(|v| v.to_string())
 }
@@ -164,8 +164,8 @@ fn at_least_one_server_always_runs_without_crashes() {
             "duration=\"20m\"",
         ],
     );
-    let mut sim = build(&sc, 5);
-    let end = SimTime(sc.duration.us());
+    let mut sim = build(&sc.clone().with_seed(5));
+    let end = sc.duration.time();
     while sim
         .run(
             Limits {
@@ -196,7 +196,7 @@ fn at_least_one_server_always_runs_without_crashes() {
 #[test]
 fn the_checker_reports_a_broken_world() {
     let sc = crate::scenario("seed-classic", &["duration=\"1m\""]);
-    let mut checked = Checked::new(&sc, 1);
+    let mut checked = Checked::new(&sc);
     for _ in 0..2_000 {
         checked.step().unwrap();
     }
@@ -208,7 +208,7 @@ fn the_checker_reports_a_broken_world() {
             .starts_with("invariant violated after event 2001"),
         "{v}"
     );
-    let mut checked = Checked::new(&sc, 1);
+    let mut checked = Checked::new(&sc);
     for _ in 0..2_000 {
         checked.step().unwrap();
     }

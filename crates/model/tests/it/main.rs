@@ -12,8 +12,8 @@ mod scenario;
 mod sessions;
 mod theory;
 
+use swarmlb_model::Scenario;
 use swarmlb_model::run::Runner;
-use swarmlb_model::{RunConfig, Scenario};
 
 /// A builtin scenario with `key=value` overrides.
 pub fn scenario(name: &str, overrides: &[&str]) -> Scenario {
@@ -28,7 +28,7 @@ pub fn scenario(name: &str, overrides: &[&str]) -> Scenario {
 
 /// Run to the end with no observer.
 pub fn run(scenario: Scenario, seed: u64) -> Runner {
-    let mut runner = Runner::new(RunConfig { scenario, seed });
+    let mut runner = Runner::new(&scenario.with_seed(seed));
     runner.run_to_end(&mut (), |_| std::ops::ControlFlow::Continue(()));
     runner
 }

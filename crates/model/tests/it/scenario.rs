@@ -288,3 +288,161 @@ fn the_reference_lists_every_field_of_the_schema_and_nothing_else() {
         None
     );
 }
+
+/// Every validation rule and override mistake, one case each, and the message it gets:
+/// recorded before `scenario.rs` became a module with a typed validation error (issue 11),
+/// so that the messages stay byte for byte what they were.
+#[test]
+fn every_validation_rule_and_override_mistake_as_data() {
+    let cases: Vec<(&str, String, &[&str])> = vec![
+        ("zero duration", "duration = 0\n".into(), &[]),
+        ("zero sample interval", "sample_interval = 0\n".into(), &[]),
+        ("a long name", format!("name = \"{}\"\n", "n".repeat(300)), &[]),
+        ("no servers allowed", "[servers]\nmax_servers = 0\n".into(), &[]),
+        ("no capacity", "[servers]\ncapacity = 0\n".into(), &[]),
+        ("a loss over 1", "[network]\nloss = 2.0\n".into(), &[]),
+        (
+            "terminate above low",
+            "[servers]\nterminate_watermark = 0.55\n".into(),
+            &[],
+        ),
+        ("pull target above high", "[servers]\npull_target = 0.95\n".into(), &[]),
+        ("too many hops", "[servers]\nmax_hops = 65\n".into(), &[]),
+        ("an empty view", "[servers]\nview_size = 0\n".into(), &[]),
+        ("no gossip interval", "[servers]\ngossip_interval = 0\n".into(), &[]),
+        ("no directory refresh", "[network]\ndirectory_refresh = 0\n".into(), &[]),
+        ("latency min above max", "[network]\nlatency_min = \"10ms\"\n".into(), &[]),
+        (
+            "arrival slots over the user limit",
+            "[users]\ncount = 9000000\narrival_slots = 2000000\n".into(),
+            &[],
+        ),
+        (
+            "a population cap over the user limit",
+            "[users]\ncount = 9000000\npopulation = { initial = 0, floor = 0, cap = 2000000, spawn_chance = 0.5, step = \"1s\" }\n".into(),
+            &[],
+        ),
+        ("initial above count", "[users]\ninitial = 900\n".into(), &[]),
+        ("too many retries", "[users]\nretries_max = 1001\n".into(), &[]),
+        ("backoff base above max", "[users]\nbackoff_base = \"1m\"\n".into(), &[]),
+        ("a negative arrival rate", "[users]\narrival_rate = -1.0\n".into(), &[]),
+        ("arrivals without slots", "[users]\narrivals_initial = 5\n".into(), &[]),
+        ("a rate without slots", "[users]\narrival_rate = 1.0\n".into(), &[]),
+        (
+            "an exponential without mean",
+            "[users]\nlifespan = { dist = \"exponential\" }\n".into(),
+            &[],
+        ),
+        (
+            "a uniform with min above max",
+            "[users]\nlifespan = { dist = \"uniform\", min = \"2s\", max = \"1s\" }\n".into(),
+            &[],
+        ),
+        (
+            "a uniform without max",
+            "[users]\nlifespan = { dist = \"uniform\", min = \"1s\" }\n".into(),
+            &[],
+        ),
+        (
+            "a fixed respawn without mean",
+            "[users]\nrespawn_delay = { dist = \"fixed\" }\n".into(),
+            &[],
+        ),
+        (
+            "a zero lifespan",
+            "[users]\nlifespan = { dist = \"fixed\", mean = 0 }\n".into(),
+            &[],
+        ),
+        (
+            "a scale-out slower than the user",
+            "[servers]\noverflow = \"scale-out\"\n".into(),
+            &[],
+        ),
+        (
+            "a zero population cap",
+            "[users.population]\ninitial = 0\nfloor = 0\ncap = 0\nspawn_chance = 0.5\nstep = \"1s\"\n".into(),
+            &[],
+        ),
+        (
+            "a population floor above cap",
+            "[users.population]\ninitial = 0\nfloor = 3\ncap = 2\nspawn_chance = 0.5\nstep = \"1s\"\n".into(),
+            &[],
+        ),
+        (
+            "a population initial above cap",
+            "[users.population]\ninitial = 3\nfloor = 0\ncap = 2\nspawn_chance = 0.5\nstep = \"1s\"\n".into(),
+            &[],
+        ),
+        (
+            "a spawn chance over 1",
+            "[users.population]\ninitial = 0\nfloor = 0\ncap = 2\nspawn_chance = 1.5\nstep = \"1s\"\n".into(),
+            &[],
+        ),
+        (
+            "a zero population step",
+            "[users.population]\ninitial = 0\nfloor = 0\ncap = 2\nspawn_chance = 0.5\nstep = 0\n".into(),
+            &[],
+        ),
+        (
+            "a zero diurnal period",
+            "[users.diurnal]\namplitude = 0.5\nperiod = 0\n".into(),
+            &[],
+        ),
+        (
+            "too many listed servers in partitions",
+            format!(
+                "[[partitions]]\nat = \"1s\"\nduration = \"1s\"\nservers = [{}]\n",
+                vec!["1"; 100_001].join(",")
+            ),
+            &[],
+        ),
+        (
+            "a crash of an unknown server",
+            "[[crashes]]\nat = \"1s\"\nservers = [0]\n[[crashes]]\nat = \"2s\"\nservers = [1, 40]\n".into(),
+            &[],
+        ),
+        (
+            "a partition of an unknown server",
+            "[[partitions]]\nat = \"1s\"\nduration = \"1s\"\nservers = [41]\n".into(),
+            &[],
+        ),
+        (
+            "a reconnect after the end",
+            "duration = \"1m\"\n[butterfly]\nreconnect_after = \"2m\"\n".into(),
+            &[],
+        ),
+        ("a butterfly on no user", "[butterfly]\nuser = 1000000\n".into(), &[]),
+        ("an override out of range", String::new(), &["servers.capacity=0"]),
+        (
+            "the last override of a field is blamed",
+            String::new(),
+            &["servers.capacity=0", "servers.capacity=2000000"],
+        ),
+        ("an override without =", String::new(), &["nonsense"]),
+        ("an override with an empty key", String::new(), &[".capacity=1"]),
+        ("an override under a value", "name = \"n\"\n".into(), &["name.x=1"]),
+        ("an override making a table of a value", String::new(), &["name.x=1"]),
+        ("an override of a negative", String::new(), &["servers.capacity=-1"]),
+        ("an override of the wrong type", String::new(), &["servers.capacity=\"abc\""]),
+        ("an override of no field", String::new(), &["servers.bogus=1"]),
+        (
+            "a file mistake beside an override",
+            "[servers]\ncapacity = \"x\"\n".into(),
+            &["users.count=5"],
+        ),
+        (
+            "an override breaking a relation with the file",
+            "[users]\ncount = 10\n".into(),
+            &["users.initial=11"],
+        ),
+    ];
+    let report: Vec<String> = cases
+        .iter()
+        .map(|(what, toml, overrides)| {
+            let overrides: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+            let e = Scenario::parse(toml, "my.toml", &overrides).unwrap_err();
+            format!("{what}:\n  {e}")
+        })
+        .collect();
+    insta::assert_snapshot!(report.join("\n"));
+}

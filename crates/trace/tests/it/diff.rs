@@ -29,7 +29,7 @@ fn a_trace_does_not_diverge_from_itself() {
 fn butterfly_diverges_at_its_time_and_involves_the_user() {
     let base = small(&[]);
     let at = SimTime::from_secs(45);
-    let perturbed = base.perturbed_at(Dur(at.0), Some(3));
+    let perturbed = base.perturbed_at(Dur::from(at), Some(3));
     let report = diff_bytes(&record(&base, 2, 1000), &record(&perturbed, 2, 1000));
     let first = report.first.clone().expect("a divergence");
     assert!(first.time >= at, "diverged at {} before {at}", first.time);

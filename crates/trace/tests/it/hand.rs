@@ -20,7 +20,7 @@ fn scenario() -> Scenario {
 }
 
 fn layout() -> Layout {
-    swarmlb_model::params::Params::new(&scenario(), 1).layout
+    swarmlb_model::params::Params::new(&scenario()).layout
 }
 
 /// An agent by name (`S0`, `U1`, `P`, `E`).

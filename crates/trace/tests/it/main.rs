@@ -28,9 +28,13 @@ pub fn small(overrides: &[&str]) -> Scenario {
     Scenario::parse(text, "seed-classic", &all).unwrap()
 }
 
-/// The bytes of a recorded run.
+/// The bytes of a run of `scenario` recorded with `seed` (its `seed` field set to it).
 pub fn record(scenario: &Scenario, seed: u64, checkpoint_every: u64) -> Vec<u8> {
-    swarmlb_trace::write::record_to_vec(scenario, seed, checkpoint_every).unwrap()
+    let scenario = Scenario {
+        seed,
+        ..scenario.clone()
+    };
+    swarmlb_trace::write::record_to_vec(&scenario, checkpoint_every).unwrap()
 }
 
 /// A reader over bytes.

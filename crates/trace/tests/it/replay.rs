@@ -52,10 +52,28 @@ fn an_edited_scenario_gives_a_precise_first_mismatch() {
 }
 
 #[test]
-fn a_different_seed_in_the_header_mismatches_early() {
+fn a_different_seed_in_the_header_and_its_scenario_mismatches_early() {
     let bytes = record(&small(&[]), 4, 1000);
     let mut header = reader(&bytes).unwrap().header().clone();
     header.seed = 5;
+    header.scenario_toml = header.scenario_toml.replacen("seed = 4", "seed = 5", 1);
     let out = encode(&header, &events_of(&bytes));
     assert!(matches!(replay_bytes(&out), Outcome::Mismatch(_)));
+}
+
+/// Issue 11 ("one seed"): the header's seed is a copy of the scenario's, kept for the
+/// format; a file where they differ cannot say which seed ran, so it is refused.
+#[test]
+fn a_header_seed_that_differs_from_its_scenario_is_corrupt() {
+    let bytes = record(&small(&[]), 4, 1000);
+    let mut header = reader(&bytes).unwrap().header().clone();
+    assert_eq!(header.seed, 4);
+    assert!(header.scenario_toml.contains("\nseed = 4\n"));
+    header.seed = 5;
+    let out = encode(&header, &events_of(&bytes));
+    let error = reader(&out).err().expect("refused").to_string();
+    assert!(
+        error.contains("header seed 5 differs from its scenario's seed 4"),
+        "{error}"
+    );
 }

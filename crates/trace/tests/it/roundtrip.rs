@@ -9,7 +9,7 @@ use crate::{encode, reader, record, small};
 /// A header whose layout (160 servers, 800 users) has room for agents 0..50.
 fn header() -> Header {
     let scenario = swarmlb_model::Scenario::default();
-    let layout = swarmlb_model::params::Params::new(&scenario, 1).layout;
+    let layout = swarmlb_model::params::Params::new(&scenario).layout;
     Header {
         producer: "test".into(),
         seed: 1,

@@ -197,10 +197,7 @@ fn outcomes_read_from_traces_agree_with_the_runs_own_counters() {
         (&base, report.outcomes_run.baseline),
         (&perturbed, report.outcomes_run.branch),
     ] {
-        let mut runner = swarmlb_model::run::Runner::new(swarmlb_model::RunConfig {
-            scenario: scenario.clone(),
-            seed: 1,
-        });
+        let mut runner = swarmlb_model::run::Runner::new(&scenario.clone().with_seed(1));
         runner.run_to_end(&mut (), |_| std::ops::ControlFlow::Continue(()));
         let s = runner.summary();
         assert_eq!(outcomes.get(Outcome::Rejections), s.rejections as f64);
