@@ -63,6 +63,22 @@ fn parse_time(what: &str, text: &str) -> anyhow::Result<SimTime> {
 impl Spec {
     /// The scenario, resolved as `swarmlb run` resolves it: `seed` becomes its `seed`.
     fn resolve(&self) -> anyhow::Result<Scenario> {
+        // As the command refuses `--seed` with `--set seed=` (and the same for policy and
+        // duration): an argument must never silently win over an override.
+        for (key, given) in [
+            ("seed", self.seed.is_some()),
+            ("policy", self.policy.is_some()),
+            ("duration", self.duration.is_some()),
+        ] {
+            let overridden = self
+                .overrides
+                .iter()
+                .any(|o| o.split_once('=').is_some_and(|(k, _)| k.trim() == key));
+            anyhow::ensure!(
+                !(given && overridden),
+                "overrides {key}=... contradicts {key}=; give only one"
+            );
+        }
         let mut scenario = swarmlb_model::scenario::load(
             &self.scenario,
             &self.overrides,

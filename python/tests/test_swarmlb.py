@@ -148,3 +148,16 @@ def test_a_duration_that_breaks_the_sample_limit_is_refused_like_the_cli(cli):
     assert o.returncode == 1
     assert "--duration 366d: invalid value for `sample_interval`" in message
     assert message in o.stderr
+
+
+def test_an_argument_never_silently_wins_over_an_override():
+    # As `swarmlb run --seed 3 --set seed=4` is refused: one of the two would be ignored.
+    for call in [
+        lambda: swarmlb.run("seed-classic", seed=3, duration="10s", overrides={"seed": 4}),
+        lambda: swarmlb.run("seed-classic", policy="random", overrides={"policy": "random"}),
+        lambda: swarmlb.run("seed-classic", duration="10s", overrides={"duration": "20s"}),
+    ]:
+        assert "contradicts" in error_of(call)
+    # Each alone is fine, and the seed argument is the run's seed.
+    r = swarmlb.run("seed-classic", seed=3, duration="10s")
+    assert r.summary["seed"] == 3
