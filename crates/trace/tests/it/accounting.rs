@@ -262,3 +262,33 @@ fn the_largest_event_block_fits_the_block_limit() {
     assert_eq!(format::PREAMBLE_LEN, 20);
     assert_eq!(format::FRAME_LEN, 8);
 }
+
+/// `stats::count`: events by kind code and by target, first and last time, total; on a
+/// cut trace, the counts of the intact blocks and the error.
+#[test]
+fn stats_count_by_kind_and_agent() {
+    let events = events(3500);
+    let bytes =
+        swarmlb_trace::write::events_to_vec(&header(1500), &events, Ending::Complete).unwrap();
+    let (c, e) = swarmlb_trace::stats::count(reader(&bytes).unwrap());
+    assert!(e.is_none());
+    assert_eq!(c.total, 3500);
+    assert_eq!(c.first, Some(events[0].time));
+    assert_eq!(c.last, events[3499].time);
+    for &kind in Kind::ALL.iter() {
+        let n = events.iter().filter(|e| e.kind == kind).count() as u64;
+        assert_eq!(c.by_kind[kind as usize], n, "{kind:?}");
+    }
+    assert_eq!(c.by_kind.iter().sum::<u64>(), 3500);
+    for agent in [0u32, 1, 3, 49] {
+        let n = events.iter().filter(|e| e.target.0 == agent).count() as u64;
+        assert_eq!(c.by_agent[agent as usize], n, "agent {agent}");
+    }
+    let cut = block_ends(&bytes)[2] as usize + 1;
+    let (c, e) = swarmlb_trace::stats::count(reader(&bytes[..cut]).unwrap());
+    assert!(matches!(e, Some(TraceError::Truncated { .. })));
+    assert_eq!((c.total, c.last), (1500, events[1499].time));
+    let mut r = reader(&bytes).unwrap();
+    r.next_block().unwrap();
+    assert_eq!(r.events_seen(), 1024);
+}

@@ -350,3 +350,20 @@ fn growth_rate_known_answers_off_the_line() {
     let g = diff::growth(&points(&[0, 1, 4])).unwrap();
     assert!((g - 4f64.ln()).abs() < 1e-12, "{g}");
 }
+
+/// Beyond the table (df > 30) the Cornish–Fisher expansion is within 1e-6 of the exact
+/// quantile, as documented (exact values: R's `qt(0.975, df)`, checked by integrating
+/// the density).
+#[test]
+fn t_quantiles_beyond_the_table_are_within_1e_6() {
+    use swarmlb_trace::interval::t_975;
+    for (df, exact) in [
+        (31, 2.039_513_446),
+        (40, 2.021_075_390),
+        (60, 2.000_297_822),
+        (120, 1.979_930_405),
+        (1000, 1.962_339_081),
+    ] {
+        assert!((t_975(df) - exact).abs() < 1e-6, "df {df}: {}", t_975(df));
+    }
+}
