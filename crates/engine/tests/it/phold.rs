@@ -50,3 +50,49 @@ fn event_limit_stops_exactly() {
     assert_eq!(outcome.events, 1_234);
     assert_eq!(sim.model.received.iter().sum::<u64>(), 1_234);
 }
+
+/// Known answer of seed 1 (64 LPs, 4 tokens each, 50 ms): recorded from this
+/// implementation; a change to the hop (target, delay) or to the scheduler's order
+/// moves it.
+#[test]
+fn phold_seed_1_known_answer() {
+    let (received, keys) = run(1);
+    assert_eq!(keys.len(), KNOWN_EVENTS);
+    assert_eq!(keys[..3], KNOWN_FIRST);
+    assert_eq!(received.iter().sum::<u64>(), KNOWN_EVENTS as u64);
+    assert_eq!(received[..4], KNOWN_RECEIVED);
+}
+const KNOWN_EVENTS: usize = 12_728;
+const KNOWN_FIRST: [(u64, u32, u32); 3] = [(29, 53, 30), (42, 15, 51), (49, 53, 58)];
+const KNOWN_RECEIVED: [u64; 4] = [187, 201, 188, 224];
+
+/// Delays are uniform in `1..2 × mean`: never zero (no zero-delay loops), mean about the
+/// configured one.
+#[test]
+fn phold_delays_are_positive_with_the_configured_mean() {
+    use std::ops::ControlFlow;
+    let mut sim = build(PholdConfig {
+        n_lps: 1,
+        events_per_lp: 1,
+        delay_us_mean: 100,
+        seed: 4,
+    });
+    // One LP with one token: each event's time minus the previous is one hop's delay.
+    let mut times = vec![0];
+    sim.run(
+        Limits {
+            until: SimTime::MAX,
+            events_max: 20_000,
+        },
+        &mut |key: &swarmlb_engine::EventKey, _: &(), _: &_| {
+            times.push(key.time.0);
+            ControlFlow::Continue(())
+        },
+    );
+    let delays: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(delays.len(), 20_000);
+    assert!(delays.iter().all(|&d| (1..=200).contains(&d)));
+    assert!(delays.contains(&1) && delays.contains(&200));
+    let mean = delays.iter().sum::<u64>() as f64 / delays.len() as f64;
+    assert!((mean - 100.5).abs() < 2.0, "mean {mean}");
+}

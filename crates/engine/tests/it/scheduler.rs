@@ -208,3 +208,171 @@ proptest::proptest! {
         }
     }
 }
+
+/// Width of the scheduler's far-future buckets in µs (`BUCKET_US` in scheduler.rs).
+const BUCKET_US: u64 = 1 << 16;
+
+fn pop_all<M: Copy, T: TimerKind>(s: &mut Scheduler<M, T>) -> Vec<M> {
+    let mut out = vec![];
+    while let Some(d) = s.pop() {
+        if let Payload::Message(m) = d.payload {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// An event exactly at the current bucket's horizon, scheduled after the bucket was
+/// sorted, ties in time with one scheduled into the next bucket before: the key, not
+/// the moment of scheduling or the level it waits in, decides.
+#[test]
+fn an_event_at_the_bucket_horizon_ties_by_key() {
+    let mut s: Scheduler<&str, K> = Scheduler::new(4);
+    let horizon = SimTime(2 * BUCKET_US);
+    s.push_message(horizon, AgentId(3), AgentId(1), "y: next bucket, target 1");
+    s.push_message(SimTime(BUCKET_US + 5), AgentId(3), AgentId(0), "a");
+    assert_eq!(s.pop().unwrap().payload, Payload::Message("a"));
+    // The current bucket ends just before `horizon`.
+    s.push_message(
+        horizon,
+        AgentId(0),
+        AgentId(2),
+        "x: at the horizon, target 2",
+    );
+    s.push_message(
+        horizon,
+        AgentId(0),
+        AgentId(0),
+        "w: at the horizon, target 0",
+    );
+    s.push_message(
+        SimTime(2 * BUCKET_US - 1),
+        AgentId(0),
+        AgentId(3),
+        "v: before it",
+    );
+    assert_eq!(
+        pop_all(&mut s),
+        [
+            "v: before it",
+            "w: at the horizon, target 0",
+            "y: next bucket, target 1",
+            "x: at the horizon, target 2"
+        ]
+    );
+}
+
+/// Events an hour and more ahead wait outside the ring of near buckets, up to the end
+/// of time, and still come out in order.
+#[test]
+fn events_far_beyond_the_ring_come_out_in_order() {
+    let mut s: Scheduler<u64, K> = Scheduler::new(2);
+    let times = [
+        SimTime::MAX.0 - 1,
+        BUCKET_US << 16,
+        (BUCKET_US << 16) - 1,
+        (BUCKET_US << 16) + BUCKET_US,
+        3,
+        BUCKET_US * 70_000,
+    ];
+    for t in times {
+        s.push_message(SimTime(t), AgentId(0), AgentId(1), t);
+    }
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    assert_eq!(s.len(), times.len());
+    assert_eq!(pop_all(&mut s), sorted);
+    assert!(s.is_empty());
+}
+
+#[test]
+fn n_agents_len_and_is_empty() {
+    let mut s: Scheduler<u8, K> = Scheduler::new(5);
+    assert_eq!(s.n_agents(), 5);
+    assert_eq!(Scheduler::<u8, ()>::new(5).n_agents(), 5);
+    assert_eq!(Scheduler::<u8, K>::new(0).n_agents(), 0);
+    assert!(s.is_empty());
+    assert_eq!(s.len(), 0);
+    s.push_message(SimTime(1), AgentId(0), AgentId(4), 9);
+    assert!(!s.is_empty());
+    s.set_timer(SimTime(2), AgentId(4), K(0));
+    s.set_timer(SimTime(3), AgentId(4), K(9));
+    assert_eq!(s.len(), 3);
+    let in_flight: Vec<_> = s.messages_in_flight().map(|(k, m)| (*k, *m)).collect();
+    let key = EventKey {
+        time: SimTime(1),
+        target: AgentId(4),
+        source: AgentId(0),
+        seq: 1,
+    };
+    assert_eq!(in_flight, [(key, 9)]);
+    assert_eq!(s.peek_key(), Some(key));
+    assert_eq!(s.pop().map(|d| d.key), Some(key));
+    assert_eq!(s.len(), 2);
+}
+
+/// Each agent counts the events it scheduled, timers included, from 1: the counts of
+/// different agents (which share the scheduler's per-agent words) never mix.
+#[test]
+fn seq_counts_per_source_from_one() {
+    for n in [3usize, 9] {
+        let mut s: Scheduler<u8, K> = Scheduler::new(n);
+        let last = AgentId(n as u32 - 1);
+        s.push_message(SimTime(1), AgentId(0), last, 0);
+        s.set_timer(SimTime(2), AgentId(0), K(1));
+        s.push_message(SimTime(3), last, AgentId(0), 1);
+        s.push_message(SimTime(4), AgentId(0), AgentId(1), 2);
+        s.set_timer(SimTime(5), last, K(0));
+        let keys: Vec<_> = std::iter::from_fn(|| s.pop())
+            .map(|d| (d.key.source.0, d.key.seq))
+            .collect();
+        let l = last.0;
+        assert_eq!(keys, [(0, 1), (0, 2), (l, 1), (0, 3), (l, 2)]);
+    }
+}
+
+/// `prefetch_next` hints the targets of the next events of the sorted bucket, each once
+/// and in pop order, up to 8 ahead, and the front of the late heap once.
+#[test]
+fn prefetch_hints_each_coming_target_once() {
+    let mut s: Scheduler<u32, K> = Scheduler::new(32);
+    for i in 0..20 {
+        s.push_message(SimTime(BUCKET_US + i), AgentId(31), AgentId(i as u32), 0);
+    }
+    let hints = |s: &mut Scheduler<u32, K>| {
+        let mut seen = vec![];
+        s.prefetch_next(|a| seen.push(a.0));
+        seen
+    };
+    assert_eq!(s.pop().unwrap().key.target, AgentId(0));
+    assert_eq!(hints(&mut s), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(hints(&mut s), [] as [u32; 0]);
+    assert_eq!(s.pop().unwrap().key.target, AgentId(1));
+    assert_eq!(hints(&mut s), [9]);
+    // Into the sorted bucket after it was sorted: the late heap.
+    s.push_message(SimTime(BUCKET_US + 100), AgentId(31), AgentId(30), 0);
+    assert_eq!(hints(&mut s), [30]);
+    assert_eq!(hints(&mut s), [] as [u32; 0]);
+    for _ in 0..17 {
+        s.pop();
+    }
+    // The last event of the bucket is within reach now, and was never hinted.
+    assert_eq!(hints(&mut s), [19]);
+    assert_eq!(s.pop().unwrap().key.target, AgentId(19));
+    assert_eq!(s.pop().unwrap().key.target, AgentId(30));
+    assert_eq!(hints(&mut s), [] as [u32; 0]);
+    assert!(s.pop().is_none());
+}
+
+/// A model without timer kinds (`()`) has only one-shot timers: no slot, and setting one
+/// twice makes two that both fire.
+#[test]
+fn unit_timers_are_one_shot() {
+    assert_eq!(().slot(), None);
+    let mut s: Scheduler<u8, ()> = Scheduler::new(2);
+    s.set_timer(SimTime(5), AgentId(1), ());
+    s.set_timer(SimTime(6), AgentId(1), ());
+    assert_eq!(s.len(), 2);
+    let fired: Vec<_> = std::iter::from_fn(|| s.pop()).map(|d| d.key.time).collect();
+    assert_eq!(fired, [SimTime(5), SimTime(6)]);
+}

@@ -32,11 +32,16 @@ fn id(name: &str) -> u32 {
 type Row = (u64, &'static str, &'static str, Kind, u32);
 
 fn trace(rows: &[Row]) -> Vec<u8> {
+    trace_in(&scenario(), rows)
+}
+
+/// [`trace`] under another scenario of the same layout.
+fn trace_in(scenario: &Scenario, rows: &[Row]) -> Vec<u8> {
     let layout = layout();
     let header = Header {
         producer: "hand".into(),
         seed: 1,
-        scenario_toml: scenario().to_toml(),
+        scenario_toml: scenario.to_toml(),
         max_servers: layout.max_servers,
         n_users: layout.n_users,
         checkpoint_every: 1000,
@@ -401,4 +406,265 @@ fn same_instant_causality_and_the_directory() {
         text.contains("U1: own Retry target=S0 differs (read the diverged directory)"),
         "{text}"
     );
+}
+
+/// The whole report of the healing pair, every number worked out in
+/// [`a_healing_disconnection_is_dissipated_with_everything_worked_out`]: what a person
+/// reads, line by line.
+#[test]
+fn the_report_of_the_healing_pair_line_by_line() {
+    let (a, b) = healing();
+    let r = diff_of(&a, &b);
+    let expect = [
+        "events: 9 vs 18",
+        "perturbation: U0 disconnected at t=5.000000s",
+        "first divergence: event 8 at t=5.000000s",
+        "  perturbed: t=5.000000s P -> P Butterfly user=U0",
+        "  baseline:  t=30.000000s E -> E DirectoryRefresh listed=2",
+        "peak micro divergence: 3 agents at t=6.000000s",
+        "peak macro divergence: per-server L1 2 at t=6.000000s; sorted L1 2 at t=6.000000s",
+        "final divergence: micro 0, per-server L1 0, sorted L1 0, users on another server 0, servers alive +0",
+        "cascade size: 3 of 4 agents diverged (2 servers reached), 3 differed at a sample",
+        "per-server L1 back to 0 at t=9.000000s and stayed there",
+        "growth rate: n/a (only for a lasting difference: contained, diverged, cascaded)",
+        "outcomes, branch - baseline (branch vs baseline): whole run | after t=5.000000s",
+        "  rejections              0 (0 vs 0)              |        0 (0 vs 0)",
+        "  gave_up                 0 (0 vs 0)              |        0 (0 vs 0)",
+        "  migrations             +1 (1 vs 0)              |       +1 (1 vs 0)",
+        "  handoffs                0 (0 vs 0)              |        0 (0 vs 0)",
+        "  scale_outs              0 (0 vs 0)              |        0 (0 vs 0)",
+        "  ttc_p99_ms         +1.000 (3.000 vs 2.000)      |      n/a (3.000 vs n/a)",
+        // The spread rose after the perturbation (worse), but the loads came back: the
+        // ladder says dissipated before it asks about outcomes.
+        "  load_spread_cov   +0.0968 (0.0968 vs 0.0000)    |  +0.1154 (0.1154 vs 0.0000)  worse",
+        "verdict: dissipated",
+    ]
+    .join("\n");
+    let text = r.to_string();
+    assert_eq!(
+        text,
+        format!("{expect}\n  ({})\n", Report::thresholds()),
+        "{text}"
+    );
+    // The per-sample CSV: a header and one row per second, 0 s to 30 s.
+    let csv = r.csv();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 1 + 31);
+    assert_eq!(
+        rows[0],
+        "time_s,micro,macro_l1,macro_sorted,users_moved,servers_alive_diff"
+    );
+    assert_eq!(rows[1], "0.000000,0,0,0,0,0");
+    assert_eq!(rows[6], "5.000000,1,0,0,1,0");
+    assert_eq!(rows[7], "6.000000,3,2,2,1,0");
+    assert_eq!(rows[31], "30.000000,0,0,0,0,0");
+    // The agents of the first divergence: both events' ends and the butterfly's victim.
+    let mut agents = ["E", "P", "U0"].map(|n| AgentId(id(n))).to_vec();
+    agents.sort();
+    assert_eq!(r.first.as_ref().unwrap().agents(&r.layout), agents);
+}
+
+/// The perturbation line in each of its cases.
+#[test]
+fn the_perturbation_line_says_who_was_disconnected_and_how_long_it_waits() {
+    let (a, b) = healing();
+    let r = diff_of(&a, &b);
+    let waits = Report {
+        reconnect_after: Some(SimTime::from_secs(10)),
+        ..r.clone()
+    };
+    assert_eq!(
+        waits.perturbation_line().unwrap(),
+        "U0 disconnected at t=5.000000s, searching again after 10s"
+    );
+    let p = r.perturbation.unwrap();
+    let with = |victim, disconnected| Report {
+        perturbation: Some(swarmlb_trace::diff::Perturbation {
+            victim,
+            disconnected,
+            ..p
+        }),
+        ..r.clone()
+    };
+    assert_eq!(
+        with(Some(3), false).perturbation_line().unwrap(),
+        "nobody disconnected at t=5.000000s (U3 was not connected)"
+    );
+    assert_eq!(
+        with(None, false).perturbation_line().unwrap(),
+        "nobody disconnected at t=5.000000s (no user was connected)"
+    );
+    let none = Report {
+        perturbation: None,
+        ..r
+    };
+    assert_eq!(none.perturbation_line(), None);
+    assert!(!none.to_string().contains("perturbation:"));
+}
+
+/// The names are CSV columns and report words; which outcomes decide and which kinds
+/// they count are part of the verdict's definition.
+#[test]
+fn outcome_and_verdict_declarations() {
+    let names: Vec<_> = Outcome::ALL.iter().map(|o| o.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "rejections",
+            "gave_up",
+            "migrations",
+            "handoffs",
+            "scale_outs",
+            "ttc_p99_ms",
+            "load_spread_cov"
+        ]
+    );
+    let counted: Vec<_> = Outcome::ALL.iter().map(|o| o.counted_kind()).collect();
+    assert_eq!(
+        counted,
+        [
+            Some(Kind::ConnectReject),
+            Some(Kind::GaveUp),
+            Some(Kind::Migrated),
+            Some(Kind::HandoffDone),
+            Some(Kind::ProvisionGrant),
+            None,
+            None
+        ]
+    );
+    let deciding: Vec<_> = Outcome::ALL.iter().map(|o| o.decides()).collect();
+    assert_eq!(deciding, [true, true, false, false, true, true, true]);
+    let slack: Vec<_> = Outcome::ALL.iter().map(|o| o.slack()).collect();
+    assert_eq!(slack, [3.0, 3.0, 3.0, 3.0, 3.0, 1.0, 0.01]);
+    let verdicts: Vec<_> = Verdict::ALL.iter().map(|v| (v.name(), v.grew())).collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("identical", false),
+            ("no-op", false),
+            ("undetermined", false),
+            ("no effect", false),
+            ("dissipated", false),
+            ("contained", true),
+            ("diverged", true),
+            ("cascaded", true)
+        ]
+    );
+    let t = Report::thresholds();
+    for part in [
+        "fewer than 10 samples after the perturbation",
+        "back to 0 for the last 3+ samples",
+        "peak per-server L1 <= 20 users and cascade <= 5% of agents",
+        "worse by more than 10% of the baseline and more than its slack \
+         (rejections 3, gave_up 3, scale_outs 3, ttc_p99_ms 1, load_spread_cov 0.01)",
+    ] {
+        assert!(t.contains(part), "{part} not in {t}");
+    }
+}
+
+/// A butterfly names a user slot only when the slot exists: `NONE` and a value past the
+/// last slot name nobody.
+#[test]
+fn the_agents_of_a_divergence_name_only_existing_victims() {
+    use swarmlb_model::Event;
+    use swarmlb_trace::diff::FirstDivergence;
+    let layout = layout();
+    let p = AgentId(id("P"));
+    let butterfly = |value| FirstDivergence {
+        index: 0,
+        time: SimTime::ZERO,
+        a: None,
+        b: Some(Event {
+            time: SimTime::ZERO,
+            source: p,
+            target: p,
+            kind: Kind::Butterfly,
+            value,
+        }),
+    };
+    let last = layout.n_users - 1;
+    let mut with_last = vec![p, layout.user(last)];
+    with_last.sort();
+    assert_eq!(butterfly(last).agents(&layout), with_last);
+    assert_eq!(butterfly(layout.n_users).agents(&layout), [p]);
+    assert_eq!(butterfly(swarmlb_model::ids::NONE).agents(&layout), [p]);
+}
+
+/// `diff` keeps a point per sample, so it bounds their number as a scenario does: an
+/// interval of at least 1 ms, at most a million samples, both limits inclusive.
+#[test]
+fn diff_refuses_too_many_or_too_fine_samples() {
+    use swarmlb_trace::diff::DiffError;
+    let with =
+        |bytes: &[u8], us: u64| diff(|| Ok((reader(bytes)?, reader(bytes)?)), Some(SimTime(us)));
+    let refused = |r: Result<Report, DiffError>| match r {
+        Err(DiffError::Mismatch(m)) => m.contains("the interval must be at least 1ms"),
+        _ => false,
+    };
+    // A minute: the 1 ms floor decides.
+    let minute = trace_in(
+        &Scenario {
+            duration: Dur::secs(60),
+            ..scenario()
+        },
+        &[],
+    );
+    assert!(refused(with(&minute, 999)));
+    assert_eq!(with(&minute, 1_000).unwrap().verdict, Verdict::Identical);
+    // An hour: a million samples of 3.6 ms, not one more.
+    let hour = trace(&[]);
+    assert_eq!(scenario().duration, Dur::secs(3600));
+    assert_eq!(with(&hour, 3_600).unwrap().points.len(), 1);
+    assert!(refused(with(&hour, 3_599)));
+}
+
+/// Only the victim's own `Perturbed` record says it was disconnected.
+#[test]
+fn a_perturbed_record_of_another_user_does_not_disconnect_the_victim() {
+    let mut a = start();
+    a.push(END);
+    let mut b = start();
+    b.extend([
+        (5_000, "P", "P", Kind::Butterfly, 0),
+        (5_000, "P", "U1", Kind::Perturbed, id("S0")),
+        END,
+    ]);
+    let r = diff_of(&trace(&a), &trace(&b));
+    let p = r.perturbation.unwrap();
+    assert_eq!((p.victim, p.disconnected), (Some(0), false));
+}
+
+/// `butterfly.reconnect_after` of the perturbed branch, where zero means at once.
+#[test]
+fn the_victim_s_wait_is_read_from_the_branch_s_scenario() {
+    let mut a = start();
+    a.push(END);
+    let branch = |wait: Option<Dur>| {
+        let mut s = scenario().perturbed_at(Dur::secs(5), Some(0));
+        s.butterfly.as_mut().unwrap().reconnect_after = wait;
+        let mut rows = start();
+        rows.extend([
+            (5_000, "P", "P", Kind::Butterfly, 0),
+            (5_000, "P", "U0", Kind::Perturbed, swarmlb_model::ids::NONE),
+            END,
+        ]);
+        diff_of(&trace(&a), &trace_in(&s, &rows)).reconnect_after
+    };
+    assert_eq!(branch(Some(Dur::secs(10))), Some(SimTime::from_secs(10)));
+    assert_eq!(branch(Some(Dur(0))), None);
+    assert_eq!(branch(None), None);
+}
+
+/// The environment, the coordinator and the perturbation agent count among the agents
+/// that could have diverged when they did.
+#[test]
+fn a_diverged_environment_counts_among_the_agents() {
+    let mut a = start();
+    a.push(END);
+    let mut b = start();
+    b.extend([(6_000, "E", "E", Kind::DirectoryRefresh, 1), END]);
+    let r = diff_of(&trace(&a), &trace(&b));
+    assert_eq!(r.cascade_size, 1);
+    // S0, S1, U0 and U1 were alive; E diverged.
+    assert_eq!(r.agents_total, 4 + 1);
 }

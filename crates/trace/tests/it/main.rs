@@ -1,14 +1,18 @@
-//! Integration tests of the trace format: round trips, corruption, truncation, fold,
+//! Integration tests of the trace format: round trips, the packed event form, the
+//! writer's and verify's accounting, the files it writes, corruption, truncation, fold,
 //! replay, diff (verdicts, hand-built pairs), why, the fuzz corpora, and the agreement of
 //! the kind declaration's consumers.
 
+mod accounting;
 mod corpus;
 mod corruption;
 mod diff;
+mod files;
 mod fold;
 mod hand;
 mod hardening;
 mod kinds;
+mod packing;
 mod replay;
 mod roundtrip;
 mod verdict;

@@ -306,3 +306,64 @@ fn better_is_the_mirror_of_worse() {
     assert_eq!(pair.better(), vec![Outcome::Rejections]);
     assert!(pair.worse().is_empty());
 }
+
+/// An agent counts as alive when it is alive in either state, and as different when
+/// its states differ.
+#[test]
+fn for_each_agent_sees_alive_in_either_state() {
+    use ServerView::{Alive, Off};
+    let s0 = swarmlb_engine::AgentId(3);
+    let a = observed(
+        &[(Alive, 1), (Off, 0), (Off, 0)],
+        &[UserView::Connected(s0), UserView::Dead, UserView::Dead],
+    );
+    let b = observed(
+        &[(Off, 0), (Alive, 0), (Off, 0)],
+        &[UserView::Connected(s0), UserView::Backoff, UserView::Dead],
+    );
+    let mut seen = vec![];
+    diff::for_each_agent(&a, &b, |i, alive, differs| seen.push((i, alive, differs)));
+    assert_eq!(
+        seen,
+        [
+            (0, true, true),
+            (1, true, true),
+            (2, false, false),
+            (3, false, false),
+            (4, true, false),
+            (5, true, true),
+            (6, false, false),
+        ]
+    );
+}
+
+/// Least squares on samples that are not on a line, with a zero sample inside the
+/// growth phase (left out: ln 0 has no slope) and a phase of exactly two samples.
+#[test]
+fn growth_rate_known_answers_off_the_line() {
+    // Phase t=1..4 without t=2: (1, ln 1), (3, ln 2), (4, ln 8); worked out by hand:
+    // x̄ = 8/3, slope = Σ(x - x̄)(y - ȳ) / Σ(x - x̄)² = (13/3 ln 2) / (14/3) = 13/14 ln 2.
+    let g = diff::growth(&points(&[0, 1, 0, 2, 8, 5])).unwrap();
+    let want = 13.0 / 14.0 * std::f64::consts::LN_2;
+    assert!((g - want).abs() < 1e-12, "{g} vs {want}");
+    // Two samples: the slope between them.
+    let g = diff::growth(&points(&[0, 1, 4])).unwrap();
+    assert!((g - 4f64.ln()).abs() < 1e-12, "{g}");
+}
+
+/// Beyond the table (df > 30) the Cornish–Fisher expansion is within 1e-6 of the exact
+/// quantile, as documented (exact values: R's `qt(0.975, df)`, checked by integrating
+/// the density).
+#[test]
+fn t_quantiles_beyond_the_table_are_within_1e_6() {
+    use swarmlb_trace::interval::t_975;
+    for (df, exact) in [
+        (31, 2.039_513_446),
+        (40, 2.021_075_390),
+        (60, 2.000_297_822),
+        (120, 1.979_930_405),
+        (1000, 1.962_339_081),
+    ] {
+        assert!((t_975(df) - exact).abs() < 1e-6, "df {df}: {}", t_975(df));
+    }
+}
