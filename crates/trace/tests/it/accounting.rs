@@ -18,7 +18,7 @@ use crate::reader;
 /// `checkpoint_every` events.
 fn header(checkpoint_every: u64) -> Header {
     let scenario = swarmlb_model::Scenario::default();
-    let layout = swarmlb_model::params::Params::new(&scenario, 1).layout;
+    let layout = swarmlb_model::params::Params::new(&scenario).layout;
     Header {
         producer: "accounting".into(),
         seed: 1,
