@@ -112,7 +112,7 @@ proptest::proptest! {
 }
 
 /// One step of [`matches_a_sorted_map_with_cancellation`].
-#[derive(Clone, Debug)]
+#[derive(Copy, Clone, Debug)]
 enum Op {
     Message { delay: u64, from: u32, to: u32 },
     SetTimer { delay: u64, agent: u32, kind: u32 },
@@ -147,66 +147,189 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
     ]
 }
 
-proptest::proptest! {
-    /// Against a reference: a sorted map of every pending event, where moving or
-    /// cancelling a timer removes its old entry at once. Pops, interleaved with pushes at
-    /// the current time, must return the same events in the same order.
-    #[test]
-    fn matches_a_sorted_map_with_cancellation(ops in proptest::collection::vec(op(), 0..300)) {
-        let mut s: Scheduler<u32, K> = Scheduler::new(4);
-        let mut reference: BTreeMap<EventKey, Payload<u32, K>> = BTreeMap::new();
-        let mut live: BTreeMap<(u32, u32), EventKey> = BTreeMap::new();
-        let mut seq = [0u64; 4];
-        let mut now = SimTime(0);
-        let mut key = |time: SimTime, source: u32, target: u32| {
-            seq[source as usize] += 1;
-            EventKey { time, target: AgentId(target), source: AgentId(source), seq: seq[source as usize] }
-        };
-        let pop_both = |s: &mut Scheduler<u32, K>, reference: &mut BTreeMap<EventKey, Payload<u32, K>>, live: &mut BTreeMap<(u32, u32), EventKey>| {
-            let expected = reference.pop_first();
-            if let Some((k, Payload::Timer(kind))) = &expected {
-                live.remove(&(k.target.0, kind.0));
-            }
-            let got = s.pop().map(|d| (d.key, d.payload));
-            (got, expected)
-        };
-        for (i, op) in ops.into_iter().enumerate() {
-            match op {
-                Op::Message { delay, from, to } => {
-                    let k = key(now.plus(delay), from, to);
-                    s.push_message(k.time, AgentId(from), AgentId(to), i as u32);
-                    reference.insert(k, Payload::Message(i as u32));
-                }
-                Op::SetTimer { delay, agent, kind } => {
-                    let k = key(now.plus(delay), agent, agent);
-                    s.set_timer(k.time, AgentId(agent), K(kind));
-                    if let Some(old) = live.insert((agent, kind), k) {
-                        reference.remove(&old);
-                    }
-                    reference.insert(k, Payload::Timer(K(kind)));
-                }
-                Op::Cancel { agent, kind } => {
-                    let was = live.remove(&(agent, kind)).map(|old| reference.remove(&old));
-                    proptest::prop_assert_eq!(s.cancel_timer(AgentId(agent), K(kind)), was.is_some());
-                }
-                Op::Pop => {
-                    let (got, expected) = pop_both(&mut s, &mut reference, &mut live);
-                    proptest::prop_assert_eq!(&got, &expected);
-                    if let Some((k, _)) = got {
-                        now = k.time;
-                    }
-                }
-            }
-            proptest::prop_assert_eq!(s.len(), reference.len());
+/// Against a reference: a sorted map of every pending event, where moving or cancelling a
+/// timer removes its old entry at once. Pops, interleaved with pushes at the current time,
+/// must return the same events in the same order.
+fn matches_the_reference(ops: Vec<Op>) -> Result<(), proptest::test_runner::TestCaseError> {
+    let mut s: Scheduler<u32, K> = Scheduler::new(4);
+    let mut reference: BTreeMap<EventKey, Payload<u32, K>> = BTreeMap::new();
+    let mut live: BTreeMap<(u32, u32), EventKey> = BTreeMap::new();
+    let mut seq = [0u64; 4];
+    let mut now = SimTime(0);
+    let mut key = |time: SimTime, source: u32, target: u32| {
+        seq[source as usize] += 1;
+        EventKey {
+            time,
+            target: AgentId(target),
+            source: AgentId(source),
+            seq: seq[source as usize],
         }
-        loop {
-            let (got, expected) = pop_both(&mut s, &mut reference, &mut live);
-            proptest::prop_assert_eq!(&got, &expected);
-            if got.is_none() {
-                break;
+    };
+    let pop_both = |s: &mut Scheduler<u32, K>,
+                    reference: &mut BTreeMap<EventKey, Payload<u32, K>>,
+                    live: &mut BTreeMap<(u32, u32), EventKey>| {
+        let expected = reference.pop_first();
+        if let Some((k, Payload::Timer(kind))) = &expected {
+            live.remove(&(k.target.0, kind.0));
+        }
+        let got = s.pop().map(|d| (d.key, d.payload));
+        (got, expected)
+    };
+    for (i, op) in ops.into_iter().enumerate() {
+        match op {
+            Op::Message { delay, from, to } => {
+                let k = key(now.plus(delay), from, to);
+                s.push_message(k.time, AgentId(from), AgentId(to), i as u32);
+                reference.insert(k, Payload::Message(i as u32));
             }
+            Op::SetTimer { delay, agent, kind } => {
+                let k = key(now.plus(delay), agent, agent);
+                s.set_timer(k.time, AgentId(agent), K(kind));
+                if let Some(old) = live.insert((agent, kind), k) {
+                    reference.remove(&old);
+                }
+                reference.insert(k, Payload::Timer(K(kind)));
+            }
+            Op::Cancel { agent, kind } => {
+                let was = live
+                    .remove(&(agent, kind))
+                    .map(|old| reference.remove(&old));
+                proptest::prop_assert_eq!(s.cancel_timer(AgentId(agent), K(kind)), was.is_some());
+            }
+            Op::Pop => {
+                let (got, expected) = pop_both(&mut s, &mut reference, &mut live);
+                proptest::prop_assert_eq!(&got, &expected);
+                if let Some((k, _)) = got {
+                    now = k.time;
+                }
+            }
+        }
+        proptest::prop_assert_eq!(s.len(), reference.len());
+    }
+    loop {
+        let (got, expected) = pop_both(&mut s, &mut reference, &mut live);
+        proptest::prop_assert_eq!(&got, &expected);
+        if got.is_none() {
+            break;
         }
     }
+    Ok(())
+}
+
+proptest::proptest! {
+    #[test]
+    fn matches_a_sorted_map_with_cancellation(ops in proptest::collection::vec(op(), 0..300)) {
+        matches_the_reference(ops)?;
+    }
+}
+
+// Proptest's saved failures (proptest-regressions/scheduler.txt), kept as named tests.
+use Op::{Cancel, Message, Pop, SetTimer};
+
+fn m(delay: u64) -> Op {
+    Message {
+        delay,
+        from: 0,
+        to: 0,
+    }
+}
+
+#[test]
+fn regression_messages_a_bucket_apart_interleaved_with_pops_and_a_timer() {
+    let ops = vec![
+        m(0),
+        m(0),
+        m(0),
+        m(0),
+        m(65_536),
+        m(0),
+        m(65_536),
+        Pop,
+        Pop,
+        Pop,
+        m(65_620),
+        Pop,
+        Pop,
+        m(0),
+        Pop,
+        Pop,
+        SetTimer {
+            delay: 0,
+            agent: 0,
+            kind: 0,
+        },
+        m(0),
+    ];
+    matches_the_reference(ops).unwrap();
+}
+
+#[test]
+fn regression_far_future_messages_a_cancel_and_pops_at_the_current_time() {
+    let timer = SetTimer {
+        delay: 0,
+        agent: 0,
+        kind: 0,
+    };
+    let ops = vec![
+        m(0),
+        m(0),
+        m(0),
+        m(0),
+        Pop,
+        m(0),
+        Pop,
+        Pop,
+        m(0),
+        m(0),
+        m(0),
+        m(0),
+        m(0),
+        timer,
+        Pop,
+        Pop,
+        m(4_200_000_000),
+        Pop,
+        Pop,
+        Pop,
+        timer,
+        m(0),
+        m(0),
+        Pop,
+        m(0),
+        Pop,
+        m(4_294_967_296),
+        timer,
+        m(0),
+        Pop,
+        m(0),
+        Pop,
+        Pop,
+        Cancel { agent: 0, kind: 0 },
+        Pop,
+        m(0),
+        Pop,
+        Pop,
+        Pop,
+        m(0),
+        m(4_200_000_000),
+        m(0),
+        Pop,
+        Pop,
+        m(0),
+        m(0),
+        Pop,
+        Pop,
+        m(0),
+        Pop,
+        Pop,
+        m(65_536),
+    ];
+    matches_the_reference(ops).unwrap();
+}
+
+#[test]
+fn regression_no_operations_at_all() {
+    matches_the_reference(Vec::new()).unwrap();
 }
 
 /// Width of the scheduler's far-future buckets in µs (`BUCKET_US` in scheduler.rs).
