@@ -154,3 +154,14 @@ fn show_full_prints_every_field_with_its_effective_value() {
         "--full without --show is a usage error"
     );
 }
+
+#[test]
+fn reference_and_show_together_are_a_usage_error() {
+    let o = swarmlb(&["scenarios", "--reference", "--show", "default"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--reference prints no scenario: refused"
+    );
+    assert!(o.stdout.is_empty());
+}
