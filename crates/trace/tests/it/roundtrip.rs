@@ -1,4 +1,5 @@
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::{Event, Kind};
 use swarmlb_trace::fold::Cursor;
@@ -48,22 +49,50 @@ fn events_strategy() -> impl Strategy<Value = Vec<Event>> {
     })
 }
 
+/// Encodes `events`, verifies the bytes (event and checkpoint counts) and decodes them
+/// back to the same events.
+fn decodes_to_what_was_encoded(events: &[Event]) -> Result<(), TestCaseError> {
+    let bytes = encode(&header(), events);
+    let report = swarmlb_trace::verify::verify(&mut reader(&bytes).unwrap()).unwrap();
+    prop_assert_eq!(report.checkpoints, events.len() as u64 / 1000);
+    prop_assert_eq!(report.events, events.len() as u64);
+    let mut cursor = Cursor::new(reader(&bytes).unwrap());
+    let mut back = vec![];
+    while let Some(e) = cursor.next_event().unwrap() {
+        back.push(e);
+    }
+    prop_assert_eq!(back, events);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
 
     #[test]
     fn decode_of_encode_is_identity(events in events_strategy()) {
-        let bytes = encode(&header(), &events);
-        let report = swarmlb_trace::verify::verify(&mut reader(&bytes).unwrap()).unwrap();
-        prop_assert_eq!(report.checkpoints, events.len() as u64 / 1000);
-        prop_assert_eq!(report.events, events.len() as u64);
-        let mut cursor = Cursor::new(reader(&bytes).unwrap());
-        let mut back = vec![];
-        while let Some(e) = cursor.next_event().unwrap() {
-            back.push(e);
-        }
-        prop_assert_eq!(back, events);
+        decodes_to_what_was_encoded(&events)?;
     }
+}
+
+/// Proptest's saved failure (proptest-regressions/roundtrip.txt, `cc facb39b7…`), kept as a
+/// named test: the case its ChaCha seed generates (3,068 events, the case proptest replays
+/// before shrinking it), run through the same check. It spans three checkpoints and runs
+/// past 2^32 µs (72 minutes), where a 32-bit time would wrap.
+#[test]
+fn regression_facb39b7_several_checkpoints_past_two_to_the_32_microseconds() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+    const SEED: &str = "facb39b7491c56d2ee23aeb5c8982c1ff0168f8d675835bda62fdbb4c690d4a3";
+    let seed: Vec<u8> = (0..SEED.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&SEED[i..i + 2], 16).unwrap())
+        .collect();
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
+    let mut runner = TestRunner::new_with_rng(ProptestConfig::default(), rng);
+    let events = events_strategy().new_tree(&mut runner).unwrap().current();
+    assert_eq!(events.len(), 3_068);
+    assert!(events.last().unwrap().time.0 > u64::from(u32::MAX));
+    decodes_to_what_was_encoded(&events).unwrap();
 }
 
 #[test]
