@@ -1,8 +1,9 @@
 //! The fold of a trace equals the live model at every checkpoint.
 
+use swarmlb_engine::SimTime;
 use swarmlb_trace::fold::{Cursor, Item, State};
 
-use crate::{reader, record, small};
+use crate::{events_of, reader, record, small};
 
 fn checkpoints_match(overrides: &[&str], seed: u64) -> usize {
     let sc = small(overrides);
@@ -54,4 +55,62 @@ fn fold_equals_live_state_with_crashes_loss_and_a_coordinator() {
             3
         ) > 20
     );
+}
+
+/// `fold_until` folds every event at or before the time, across checkpoints, and stops at
+/// the first later event: the same state as folding the events by hand.
+#[test]
+fn fold_until_crosses_checkpoints_and_stops_at_the_time() {
+    let bytes = record(&small(&[]), 1, 97);
+    let events = events_of(&bytes);
+    let layout = reader(&bytes).unwrap().layout();
+    let mut cursor = Cursor::new(reader(&bytes).unwrap());
+    let (mut folded, mut by_hand) = (State::new(layout), State::new(layout));
+    let mut applied = 0;
+    for t in [0, 1_000_000, 7_777_777, 30_000_000, 60_000_000, u64::MAX] {
+        cursor.fold_until(&mut folded, SimTime(t)).unwrap();
+        while applied < events.len() && events[applied].time.0 <= t {
+            by_hand.apply(&events[applied]);
+            applied += 1;
+        }
+        assert_eq!(folded.events, applied as u64, "at {t} us");
+        assert_eq!(folded.observed.hash(), by_hand.observed.hash(), "at {t} us");
+    }
+    assert_eq!(applied, events.len());
+    assert!(events.len() > 20 * 97, "several checkpoints were crossed");
+}
+
+/// The fast path (`has_buffered_event`, `next_buffered_event`) yields the block in memory,
+/// never an item that `peek` holds, and together with `next_item` every event in order.
+#[test]
+fn buffered_events_are_the_rest_of_the_block_in_memory() {
+    let bytes = record(&small(&[]), 1, 97);
+    let events = events_of(&bytes);
+    let mut cursor = Cursor::new(reader(&bytes).unwrap());
+    let (mut seen, mut buffered, mut checkpoints) = (Vec::new(), 0, 0);
+    loop {
+        while cursor.has_buffered_event() {
+            seen.push(cursor.next_buffered_event().expect("a buffered event"));
+            buffered += 1;
+        }
+        assert_eq!(cursor.next_buffered_event(), None);
+        if let Ok(Some(Item::Event(_))) = cursor.peek() {
+            // A peeked event is pending: it comes before the buffer.
+            assert!(!cursor.has_buffered_event());
+            assert_eq!(cursor.next_buffered_event(), None);
+        }
+        match cursor.next_item().unwrap() {
+            Some(Item::Event(e)) => seen.push(e),
+            Some(Item::Checkpoint { .. }) => checkpoints += 1,
+            Some(Item::Footer(_)) => {}
+            None => break,
+        }
+    }
+    assert_eq!(seen, events);
+    assert!(
+        buffered > events.len() / 2,
+        "{buffered} of {}",
+        events.len()
+    );
+    assert!(checkpoints > 20, "{checkpoints} checkpoints");
 }

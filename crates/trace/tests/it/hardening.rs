@@ -249,11 +249,18 @@ fn a_damaged_length_field_is_corruption_not_truncation() {
     let bytes = golden();
     // The footer's length field, made larger than the rest of the file.
     let last = frame_offset(&bytes, blocks_of(&bytes).1.len() - 1);
+    let footer_len = u32::from_le_bytes(bytes[last..last + 4].try_into().unwrap());
     let mut damaged = bytes.clone();
     damaged[last] += 40;
     let e = verify_bytes(&damaged).expect_err("refused");
     assert!(matches!(e, TraceError::Corrupt { .. }), "{e}");
-    assert!(e.to_string().contains("length field"), "{e}");
+    assert!(e.is_damage(), "{e}");
+    // The message names both lengths: the field's and the intact block's.
+    let says = format!(
+        "says {} bytes, but the intact block is {footer_len}",
+        footer_len + 40
+    );
+    assert!(e.to_string().contains(&says), "{e}");
     // The header's length field likewise.
     let (header, _) = blocks_of(&bytes);
     let short = frame_blocks(&header, &[]);
@@ -261,9 +268,16 @@ fn a_damaged_length_field_is_corruption_not_truncation() {
     damaged[12] += 1;
     let e = reader(&damaged).err().expect("refused");
     assert!(matches!(e, TraceError::Corrupt { offset: 12, .. }), "{e}");
-    // A real cut is still a truncation.
+    let says = format!(
+        "says {} bytes, but the intact header is {}",
+        header.len() + 1,
+        header.len()
+    );
+    assert!(e.to_string().contains(&says), "{e}");
+    // A real cut is still a truncation, and damage too.
     let e = verify_bytes(&bytes[..bytes.len() - 3]).expect_err("refused");
     assert!(matches!(e, TraceError::Truncated { .. }), "{e}");
+    assert!(e.is_damage(), "{e}");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! tree has exactly diff's cascade size; the tree from events in memory (the viewer's
 //! path) is the tree from readers (`swarmlb why`'s).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use swarmlb_engine::SimTime;
 use swarmlb_model::ids::PERTURBER;
@@ -124,6 +124,7 @@ fn the_default_scenarios_cascade_checks_out_link_by_link() {
     let tree = check_allowing(base, 1, 600, 4);
     // This cascade reaches hundreds of agents, through every kind of link.
     assert!(tree.nodes.len() > 300, "{}", tree.nodes.len());
+    assert_summary_counts(&tree);
     for kind in ["message", "missing message", "message content", "local"] {
         assert!(
             tree.nodes.iter().any(|n| n.link.name() == kind),
@@ -140,6 +141,51 @@ fn every_edge_is_a_real_message_and_nodes_equal_the_cascade() {
     assert!(small_cascade >= 2);
     let crowded = check(&["servers.capacity=8", "users.count=20"], 1, 40);
     assert!(crowded >= 2, "{crowded}");
+}
+
+/// The summary's counts, recomputed from the nodes: per depth, per link, per category and
+/// per kind, each with its share of the total; the per-kind and per-category lists add up
+/// to the number of nodes and run from the most frequent down.
+fn assert_summary_counts(tree: &why::Tree) {
+    let total = tree.nodes.len() as u64;
+    let (mut kinds, mut links) = (BTreeMap::new(), BTreeMap::new());
+    let mut depths = vec![0u64; tree.depth()];
+    for n in &tree.nodes {
+        *kinds.entry(n.link.event().kind).or_insert(0u64) += 1;
+        *links.entry(n.link.name()).or_insert(0u64) += 1;
+        depths[n.depth - 1] += 1;
+    }
+    let per_kind = tree.per_kind();
+    assert_eq!(per_kind.iter().copied().collect::<BTreeMap<_, _>>(), kinds);
+    assert!(
+        per_kind.windows(2).all(|w| w[0].1 >= w[1].1),
+        "{per_kind:?}"
+    );
+    let per_category = tree.per_category();
+    assert_eq!(per_category.iter().map(|c| c.1).sum::<u64>(), total);
+    assert!(per_category.windows(2).all(|w| w[0].1 >= w[1].1));
+    assert_eq!(tree.per_depth(), depths);
+    let summary = tree.summary();
+    let share = |n: u64| format!("{n} ({:.0}%)", 100.0 * n as f64 / total as f64);
+    let depth_line: Vec<String> = depths
+        .iter()
+        .enumerate()
+        .map(|(d, n)| format!("{}:{n}", d + 1))
+        .collect();
+    let mut expected = vec![
+        format!("diverged agents: {total} "),
+        format!("per depth: {}\n", depth_line.join(" ")),
+    ];
+    expected.extend(kinds.iter().map(|(k, &n)| format!("{k} {}", share(n))));
+    expected.extend(links.iter().map(|(l, &n)| format!("{l} {}", share(n))));
+    expected.extend(
+        per_category
+            .iter()
+            .map(|&(c, n)| format!("{c} {}", share(n))),
+    );
+    for line in expected {
+        assert!(summary.contains(&line), "{line:?} not in\n{summary}");
+    }
 }
 
 /// The viewer's path (`why::tree_of_events` over events in memory) gives `tree`, the tree
@@ -167,6 +213,7 @@ fn the_tree_from_events_in_memory_is_the_tree_from_readers() {
     assert!(tree.nodes.len() >= 3, "a cascade to compare: {tree:?}");
     assert!(tree.root.is_some());
     assert_same_tree(&a, &b, &tree);
+    assert_summary_counts(&tree);
     // The reverse pair has no perturbation event in the "perturbed" trace.
     let reverse = why::tree(reader(&b).unwrap(), reader(&a).unwrap()).unwrap();
     assert_eq!(reverse.root, None);
