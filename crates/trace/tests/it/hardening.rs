@@ -485,3 +485,50 @@ fn regression_a_damaged_length_field_in_a_whole_file_is_never_called_a_truncatio
         }
     }
 }
+
+/// A reader interrupted by a signal (`ErrorKind::Interrupted`, a short read) is retried and
+/// the trace reads whole; any other I/O error is an I/O error, not damage, and not retried.
+#[test]
+fn an_interrupted_read_is_retried_and_an_io_error_is_not_damage() {
+    use std::io::{Error, ErrorKind, Read};
+    /// Hands out `bytes` a few at a time, failing with `kind` at every `every`-th call.
+    struct Flaky<'a> {
+        bytes: &'a [u8],
+        calls: u32,
+        every: u32,
+        kind: ErrorKind,
+    }
+    impl Read for Flaky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % self.every == 0 {
+                return Err(Error::new(self.kind, "flaky"));
+            }
+            let n = buf.len().min(self.bytes.len()).min(7);
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+    let bytes = golden();
+    let flaky = |every, kind| Flaky {
+        bytes: &bytes,
+        calls: 0,
+        every,
+        kind,
+    };
+    let mut interrupted = TraceReader::new(flaky(3, ErrorKind::Interrupted), "flaky").unwrap();
+    assert_eq!(
+        verify(&mut interrupted).unwrap(),
+        verify_bytes(&bytes).unwrap()
+    );
+    let failing = |every| match TraceReader::new(flaky(every, ErrorKind::Other), "flaky") {
+        Err(e) => e,
+        Ok(mut r) => verify(&mut r).err().expect("an I/O error").1,
+    };
+    for every in [1, 3, 50] {
+        let e = failing(every);
+        assert!(matches!(e, TraceError::Io { .. }), "{e}");
+        assert!(!e.is_damage(), "{e}");
+    }
+}
