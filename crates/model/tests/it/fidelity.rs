@@ -157,3 +157,62 @@ fn pulled_users_are_drawn_at_random_not_the_lowest_slots() {
         "the lowest 30 slots moved {low:.2} times each, the rest {rest:.2}"
     );
 }
+
+/// How many records of each kind a run of `seed-classic` with `overrides` wrote, and its
+/// last sample.
+fn kind_counts(overrides: &[&str], seed: u64) -> (std::collections::BTreeMap<Kind, u64>, Sample) {
+    let mut runner = Runner::new(&scenario("seed-classic", overrides).with_seed(seed));
+    let mut counts = std::collections::BTreeMap::new();
+    let mut observer = |_: &swarmlb_engine::EventKey, record: &(Kind, u32), _: &World| {
+        *counts.entry(record.0).or_insert(0u64) += 1;
+        ControlFlow::Continue(())
+    };
+    let mut last = None;
+    runner.run_to_end(&mut observer, |s| {
+        last = Some(s.clone());
+        ControlFlow::Continue(())
+    });
+    (counts, last.expect("samples"))
+}
+
+/// The population rule's boundaries: a population at its cap is not culled (only one
+/// above it is), and one at its floor still grows by the spawn chance.
+#[test]
+fn the_population_rule_culls_only_above_the_cap_and_spawns_at_the_floor() {
+    for seed in 1..=3 {
+        // Floor = cap: refilled to 12 every step, never culled.
+        let at_cap = [
+            "duration=5m",
+            "users.population.initial=12",
+            "users.population.floor=12",
+            "users.population.cap=12",
+        ];
+        let (counts, _) = kind_counts(&at_cap, seed);
+        assert_eq!(counts.get(&Kind::PopulationCull), None, "seed {seed}");
+        let most = samples(&at_cap, seed).iter().map(alive).max();
+        assert_eq!(most, Some(12), "seed {seed}");
+        // A certain spawn at the floor: the population climbs to its cap of 14.
+        let growing = [
+            "duration=5m",
+            "users.population.initial=10",
+            "users.population.floor=10",
+            "users.population.cap=14",
+            "users.population.spawn_chance=1.0",
+        ];
+        let most = samples(&growing, seed).iter().map(alive).max();
+        assert_eq!(most, Some(14), "seed {seed}");
+    }
+}
+
+/// Every refusal is counted: with scale-out capped at 4 servers (the initial 4), a crowd of 60 meets
+/// servers that cannot start, and each refusal (`ProvisionRefuse` from the cloud,
+/// `ConnectReject` from a server) adds one to `rejections`.
+#[test]
+fn refusals_when_no_server_can_start_are_counted() {
+    let crowd = r#"users.flash={at="1m", extra=60, duration="1s"}"#;
+    let (counts, last) = kind_counts(&[crowd, "duration=3m", "servers.max_servers=4"], 1);
+    let refused = counts.get(&Kind::ProvisionRefuse).copied().unwrap_or(0);
+    assert!(refused > 10, "{counts:?}");
+    let rejected = counts.get(&Kind::ConnectReject).copied().unwrap_or(0);
+    assert_eq!(last.rejections, refused + rejected, "{counts:?}");
+}
