@@ -67,11 +67,6 @@ impl<'a, 'c> Out<'a, 'c> {
         self.ctx.now()
     }
 
-    /// The acting agent.
-    pub fn me(&self) -> AgentId {
-        self.ctx.me()
-    }
-
     /// Send `body` to `target`; `load` is the sender's load, piggybacked on the message.
     ///
     /// Latency and loss are drawn from the message's causal identity (sender, target,

@@ -7,6 +7,7 @@ mod determinism;
 mod fidelity;
 mod invariants;
 mod kinds;
+mod known;
 mod purpose;
 mod scenario;
 mod sessions;

@@ -1,0 +1,174 @@
+//! Known answers: the load statistics, agent names, the CSV row and the steady-slot rule
+//! on hand-worked inputs, and the summaries of three short runs pinned by snapshot (any
+//! change of behaviour, however small, changes one of them; update them with
+//! `INSTA_UPDATE=always` only when the change is meant, together with the golden traces).
+
+use swarmlb_engine::{AgentId, SimTime};
+use swarmlb_model::Observed;
+use swarmlb_model::metrics::{SAMPLE_CSV_HEADER, Sample, Stats, load_stats};
+use swarmlb_model::msg::Body;
+use swarmlb_model::params::Params;
+use swarmlb_model::scenario::Dur;
+
+use crate::{run, scenario};
+
+#[test]
+fn load_stats_on_hand_worked_loads() {
+    assert_eq!(load_stats(&[]), (0, 0.0, 0.0, 1.0));
+    assert_eq!(load_stats(&[0, 0]), (0, 0.0, 0.0, 1.0));
+    assert_eq!(load_stats(&[4, 4, 4, 4]), (4, 4.0, 0.0, 1.0));
+    // [1, 3]: mean 2, variance (1 + 9) / 2 - 4 = 1, CoV 1/2, Jain 16 / (2 * 10).
+    assert_eq!(load_stats(&[1, 3]), (3, 2.0, 0.5, 0.8));
+    // [0, 6, 0]: mean 2, variance 36 / 3 - 4 = 8, CoV sqrt(8) / 2, Jain 36 / (3 * 36).
+    let (max, mean, cov, jain) = load_stats(&[0, 6, 0]);
+    assert_eq!((max, mean), (6, 2.0));
+    assert!((cov - 8f64.sqrt() / 2.0).abs() < 1e-12, "{cov}");
+    assert!((jain - 1.0 / 3.0).abs() < 1e-12, "{jain}");
+}
+
+#[test]
+fn agent_names_parse_back_and_out_of_range_names_do_not() {
+    let layout = Params::new(&scenario("default", &[])).layout;
+    for i in 0..layout.n_agents() as u32 {
+        let name = layout.agent(AgentId(i)).to_string();
+        assert_eq!(layout.parse(&name), Some(AgentId(i)), "{name}");
+    }
+    let last_server = format!("S{}", layout.max_servers - 1);
+    assert_eq!(
+        layout.parse(&last_server),
+        Some(layout.server(layout.max_servers - 1))
+    );
+    let last_user = format!("U{}", layout.n_users - 1);
+    assert_eq!(
+        layout.parse(&last_user),
+        Some(layout.user(layout.n_users - 1))
+    );
+    let past = [
+        format!("S{}", layout.max_servers),
+        format!("U{}", layout.n_users),
+    ];
+    for bad in [
+        "", "S", "U", "P1", "E0", "C ", "X1", "S-1", "u3", &past[0], &past[1],
+    ] {
+        assert_eq!(layout.parse(bad), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn a_sample_row_has_fixed_precision_in_header_order() {
+    let sample = Sample {
+        time: SimTime(90_500_000),
+        servers_alive: 3,
+        users_connected: 25,
+        users_searching: 2,
+        load_max: 10,
+        load_mean: 8.333_333,
+        load_cov: 0.2,
+        jain: 0.96,
+        utilization: 0.833_333,
+        messages: 1234,
+        migrations: 5,
+        rejections: 1,
+    };
+    assert_eq!(
+        sample.csv_row(),
+        "90.500000,3,25,2,10,8.3333,0.2000,0.9600,0.8333,1234,5,1"
+    );
+    assert_eq!(
+        SAMPLE_CSV_HEADER.split(',').count(),
+        sample.csv_row().split(',').count()
+    );
+}
+
+#[test]
+fn messages_are_counted_per_body_and_heartbeats_apart() {
+    let mut stats = Stats::default();
+    stats.count_message(&Body::Cull);
+    stats.count_message(&Body::Ping { session: 1 });
+    stats.count_message(&Body::Ping { session: 2 });
+    assert_eq!(stats.messages[Body::Cull.code()], 1);
+    assert_eq!(stats.messages[Body::Ping { session: 0 }.code()], 2);
+    assert_eq!(stats.messages_total(), 3);
+    assert_eq!(stats.heartbeats, 2);
+}
+
+/// A flash crowd's slot is active from its start (inclusive) to its end (exclusive);
+/// slots past `extra` never are; steady slots always are without a diurnal cycle.
+#[test]
+fn flash_slots_are_active_exactly_in_their_window() {
+    let sc = scenario(
+        "flash-crowd",
+        &[r#"users.flash={at="60s", extra=5, duration="10s"}"#],
+    );
+    assert!(sc.users.diurnal.is_none());
+    let params = Params::new(&sc);
+    let count = sc.users.count;
+    let (start, end) = (SimTime::from_secs(60), SimTime::from_secs(70));
+    let before = |t: SimTime| SimTime(t.0 - 1);
+    for slot in count..count + 5 {
+        assert!(!params.slot_active(slot, before(start)), "slot {slot}");
+        assert!(params.slot_active(slot, start), "slot {slot}");
+        assert!(params.slot_active(slot, before(end)), "slot {slot}");
+        assert!(!params.slot_active(slot, end), "slot {slot}");
+    }
+    assert!(!params.slot_active(count + 5, start));
+    assert!(params.slot_active(0, start) && params.slot_active(count - 1, end));
+}
+
+/// Three short runs (the default scenario, the original model's variants with a
+/// butterfly, and a coordinator under loss and crashes), each summary pinned.
+#[test]
+fn summaries_of_three_short_runs_are_pinned() {
+    let runs = [
+        ("default", vec!["duration=\"5m\""], 1),
+        ("seed-classic", vec!["duration=\"5m\""], 2),
+        (
+            "default",
+            vec![
+                "duration=\"3m\"",
+                "policy=\"power-of-two\"",
+                "network.loss=0.05",
+                "crashes=[{ at = \"1m\", servers = [0, 3] }]",
+            ],
+            3,
+        ),
+    ];
+    for (i, (name, overrides, seed)) in runs.into_iter().enumerate() {
+        let mut sc = scenario(name, &overrides);
+        if i == 1 {
+            sc = sc.perturbed_at(Dur(SimTime::from_secs(90).0), None);
+        }
+        let summary = run(sc, seed).summary();
+        insta::assert_debug_snapshot!(format!("run_{i}_{name}"), summary);
+    }
+}
+
+/// The observed state (what a trace folds to) counts what the world holds: the running
+/// servers' loads in server order and the users connected.
+#[test]
+fn the_observed_state_counts_what_the_world_holds() {
+    let runner = run(scenario("default", &["duration=\"5m\""]), 1);
+    let world = &runner.sim.model;
+    let observed = Observed::of_world(world);
+    let sample = world.sample(runner.sim.now());
+    assert!(sample.users_connected > 100, "{sample:?}");
+    assert_eq!(observed.users_connected(), sample.users_connected);
+    assert_eq!(observed.servers_running(), sample.servers_alive);
+    let loads = observed.running_loads();
+    assert_eq!(
+        load_stats(&loads),
+        (
+            sample.load_max,
+            sample.load_mean,
+            sample.load_cov,
+            sample.jain
+        )
+    );
+    let running: Vec<u32> = world
+        .servers
+        .iter()
+        .filter(|s| s.status.is_running())
+        .map(|s| s.load())
+        .collect();
+    assert_eq!(loads, running);
+}
