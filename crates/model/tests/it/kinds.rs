@@ -11,7 +11,13 @@ use swarmlb_model::{Fold, Kind, Value};
 fn codes_and_names_are_pinned() {
     let mut pinned = String::from("kinds:\n");
     for &kind in Kind::ALL {
-        pinned += &format!("{} {}\n", kind as u8, kind.name());
+        let label = kind.value().label().unwrap_or("-");
+        pinned += &format!(
+            "{} {} {} {label}\n",
+            kind as u8,
+            kind.name(),
+            kind.category().name()
+        );
     }
     pinned += "bodies:\n";
     for (code, name) in BODY_NAMES.iter().enumerate() {

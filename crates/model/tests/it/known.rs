@@ -113,6 +113,49 @@ fn flash_slots_are_active_exactly_in_their_window() {
     }
     assert!(!params.slot_active(count + 5, start));
     assert!(params.slot_active(0, start) && params.slot_active(count - 1, end));
+    // A 10 s ramp: the j-th of 5 arrives 2j s after the start.
+    let ramped = scenario(
+        "flash-crowd",
+        &[r#"users.flash={at="60s", extra=5, ramp="10s", duration="20s"}"#],
+    );
+    let params = Params::new(&ramped);
+    for j in 0..5 {
+        let arrives = SimTime::from_secs(60 + 2 * u64::from(j));
+        assert!(!params.slot_active(count + j, before(arrives)), "slot {j}");
+        assert!(params.slot_active(count + j, arrives), "slot {j}");
+        assert_eq!(params.next_active(count + j, start), Some(arrives));
+    }
+}
+
+/// The daily cycle: 800 users ± 50% over 30 minutes are 1,200 at a quarter period and
+/// 400 at three quarters.
+#[test]
+fn the_daily_cycle_peaks_and_dips_where_the_sine_does() {
+    let sc = scenario("default", &[]);
+    let d = sc
+        .users
+        .diurnal
+        .as_ref()
+        .expect("default has a daily cycle");
+    assert_eq!(
+        (sc.users.count, d.amplitude, d.period.us()),
+        (800, 0.5, 1_800_000_000)
+    );
+    let params = Params::new(&sc);
+    let (peak, dip) = (SimTime::from_secs(450), SimTime::from_secs(1350));
+    assert!(params.slot_active(1199, peak) && !params.slot_active(1200, peak));
+    assert!(params.slot_active(399, dip) && !params.slot_active(400, dip));
+    assert!(params.slot_active(799, SimTime::ZERO) && !params.slot_active(800, SimTime::ZERO));
+}
+
+#[test]
+fn messages_per_connection_with_and_without_heartbeats() {
+    let mut summary = run(scenario("seed-classic", &["duration=\"1m\""]), 1).summary();
+    (summary.messages, summary.heartbeats, summary.connects) = (1000, 400, 8);
+    assert_eq!(summary.messages_per_connection(), 125.0);
+    assert_eq!(summary.messages_per_connection_without_heartbeats(), 75.0);
+    summary.connects = 0;
+    assert_eq!(summary.messages_per_connection(), 1000.0);
 }
 
 /// Three short runs (the default scenario, the original model's variants with a
