@@ -156,6 +156,21 @@ fn messages_per_connection_with_and_without_heartbeats() {
     assert_eq!(summary.messages_per_connection_without_heartbeats(), 75.0);
     summary.connects = 0;
     assert_eq!(summary.messages_per_connection(), 1000.0);
+    // The orphans row appears only when a crash left orphans.
+    let orphans_row = |s: &swarmlb_model::Summary| {
+        s.rows()
+            .iter()
+            .any(|(label, _)| *label == "orphans reconnected / max wait")
+    };
+    assert!(!orphans_row(&summary));
+    (summary.orphans, summary.orphans_reconnected) = (3, 2);
+    summary.orphan_reconnect_us_max = 1_250_000;
+    assert!(orphans_row(&summary));
+    let row = summary
+        .rows()
+        .into_iter()
+        .find(|r| r.0.starts_with("orphans"));
+    assert_eq!(row.unwrap().1, "2 of 3 / 1.25 s");
 }
 
 /// Three short runs (the default scenario, the original model's variants with a
