@@ -14,10 +14,6 @@ pub struct Stats {
     pub heartbeats: u64,
     /// Requests lost in the network.
     pub messages_lost: u64,
-    /// Messages dropped by a partition.
-    pub messages_cut: u64,
-    /// Messages that reached a dead agent.
-    pub messages_dropped: u64,
     /// Connects accepted by servers.
     pub accepts: u64,
     /// Connects refused by servers.

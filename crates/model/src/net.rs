@@ -90,7 +90,6 @@ impl<'a, 'c> Out<'a, 'c> {
             return;
         }
         if self.net.separates(self.params, me, target) {
-            self.stats.messages_cut += 1;
             return;
         }
         let net = &self.params.scenario.network;

@@ -214,7 +214,6 @@ impl swarmlb_engine::Handler for World {
                         let starting = server.status == ServerStatus::Off
                             && matches!(msg.body, Body::Start { .. });
                         if !server.status.is_running() && !starting {
-                            out.stats.messages_dropped += 1;
                             return (Kind::Dropped, msg.body.code() as u32);
                         }
                         if msg.body == Body::Crash {
@@ -235,10 +234,7 @@ impl swarmlb_engine::Handler for World {
                     Payload::Message(msg) if coordinator.alive => {
                         coordinator.on_message(&mut out, key.source, msg.load, msg.body)
                     }
-                    Payload::Message(msg) => {
-                        out.stats.messages_dropped += 1;
-                        (Kind::Dropped, msg.body.code() as u32)
-                    }
+                    Payload::Message(msg) => (Kind::Dropped, msg.body.code() as u32),
                     Payload::Timer(t) => unreachable!("coordinator timer {t:?}"),
                 }
             }

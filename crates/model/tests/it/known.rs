@@ -230,3 +230,52 @@ fn the_observed_state_counts_what_the_world_holds() {
         .collect();
     assert_eq!(loads, running);
 }
+
+/// Durations: the constructors, the text form, and the numbers a deserializer may hand
+/// over (TOML gives i64 seconds; other formats give u64 or f64 seconds).
+#[test]
+fn durations_from_text_and_from_numbers() {
+    use serde::Deserialize;
+    use serde::de::value::{Error, F64Deserializer, I64Deserializer, U64Deserializer};
+    assert_eq!(Dur::millis(3).us(), 3_000);
+    assert_eq!(Dur::secs(3).us(), 3_000_000);
+    assert_eq!("1h30m".parse::<Dur>().unwrap(), Dur::secs(5_400));
+    assert_eq!("250ms".parse::<Dur>().unwrap(), Dur::millis(250));
+    assert!("ten seconds".parse::<Dur>().is_err());
+    let from_u64 = |v: u64| Dur::deserialize(U64Deserializer::<Error>::new(v));
+    let from_i64 = |v: i64| Dur::deserialize(I64Deserializer::<Error>::new(v));
+    let from_f64 = |v: f64| Dur::deserialize(F64Deserializer::<Error>::new(v));
+    assert_eq!(from_u64(90).unwrap(), Dur::secs(90));
+    assert!(from_u64(u64::MAX).is_err());
+    assert!(from_i64(-1).is_err());
+    assert_eq!(from_f64(1.5).unwrap(), Dur::millis(1_500));
+    let year = 366 * 24 * 3600;
+    assert_eq!(from_f64(year as f64).unwrap(), Dur::secs(year));
+    assert!(from_f64(year as f64 + 1.0).is_err());
+    assert!(from_f64(-0.5).is_err() && from_f64(f64::NAN).is_err());
+    assert!(from_u64(year + 1).is_err());
+}
+
+/// With every server crashed and none allowed to start, samples say 0 servers and a
+/// utilization of 0 (not 0/0).
+#[test]
+fn a_world_without_servers_samples_zero_utilization() {
+    let sc = scenario(
+        "default",
+        &[
+            "duration=\"30s\"",
+            "servers.initial=2",
+            "servers.max_servers=2",
+            "crashes=[{ at = \"10s\", servers = [0, 1] }]",
+        ],
+    );
+    let mut runner = swarmlb_model::run::Runner::new(&sc);
+    let mut last = None;
+    runner.run_to_end(&mut (), |s| {
+        assert!(s.utilization.is_finite(), "{s:?}");
+        last = Some(s.clone());
+        std::ops::ControlFlow::Continue(())
+    });
+    let last = last.expect("samples");
+    assert_eq!((last.servers_alive, last.utilization), (0, 0.0), "{last:?}");
+}
