@@ -446,3 +446,100 @@ fn every_validation_rule_and_override_mistake_as_data() {
         .collect();
     insta::assert_snapshot!(report.join("\n"));
 }
+
+/// Every limit is inclusive: a scenario exactly at a bound is accepted, one step past it
+/// is refused, and a refusal for too many user slots blames the field that went over.
+#[test]
+fn limits_are_inclusive_and_the_field_over_them_is_blamed() {
+    let text = swarmlb_model::scenario::BUILTINS
+        .iter()
+        .find(|(n, _)| *n == "default")
+        .expect("builtin")
+        .1;
+    let parse = |overrides: &[String]| Scenario::parse(text, "default", overrides);
+    let flat = "users.diurnal.amplitude=0.0".to_string();
+    let cases: Vec<(Vec<String>, Vec<String>)> = vec![
+        (
+            vec!["sample_interval=0.001".into(), "duration=\"1m\"".into()],
+            vec!["sample_interval=0.000999".into(), "duration=\"1m\"".into()],
+        ),
+        (
+            // 1,000,000 samples exactly.
+            vec!["sample_interval=\"1s\"".into(), "duration=1000000".into()],
+            vec!["sample_interval=\"1s\"".into(), "duration=1000001".into()],
+        ),
+        (
+            vec![format!("name=\"{}\"", "n".repeat(256))],
+            vec![format!("name=\"{}\"", "n".repeat(257))],
+        ),
+        (
+            vec![
+                "servers.low_watermark=0.6".into(),
+                "servers.pull_target=0.9".into(),
+            ],
+            vec!["servers.low_watermark=0.61".into()],
+        ),
+        (
+            vec!["servers.max_hops=64".into()],
+            vec!["servers.max_hops=65".into()],
+        ),
+        (
+            vec!["users.initial=800".into()],
+            vec!["users.initial=801".into()],
+        ),
+        (
+            vec![flat.clone(), "users.count=10000000".into()],
+            vec![flat.clone(), "users.count=10000001".into()],
+        ),
+    ];
+    for (at_limit, past) in cases {
+        assert!(
+            parse(&at_limit).is_ok(),
+            "{at_limit:?}: {:?}",
+            parse(&at_limit)
+        );
+        assert!(parse(&past).is_err(), "{past:?} accepted");
+    }
+    // One slot over, from each part of the sum: count, flash crowd, arrival slots.
+    let blamed = |overrides: &[&str]| {
+        let mut all = vec![flat.clone()];
+        all.extend(overrides.iter().map(|s| s.to_string()));
+        parse(&all).expect_err("one slot too many").to_string()
+    };
+    let over_by_arrivals = blamed(&["users.count=10000000", "users.arrival_slots=1"]);
+    assert!(
+        over_by_arrivals.contains("users.arrival_slots"),
+        "{over_by_arrivals}"
+    );
+    let over_by_flash = blamed(&[
+        "users.count=9999999",
+        r#"users.flash={at="1s", extra=2, duration="1s"}"#,
+    ]);
+    assert!(
+        over_by_flash.contains("users.flash.extra"),
+        "{over_by_flash}"
+    );
+    let flash_at_max = blamed(&[
+        "users.count=9999999",
+        r#"users.flash={at="1s", extra=1, duration="1s"}"#,
+        "users.arrival_slots=1",
+    ]);
+    assert!(
+        flash_at_max.contains("users.arrival_slots"),
+        "{flash_at_max}"
+    );
+}
+
+#[test]
+fn policies_parse_by_name_and_a_uniform_mean_is_the_midpoint() {
+    for policy in swarmlb_model::Policy::ALL {
+        assert_eq!(policy.name().parse(), Ok(policy));
+    }
+    let e = "least-busy".parse::<swarmlb_model::Policy>().unwrap_err();
+    assert!(e.contains("power-of-two"), "{e}");
+    let sc = crate::scenario(
+        "default",
+        &[r#"users.lifespan={ dist = "uniform", min = "2s", max = "6s" }"#],
+    );
+    assert_eq!(sc.users.lifespan.mean_us(), 4_000_000);
+}
