@@ -543,3 +543,43 @@ fn policies_parse_by_name_and_a_uniform_mean_is_the_midpoint() {
     );
     assert_eq!(sc.users.lifespan.mean_us(), 4_000_000);
 }
+
+/// Warnings name each event scheduled at or after the end (at the end counts: it never
+/// happens), and nothing when all happen.
+#[test]
+fn events_at_or_after_the_end_are_warned_about() {
+    let sc = crate::scenario(
+        "default",
+        &[
+            "duration=\"2m\"",
+            "crashes=[{ at = \"1m\", servers = [0] }, { at = \"2m\", servers = [1] }]",
+            "partitions=[{ at = \"3m\", duration = \"1s\", servers = [2] }]",
+            "coordinator.crash_at=\"119s\"",
+        ],
+    );
+    let warnings = sc.warnings();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].starts_with("crashes[1] at 2m is at or after the end of the run (2m)"));
+    assert!(warnings[1].starts_with("partitions[0] at 3m"));
+    assert!(crate::scenario("default", &[]).warnings().is_empty());
+    let late = crate::scenario(
+        "default",
+        &["duration=\"2m\"", "coordinator.crash_at=\"2m\""],
+    );
+    assert_eq!(late.warnings().len(), 1);
+}
+
+/// The reference (docs/scenarios.md, `swarmlb scenarios --reference`) names every field
+/// group and the fields of the original model's variants.
+#[test]
+fn the_reference_names_the_fields() {
+    let text = swarmlb_model::reference::markdown();
+    for needle in [
+        "users.population.floor",
+        "servers.overflow",
+        "butterfly.victim",
+        "sample_interval",
+    ] {
+        assert!(text.contains(needle), "{needle} missing");
+    }
+}
