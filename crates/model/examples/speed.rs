@@ -15,13 +15,15 @@ use swarmlb_model::Scenario;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(name), Some(secs)) = (args.get(1), args.get(2).and_then(|s| s.parse().ok()))
-    else {
+    let (Some(name), Some(secs)) = (args.get(1), args.get(2).and_then(|s| s.parse().ok())) else {
         eprintln!("usage: speed SCENARIO SIMULATED_SECONDS");
         std::process::exit(2);
     };
     let Some(scenario) = Scenario::builtin(name) else {
-        eprintln!("no built-in scenario {name:?}; one of {}", Scenario::builtin_names());
+        eprintln!(
+            "no built-in scenario {name:?}; one of {}",
+            Scenario::builtin_names()
+        );
         std::process::exit(2);
     };
     let mut sim = swarmlb_model::build(&scenario);

@@ -129,6 +129,18 @@ fn spread_hands_off_only_with_room_up_to_the_pull_target() {
         ..situation(2, &peers)
     };
     assert_eq!(decide(&s, draw(0)), Decision::Offer { peer: 2, users: 1 });
+    // Three users over peers at 4 and 2: the plan is [2, 2, 1], so peer 2 is asked for 2.
+    let uneven = [peer(1, 4), peer(2, 2)];
+    assert_eq!(spread(3, &uneven), vec![2, 2, 1]);
+    let three = Situation {
+        load: 3,
+        peers: &uneven,
+        ..s.clone()
+    };
+    assert_eq!(
+        decide(&three, draw(0)),
+        Decision::Offer { peer: 2, users: 2 }
+    );
     // Room 1 for 2 users: no hand-off (and no peer above 6 to pull from).
     let tight = [peer(1, 5), peer(2, 6)];
     let s = Situation { peers: &tight, ..s };

@@ -173,10 +173,12 @@ fn messages_per_connection_with_and_without_heartbeats() {
     assert_eq!(row.unwrap().1, "2 of 3 / 1.25 s");
 }
 
-/// Three short runs (the default scenario, the original model's variants with a
-/// butterfly, and a coordinator under loss and crashes), each summary pinned.
+/// Short runs, each summary pinned: the default scenario, the original model's variants
+/// with a butterfly, a coordinator under loss and crashes, a partition, a coordinator
+/// crash, the loss of half the servers, and a crowd that makes the original model's
+/// servers overflow to new ones.
 #[test]
-fn summaries_of_three_short_runs_are_pinned() {
+fn summaries_of_short_runs_are_pinned() {
     let runs = [
         ("default", vec!["duration=\"5m\""], 1),
         ("seed-classic", vec!["duration=\"5m\""], 2),
@@ -189,6 +191,35 @@ fn summaries_of_three_short_runs_are_pinned() {
                 "crashes=[{ at = \"1m\", servers = [0, 3] }]",
             ],
             3,
+        ),
+        (
+            "partition",
+            vec![
+                "duration=\"3m\"",
+                "partitions=[{ at = \"1m\", duration = \"1m\", servers = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }]",
+            ],
+            4,
+        ),
+        (
+            "coordinator-crash",
+            vec!["duration=\"2m\"", "coordinator.crash_at=\"1m\""],
+            5,
+        ),
+        (
+            "node-loss",
+            vec![
+                "duration=\"3m\"",
+                "crashes=[{ at = \"1m\", servers = [0, 1, 2, 3, 4] }]",
+            ],
+            6,
+        ),
+        (
+            "seed-classic",
+            vec![
+                "duration=\"2m\"",
+                r#"users.flash={at="30s", extra=60, duration="1s"}"#,
+            ],
+            7,
         ),
     ];
     for (i, (name, overrides, seed)) in runs.into_iter().enumerate() {
@@ -229,6 +260,22 @@ fn the_observed_state_counts_what_the_world_holds() {
         .map(|s| s.load())
         .collect();
     assert_eq!(loads, running);
+    // Per server index, 0 where none runs.
+    let by_index: Vec<u32> = world
+        .servers
+        .iter()
+        .map(|s| if s.status.is_running() { s.load() } else { 0 })
+        .collect();
+    assert_eq!(observed.loads().collect::<Vec<_>>(), by_index);
+}
+
+/// A summary before any event: nothing simulated, no mean to take (0, not 0/0).
+#[test]
+fn a_summary_before_the_first_event_is_all_zero() {
+    let runner = swarmlb_model::run::Runner::new(&scenario("default", &[]));
+    let summary = runner.summary();
+    assert_eq!(summary.events, 0);
+    assert_eq!(summary.users_connected_mean, 0.0);
 }
 
 /// Durations: the constructors, the text form, and the numbers a deserializer may hand
