@@ -1,14 +1,15 @@
-//! Known answers: the load statistics, agent names, the CSV row and the steady-slot rule
-//! on hand-worked inputs, and the summaries of three short runs pinned by snapshot (any
-//! change of behaviour, however small, changes one of them; update them with
-//! `INSTA_UPDATE=always` only when the change is meant, together with the golden traces).
+//! Known answers: load statistics, agent names, the CSV row, durations and the slot rules
+//! on hand-worked inputs, and the summaries and record counts of seven short runs pinned
+//! by snapshot (any change of behaviour, however small, changes one of them; update them
+//! with `INSTA_UPDATE=always` only when the change is meant, together with the golden
+//! traces).
 
 use swarmlb_engine::{AgentId, SimTime};
-use swarmlb_model::Observed;
 use swarmlb_model::metrics::{SAMPLE_CSV_HEADER, Sample, Stats, load_stats};
 use swarmlb_model::msg::Body;
 use swarmlb_model::params::Params;
 use swarmlb_model::scenario::Dur;
+use swarmlb_model::{Kind, Observed, World};
 
 use crate::{run, scenario};
 
@@ -173,7 +174,7 @@ fn messages_per_connection_with_and_without_heartbeats() {
     assert_eq!(row.unwrap().1, "2 of 3 / 1.25 s");
 }
 
-/// Short runs, each summary pinned: the default scenario, the original model's variants
+/// Short runs, each summary and count of records by kind pinned: the default scenario, the original model's variants
 /// with a butterfly, a coordinator under loss and crashes, a partition, a coordinator
 /// crash, the loss of half the servers, and a crowd that makes the original model's
 /// servers overflow to new ones.
@@ -227,8 +228,18 @@ fn summaries_of_short_runs_are_pinned() {
         if i == 1 {
             sc = sc.perturbed_at(Dur(SimTime::from_secs(90).0), None);
         }
-        let summary = run(sc, seed).summary();
-        insta::assert_debug_snapshot!(format!("run_{i}_{name}"), summary);
+        let mut runner = swarmlb_model::run::Runner::new(&sc.with_seed(seed));
+        let mut records = std::collections::BTreeMap::new();
+        let mut count = |_: &swarmlb_engine::EventKey, r: &(Kind, u32), _: &World| {
+            *records.entry(r.0).or_insert(0u64) += 1;
+            std::ops::ControlFlow::Continue(())
+        };
+        runner.run_to_end(&mut count, |_| std::ops::ControlFlow::Continue(()));
+        let summary = runner.summary();
+        insta::assert_snapshot!(
+            format!("run_{i}_{name}"),
+            format!("{summary:#?}\nrecords by kind: {records:#?}")
+        );
     }
 }
 
