@@ -337,3 +337,36 @@ fn a_world_without_servers_samples_zero_utilization() {
     let last = last.expect("samples");
     assert_eq!((last.servers_alive, last.utilization), (0, 0.0), "{last:?}");
 }
+
+/// `variants::apply` switches on exactly the variants whose bits are set, with the values
+/// its documentation gives.
+#[test]
+fn variant_bits_switch_on_exactly_their_variants() {
+    use swarmlb_model::scenario::{HandoffStyle, LifespanClock, Overflow, PullStyle, VictimPick};
+    let base = scenario("default", &["duration=\"10m\""]);
+    let with = |bits: u8| {
+        let mut sc = base.clone();
+        swarmlb_model::variants::apply(&mut sc, bits);
+        sc
+    };
+    assert_eq!(with(0), base);
+    assert_eq!(with(1).servers.pull, PullStyle::Classic);
+    assert_eq!(with(2).servers.handoff, HandoffStyle::Spread);
+    assert_eq!(with(4).servers.overflow, Overflow::ScaleOut);
+    assert_eq!(with(4).servers.provisioning_delay, Dur::millis(10));
+    assert_eq!(with(8).users.lifespan_clock, LifespanClock::WhileConnected);
+    let population = with(16).users.population.expect("bit 4");
+    let cap = 1 + base.users.count / 2;
+    assert_eq!(
+        (population.cap, population.initial, population.floor),
+        (cap, cap / 2, cap / 3)
+    );
+    let butterfly = with(32).butterfly.expect("bit 5");
+    assert_eq!(butterfly.at, Some(Dur::secs(300)));
+    assert_eq!(butterfly.victim, VictimPick::ServerThenUser);
+    assert_eq!(with(64).servers.terminate_grace, Dur::secs(0));
+    for bit in 0..7 {
+        let one = with(1 << bit);
+        assert_ne!(one, base, "bit {bit} changes nothing");
+    }
+}

@@ -504,29 +504,38 @@ fn limits_are_inclusive_and_the_field_over_them_is_blamed() {
     let blamed = |overrides: &[&str]| {
         let mut all = vec![flat.clone()];
         all.extend(overrides.iter().map(|s| s.to_string()));
-        parse(&all).expect_err("one slot too many").to_string()
+        // An override that makes the scenario invalid is blamed with the field it broke.
+        let e = parse(&all).expect_err("one slot too many").to_string();
+        let field = e.split('`').nth(1).unwrap_or_default().to_string();
+        assert!(e.contains("invalid value for `"), "{e}");
+        field
     };
-    let over_by_arrivals = blamed(&["users.count=10000000", "users.arrival_slots=1"]);
-    assert!(
-        over_by_arrivals.contains("users.arrival_slots"),
-        "{over_by_arrivals}"
+    assert_eq!(
+        blamed(&["users.count=10000000", "users.arrival_slots=1"]),
+        "users.arrival_slots"
     );
-    let over_by_flash = blamed(&[
-        "users.count=9999999",
-        r#"users.flash={at="1s", extra=2, duration="1s"}"#,
-    ]);
-    assert!(
-        over_by_flash.contains("users.flash.extra"),
-        "{over_by_flash}"
+    assert_eq!(
+        blamed(&[
+            "users.count=9999999",
+            r#"users.flash={at="1s", extra=2, duration="1s"}"#,
+        ]),
+        "users.flash.extra"
     );
-    let flash_at_max = blamed(&[
-        "users.count=9999999",
-        r#"users.flash={at="1s", extra=1, duration="1s"}"#,
-        "users.arrival_slots=1",
-    ]);
-    assert!(
-        flash_at_max.contains("users.arrival_slots"),
-        "{flash_at_max}"
+    assert_eq!(
+        blamed(&[
+            "users.count=9999999",
+            r#"users.flash={at="1s", extra=1, duration="1s"}"#,
+            "users.arrival_slots=1",
+        ]),
+        "users.arrival_slots"
+    );
+    assert_eq!(
+        blamed(&[
+            "users.count=9999999",
+            "users.arrival_slots=1",
+            r#"users.population={ initial = 0, floor = 0, cap = 1, spawn_chance = 0.5, step = "1s" }"#,
+        ]),
+        "users.population.cap"
     );
 }
 
