@@ -176,8 +176,9 @@ fn messages_per_connection_with_and_without_heartbeats() {
 
 /// Short runs, each summary and count of records by kind pinned: the default scenario, the original model's variants
 /// with a butterfly, a coordinator under loss and crashes, a partition, a coordinator
-/// crash, the loss of half the servers, and a crowd that makes the original model's
-/// servers overflow to new ones.
+/// crash, the loss of three servers in four, a crowd that makes the original model's
+/// servers overflow to new ones, and a crowd routed by a coordinator past the servers'
+/// high watermarks.
 #[test]
 fn summaries_of_short_runs_are_pinned() {
     let runs = [
@@ -210,7 +211,7 @@ fn summaries_of_short_runs_are_pinned() {
             "node-loss",
             vec![
                 "duration=\"3m\"",
-                "crashes=[{ at = \"1m\", servers = [0, 1, 2, 3, 4] }]",
+                "crashes=[{ at = \"1m\", servers = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] }]",
             ],
             6,
         ),
@@ -221,6 +222,15 @@ fn summaries_of_short_runs_are_pinned() {
                 r#"users.flash={at="30s", extra=60, duration="1s"}"#,
             ],
             7,
+        ),
+        (
+            "flash-crowd",
+            vec![
+                "duration=\"2m\"",
+                "policy=\"least-connections\"",
+                r#"users.flash={at="30s", extra=1200, ramp="10s", duration="1m"}"#,
+            ],
+            8,
         ),
     ];
     for (i, (name, overrides, seed)) in runs.into_iter().enumerate() {
