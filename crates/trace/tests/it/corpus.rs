@@ -111,7 +111,7 @@ fn the_model_fuzz_generator_reaches_its_whole_space() {
     assert_eq!(users, 40);
     assert_eq!(policies.len(), swarmlb_model::Policy::ALL.len());
     assert!(seeds.len() > 1_000, "{} seeds", seeds.len());
-    assert!(loss >= 0.29 && loss <= 0.3, "{loss}");
+    assert!((0.29..=0.3).contains(&loss), "{loss}");
     assert_eq!(latency, Dur::millis(200));
     assert_eq!(low, 0.5);
     assert_eq!(crash_at, Dur::secs(59));

@@ -501,7 +501,7 @@ fn an_interrupted_read_is_retried_and_an_io_error_is_not_damage() {
     impl Read for Flaky<'_> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
             self.calls += 1;
-            if self.calls % self.every == 0 {
+            if self.calls.is_multiple_of(self.every) {
                 return Err(Error::new(self.kind, "flaky"));
             }
             let n = buf.len().min(self.bytes.len()).min(7);
