@@ -524,7 +524,7 @@ fn an_interrupted_read_is_retried_and_an_io_error_is_not_damage() {
     );
     let failing = |every| match TraceReader::new(flaky(every, ErrorKind::Other), "flaky") {
         Err(e) => e,
-        Ok(mut r) => verify(&mut r).err().expect("an I/O error").1,
+        Ok(mut r) => verify(&mut r).expect_err("an I/O error").1,
     };
     for every in [1, 3, 50] {
         let e = failing(every);
