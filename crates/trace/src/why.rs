@@ -484,11 +484,12 @@ impl Tree {
             .unwrap_or_default();
         while let Some(i) = stack.pop() {
             let n = &self.nodes[i];
+            // A hidden node's descendants are deeper still: walk on to count them all.
             if depth_max > 0 && n.depth > depth_max {
                 hidden += 1;
-                continue;
+            } else {
+                let _ = writeln!(out, "{}{}", "  ".repeat(n.depth), self.describe(n));
             }
-            let _ = writeln!(out, "{}{}", "  ".repeat(n.depth), self.describe(n));
             if let Some(c) = children.get(&n.agent) {
                 stack.extend(c.iter().rev().copied());
             }

@@ -130,6 +130,33 @@ fn a_forger_who_rechains_still_cannot_drop_the_checkpoints() {
     );
 }
 
+/// A checkpoint must claim the events read *and* the time of the last one: a rechained
+/// checkpoint with the right count but another time is refused, and so is the reverse.
+#[test]
+fn a_checkpoint_with_the_wrong_time_or_count_is_refused() {
+    use format::RawBlock;
+    let (header, blocks) = blocks_of(&golden());
+    let at = blocks.iter().position(|b| b[0] == 1).unwrap();
+    let RawBlock::Checkpoint {
+        index,
+        time_us,
+        state_hash,
+    } = format::decode::<RawBlock>(&blocks[at]).unwrap()
+    else {
+        panic!("block {at} is a checkpoint");
+    };
+    for (index, time_us) in [(index, time_us + 1), (index + 1, time_us)] {
+        let mut edited = blocks.clone();
+        edited[at] = format::encode(&RawBlock::Checkpoint {
+            index,
+            time_us,
+            state_hash,
+        });
+        let e = verify_bytes(&reframe(&header, &edited)).expect_err("refused");
+        assert!(e.to_string().contains("checkpoint claims"), "{e}");
+    }
+}
+
 #[test]
 fn a_checkpoint_or_footer_hash_that_the_events_do_not_fold_to_fails_verify() {
     let (header, blocks) = blocks_of(&golden());

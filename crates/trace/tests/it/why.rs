@@ -186,6 +186,19 @@ fn assert_summary_counts(tree: &why::Tree) {
     for line in expected {
         assert!(summary.contains(&line), "{line:?} not in\n{summary}");
     }
+    // Lines about nothing are left out: no unexplained nodes, nothing hidden.
+    let unexplained = tree.nodes.iter().filter(|n| !n.explained).count();
+    assert_eq!(
+        summary.contains("unexplained"),
+        unexplained > 0,
+        "{summary}"
+    );
+    assert!(!tree.render(0).contains("deeper than"));
+    if tree.depth() > 1 {
+        let deeper = tree.nodes.iter().filter(|n| n.depth > 1).count();
+        let hidden = format!("... {deeper} more agents deeper than 1 levels");
+        assert!(tree.render(1).contains(&hidden), "{hidden}");
+    }
 }
 
 /// The viewer's path (`why::tree_of_events` over events in memory) gives `tree`, the tree
