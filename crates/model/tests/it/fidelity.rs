@@ -175,8 +175,8 @@ fn kind_counts(overrides: &[&str], seed: u64) -> (std::collections::BTreeMap<Kin
     (counts, last.expect("samples"))
 }
 
-/// The population rule's boundaries: a population at its cap is not culled (only one
-/// above it is), and one at its floor still grows by the spawn chance.
+/// The population rule's boundaries: a population at its cap is not culled, and one at
+/// its floor still grows by the spawn chance (to the cap, never past it).
 #[test]
 fn the_population_rule_culls_only_above_the_cap_and_spawns_at_the_floor() {
     for seed in 1..=3 {

@@ -1,5 +1,5 @@
 //! Known answers: load statistics, agent names, the CSV row, durations and the slot rules
-//! on hand-worked inputs, and the summaries and record counts of seven short runs pinned
+//! on hand-worked inputs, and the summaries and record counts of eight short runs pinned
 //! by snapshot (any change of behaviour, however small, changes one of them; update them
 //! with `INSTA_UPDATE=always` only when the change is meant, together with the golden
 //! traces).
@@ -290,12 +290,12 @@ fn the_observed_state_counts_what_the_world_holds() {
     assert_eq!(observed.loads().collect::<Vec<_>>(), by_index);
 }
 
-/// A summary before any event: nothing simulated, no mean to take (0, not 0/0).
+/// A summary before any event: no events, nothing simulated, and a mean of 0 (not 0/0).
 #[test]
 fn a_summary_before_the_first_event_is_all_zero() {
     let runner = swarmlb_model::run::Runner::new(&scenario("default", &[]));
     let summary = runner.summary();
-    assert_eq!(summary.events, 0);
+    assert_eq!((summary.events, summary.simulated), (0, SimTime::ZERO));
     assert_eq!(summary.users_connected_mean, 0.0);
 }
 
@@ -348,8 +348,8 @@ fn a_world_without_servers_samples_zero_utilization() {
     assert_eq!((last.servers_alive, last.utilization), (0, 0.0), "{last:?}");
 }
 
-/// `variants::apply` switches on exactly the variants whose bits are set, with the values
-/// its documentation gives.
+/// `variants::apply` switches on the variant each bit names, with the values its
+/// documentation gives, and no bits change nothing.
 #[test]
 fn variant_bits_switch_on_exactly_their_variants() {
     use swarmlb_model::scenario::{HandoffStyle, LifespanClock, Overflow, PullStyle, VictimPick};
@@ -364,6 +364,9 @@ fn variant_bits_switch_on_exactly_their_variants() {
     assert_eq!(with(2).servers.handoff, HandoffStyle::Spread);
     assert_eq!(with(4).servers.overflow, Overflow::ScaleOut);
     assert_eq!(with(4).servers.provisioning_delay, Dur::millis(10));
+    // Patience for a provisioned server: 10 ms plus (max_hops + 2) latencies, at least.
+    let answer = 10_000 + u64::from(base.servers.max_hops + 2) * base.network.latency_max.us();
+    assert!(with(4).users.attempt_timeout.us() > answer);
     assert_eq!(with(8).users.lifespan_clock, LifespanClock::WhileConnected);
     let population = with(16).users.population.expect("bit 4");
     let cap = 1 + base.users.count / 2;

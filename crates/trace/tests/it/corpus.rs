@@ -57,11 +57,14 @@ fn model_invariants_corpus_holds_every_invariant() {
 
 /// The model fuzz target's generator (`ModelOps::scenario`) reaches its whole documented
 /// space: over 3,000 random byte strings every scenario is valid and within its bounds,
-/// and every bound is reached, so that a fuzzer can find what lies there.
+/// every value of the small ranges and both ends of the others are reached, and each of
+/// the original model's variants is switched on, so that a fuzzer can find what lies there.
 #[test]
 fn the_model_fuzz_generator_reaches_its_whole_space() {
     use std::collections::BTreeSet;
-    use swarmlb_model::scenario::{Dur, Overflow};
+    use swarmlb_model::scenario::{
+        Dur, HandoffStyle, LifespanClock, Overflow, PullStyle, VictimPick,
+    };
     use swarmlb_trace::fuzz::ModelOps;
     let mut state = 7u64;
     let mut next_byte = move || {
@@ -69,11 +72,14 @@ fn the_model_fuzz_generator_reaches_its_whole_space() {
         let z = (state ^ (state >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         (z ^ (z >> 27)) as u8
     };
-    let (mut initial, mut capacity, mut users) = (BTreeSet::new(), BTreeSet::new(), 0);
+    let (mut initial, mut capacity, mut users) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     let (mut policies, mut seeds) = (BTreeSet::new(), BTreeSet::new());
     let (mut loss, mut latency, mut low, mut crash_at) = (0f64, Dur(0), 0f64, Dur(0));
-    let (mut partition_len, mut partition_width, mut population, mut scale_out) = (Dur(0), 0, 0, 0);
-    let mut butterflies = 0;
+    let (mut partition_len, mut partition_width) = (Dur(0), 0);
+    let (mut no_loss, mut fastest) = (false, Dur::secs(1));
+    // How often each of the original model's seven variants is on.
+    let mut variants = [0usize; 7];
     for _ in 0..3_000 {
         let bytes: Vec<u8> = (0..96).map(|_| next_byte()).collect();
         let Ok(ops) = arbitrary::Unstructured::new(&bytes).arbitrary::<ModelOps>() else {
@@ -87,11 +93,13 @@ fn the_model_fuzz_generator_reaches_its_whole_space() {
         assert!((1..=12).contains(&s.capacity) && sc.users.count <= 40);
         initial.insert(s.initial);
         capacity.insert(s.capacity);
-        users = users.max(sc.users.count);
+        users.insert(sc.users.count);
         policies.insert(sc.policy.name());
         seeds.insert(sc.seed);
         loss = loss.max(sc.network.loss);
+        no_loss |= sc.network.loss == 0.0;
         latency = latency.max(sc.network.latency_max);
+        fastest = fastest.min(sc.network.latency_max);
         low = low.max(s.low_watermark);
         for c in &sc.crashes {
             crash_at = crash_at.max(c.at);
@@ -102,19 +110,32 @@ fn the_model_fuzz_generator_reaches_its_whole_space() {
             partition_width = partition_width.max(p.servers.len());
             assert!(p.servers.len() < s.initial as usize);
         }
-        population += usize::from(sc.users.population.is_some());
-        scale_out += usize::from(s.overflow == Overflow::ScaleOut);
-        butterflies += usize::from(sc.butterfly.is_some());
+        let on = [
+            s.pull == PullStyle::Classic,
+            s.handoff == HandoffStyle::Spread,
+            s.overflow == Overflow::ScaleOut,
+            sc.users.lifespan_clock == LifespanClock::WhileConnected,
+            sc.users.population.is_some(),
+            sc.butterfly
+                .as_ref()
+                .is_some_and(|b| b.victim == VictimPick::ServerThenUser),
+            s.terminate_grace == Dur(0),
+        ];
+        for (count, on) in variants.iter_mut().zip(on) {
+            *count += usize::from(on);
+        }
     }
     assert_eq!(initial, (1..=8).collect());
     assert_eq!(capacity, (1..=12).collect());
-    assert_eq!(users, 40);
+    assert_eq!(users, (0..=40).collect());
     assert_eq!(policies.len(), swarmlb_model::Policy::ALL.len());
     assert!(seeds.len() > 1_000, "{} seeds", seeds.len());
     assert!((0.29..=0.3).contains(&loss), "{loss}");
-    assert_eq!(latency, Dur::millis(200));
+    assert!(no_loss);
+    assert_eq!((fastest, latency), (Dur::millis(1), Dur::millis(200)));
     assert_eq!(low, 0.5);
     assert_eq!(crash_at, Dur::secs(59));
     assert_eq!((partition_len, partition_width), (Dur::secs(30), 7));
-    assert!(population > 300 && scale_out > 300 && butterflies > 300);
+    // Each variant is on for about half the inputs.
+    assert!(variants.iter().all(|&n| n > 300), "{variants:?}");
 }

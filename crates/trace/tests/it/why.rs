@@ -124,6 +124,8 @@ fn the_default_scenarios_cascade_checks_out_link_by_link() {
     let tree = check_allowing(base, 1, 600, 4);
     // This cascade reaches hundreds of agents, through every kind of link.
     assert!(tree.nodes.len() > 300, "{}", tree.nodes.len());
+    // Deeper than 2, so the count of agents hidden below depth 1 includes grandchildren.
+    assert!(tree.depth() > 2, "depth {}", tree.depth());
     assert_summary_counts(&tree);
     for kind in ["message", "missing message", "message content", "local"] {
         assert!(
