@@ -8,26 +8,11 @@ use std::rc::Rc;
 
 use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::{Event, Kind};
-use swarmlb_trace::format::{self, Ending, Footer, Header};
+use swarmlb_trace::format::{self, Ending, Footer};
 use swarmlb_trace::verify::{Report, verify};
 use swarmlb_trace::{TraceError, TraceReader, TraceWriter};
 
-use crate::reader;
-
-/// A header of the default scenario's layout (agents 0..50 exist) with a checkpoint every
-/// `checkpoint_every` events.
-fn header(checkpoint_every: u64) -> Header {
-    let scenario = swarmlb_model::Scenario::default();
-    let layout = swarmlb_model::params::Params::new(&scenario).layout;
-    Header {
-        producer: "accounting".into(),
-        seed: 1,
-        scenario_toml: scenario.to_toml(),
-        max_servers: layout.max_servers,
-        n_users: layout.n_users,
-        checkpoint_every,
-    }
-}
+use crate::{header, reader};
 
 /// `n` events 7 µs apart, cycling through kinds and agents 0..50.
 fn events(n: usize) -> Vec<Event> {

@@ -41,6 +41,21 @@ pub fn record(scenario: &Scenario, seed: u64, checkpoint_every: u64) -> Vec<u8> 
     swarmlb_trace::write::record_to_vec(&scenario, checkpoint_every).unwrap()
 }
 
+/// A header of the default scenario's layout (agents 0..50 exist, among others) with a
+/// checkpoint every `checkpoint_every` events, for traces of hand-made events.
+pub fn header(checkpoint_every: u64) -> swarmlb_trace::format::Header {
+    let scenario = Scenario::default();
+    let layout = swarmlb_model::params::Params::new(&scenario).layout;
+    swarmlb_trace::format::Header {
+        producer: "test".into(),
+        seed: 1,
+        scenario_toml: scenario.to_toml(),
+        max_servers: layout.max_servers,
+        n_users: layout.n_users,
+        checkpoint_every,
+    }
+}
+
 /// A reader over bytes.
 pub fn reader(
     bytes: &[u8],

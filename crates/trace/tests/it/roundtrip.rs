@@ -3,23 +3,8 @@ use proptest::test_runner::TestCaseError;
 use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::{Event, Kind};
 use swarmlb_trace::fold::Cursor;
-use swarmlb_trace::format::Header;
 
-use crate::{encode, reader, record, small};
-
-/// A header whose layout (160 servers, 800 users) has room for agents 0..50.
-fn header() -> Header {
-    let scenario = swarmlb_model::Scenario::default();
-    let layout = swarmlb_model::params::Params::new(&scenario).layout;
-    Header {
-        producer: "test".into(),
-        seed: 1,
-        scenario_toml: scenario.to_toml(),
-        max_servers: layout.max_servers,
-        n_users: layout.n_users,
-        checkpoint_every: 1000,
-    }
-}
+use crate::{encode, header, reader, record, small};
 
 fn events_strategy() -> impl Strategy<Value = Vec<Event>> {
     proptest::collection::vec(
@@ -52,7 +37,7 @@ fn events_strategy() -> impl Strategy<Value = Vec<Event>> {
 /// Encodes `events`, verifies the bytes (event and checkpoint counts) and decodes them
 /// back to the same events.
 fn decodes_to_what_was_encoded(events: &[Event]) -> Result<(), TestCaseError> {
-    let bytes = encode(&header(), events);
+    let bytes = encode(&header(1000), events);
     let report = swarmlb_trace::verify::verify(&mut reader(&bytes).unwrap()).unwrap();
     prop_assert_eq!(report.checkpoints, events.len() as u64 / 1000);
     prop_assert_eq!(report.events, events.len() as u64);
