@@ -162,16 +162,8 @@ fn pulled_users_are_drawn_at_random_not_the_lowest_slots() {
 /// last sample.
 fn kind_counts(overrides: &[&str], seed: u64) -> (std::collections::BTreeMap<Kind, u64>, Sample) {
     let mut runner = Runner::new(&scenario("seed-classic", overrides).with_seed(seed));
-    let mut counts = std::collections::BTreeMap::new();
-    let mut observer = |_: &swarmlb_engine::EventKey, record: &(Kind, u32), _: &World| {
-        *counts.entry(record.0).or_insert(0u64) += 1;
-        ControlFlow::Continue(())
-    };
     let mut last = None;
-    runner.run_to_end(&mut observer, |s| {
-        last = Some(s.clone());
-        ControlFlow::Continue(())
-    });
+    let counts = crate::count_records(&mut runner, |s| last = Some(s.clone()));
     (counts, last.expect("samples"))
 }
 

@@ -9,7 +9,7 @@ use swarmlb_model::metrics::{SAMPLE_CSV_HEADER, Sample, Stats, load_stats};
 use swarmlb_model::msg::Body;
 use swarmlb_model::params::Params;
 use swarmlb_model::scenario::Dur;
-use swarmlb_model::{Kind, Observed, World};
+use swarmlb_model::Observed;
 
 use crate::{run, scenario};
 
@@ -239,12 +239,7 @@ fn summaries_of_short_runs_are_pinned() {
             sc = sc.perturbed_at(Dur(SimTime::from_secs(90).0), None);
         }
         let mut runner = swarmlb_model::run::Runner::new(&sc.with_seed(seed));
-        let mut records = std::collections::BTreeMap::new();
-        let mut count = |_: &swarmlb_engine::EventKey, r: &(Kind, u32), _: &World| {
-            *records.entry(r.0).or_insert(0u64) += 1;
-            std::ops::ControlFlow::Continue(())
-        };
-        runner.run_to_end(&mut count, |_| std::ops::ControlFlow::Continue(()));
+        let records = crate::count_records(&mut runner, |_| {});
         let summary = runner.summary();
         insta::assert_snapshot!(
             format!("run_{i}_{name}"),
