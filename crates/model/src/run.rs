@@ -19,7 +19,6 @@ const RECOVERED_PERCENT: u64 = 95;
 pub struct Runner {
     /// The simulation.
     pub sim: Simulation<World>,
-    end: SimTime,
     next_sample: SimTime,
     acc: Accumulator,
     stopped_early: bool,
@@ -43,11 +42,8 @@ struct Accumulator {
 impl Runner {
     /// Build the simulation of `scenario` (overrides applied), run with its `seed`.
     pub fn new(scenario: &Scenario) -> Runner {
-        let sim = build(scenario);
-        let end = scenario.duration.time();
         Runner {
-            sim,
-            end,
+            sim: build(scenario),
             next_sample: SimTime::ZERO,
             acc: Accumulator::default(),
             stopped_early: false,
@@ -59,15 +55,16 @@ impl Runner {
         &self.sim.model.params.scenario
     }
 
-    /// The simulated end time.
+    /// The simulated end time: the scenario's duration.
     pub fn end(&self) -> SimTime {
-        self.end
+        self.scenario().duration.time()
     }
 
     /// Run to the next sample time and take the sample; `None` once the run is over.
     /// The observer sees every event; if it breaks, the run ends after this step.
     pub fn step(&mut self, observer: &mut impl Observer<World>) -> Option<Sample> {
-        if self.stopped_early || self.next_sample > self.end {
+        let end = self.end();
+        if self.stopped_early || self.next_sample > end {
             return None;
         }
         let at = self.next_sample;
@@ -79,10 +76,10 @@ impl Runner {
         let sample = self.sim.model.sample(at);
         self.absorb(&sample);
         let interval = self.scenario().sample_interval.us();
-        self.next_sample = if at == self.end {
+        self.next_sample = if at == end {
             SimTime::MAX
         } else {
-            at.plus(interval).min(self.end)
+            at.plus(interval).min(end)
         };
         Some(sample)
     }

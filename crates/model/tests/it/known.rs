@@ -5,11 +5,11 @@
 //! traces).
 
 use swarmlb_engine::{AgentId, SimTime};
+use swarmlb_model::Observed;
 use swarmlb_model::metrics::{SAMPLE_CSV_HEADER, Sample, Stats, load_stats};
 use swarmlb_model::msg::Body;
 use swarmlb_model::params::Params;
 use swarmlb_model::scenario::Dur;
-use swarmlb_model::Observed;
 
 use crate::{run, scenario};
 
