@@ -73,7 +73,7 @@ impl Spec {
             let overridden = self
                 .overrides
                 .iter()
-                .any(|o| o.split_once('=').is_some_and(|(k, _)| k.trim() == key));
+                .any(|o| swarmlb_model::scenario::override_key(o) == Some(key));
             anyhow::ensure!(
                 !(given && overridden),
                 "overrides {key}=... contradicts {key}=; give only one"
@@ -395,11 +395,8 @@ fn butterfly(
         );
         // As `swarmlb butterfly` makes its branches: the configured victim behaviour
         // (`butterfly.reconnect_after`) kept, nothing scheduled in the baseline.
-        let perturbed = scenario.perturbed_at(Dur::from(at), user);
-        let mut baseline = scenario;
-        baseline.butterfly = None;
-        perturbed
-            .validate()
+        let (baseline, perturbed) = scenario
+            .butterfly_branches(Dur::from(at), user)
             .map_err(|e| anyhow::anyhow!("{}: {e}", e.field()))?;
         std::fs::create_dir_all(&out)
             .with_context(|| format!("cannot create directory {}", out.display()))?;

@@ -118,14 +118,9 @@ fn branches(args: &ButterflyArgs) -> anyhow::Result<(Scenario, Scenario)> {
         args.at,
         scenario.duration
     );
-    let perturbed = scenario.perturbed_at(Dur::from(args.at), args.user);
-    let mut baseline = scenario;
-    // Nothing scheduled, nothing configured: the baseline is the plain scenario.
-    baseline.butterfly = None;
-    perturbed
-        .validate()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", e.field()))?;
-    Ok((baseline, perturbed))
+    scenario
+        .butterfly_branches(Dur::from(args.at), args.user)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", e.field()))
 }
 
 fn reproduce(args: &ButterflyArgs, seed: u64) -> String {
@@ -161,7 +156,7 @@ pub fn butterfly(args: ButterflyArgs) -> anyhow::Result<()> {
         .spec
         .overrides
         .iter()
-        .any(|o| crate::scenario_args::override_key(o) == Some("butterfly.user"));
+        .any(|o| swarmlb_model::scenario::override_key(o) == Some("butterfly.user"));
     if user_set && args.user.is_some() {
         crate::scenario_args::usage_error(
             "butterfly",

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use clap::Args;
-use swarmlb_model::scenario::Dur;
+use swarmlb_model::scenario::{Dur, override_key};
 use swarmlb_model::{Policy, Scenario};
 
 /// Which scenario, for how long, with which overrides.
@@ -42,11 +42,6 @@ const WARNINGS_SHOWN: usize = 5;
 
 fn parse_dur(text: &str) -> Result<Dur, String> {
     text.parse::<Dur>().map_err(|e| e.to_string())
-}
-
-/// The dotted key of a `KEY=VALUE` override, trimmed (`None` if there is no `=`).
-pub fn override_key(text: &str) -> Option<&str> {
-    text.split_once('=').map(|(k, _)| k.trim())
 }
 
 impl ScenarioSpec {

@@ -15,6 +15,7 @@ mod validate;
 pub use builtins::BUILTINS;
 pub use dur::Dur;
 pub use load::{ScenarioError, load};
+pub use overrides::override_key;
 pub use schema::{
     Butterfly, Coordinator, Crash, Dist, DistKind, Diurnal, Flash, HandoffStyle, LifespanClock,
     Network, Overflow, Partition, Policy, Population, PullStyle, Scenario, Servers, Users,

@@ -32,15 +32,17 @@ pub(super) fn apply(
         })
 }
 
+/// The dotted key an override `a.b.c=value` sets, if it has one.
+pub fn override_key(text: &str) -> Option<&str> {
+    text.split_once('=').map(|(key, _)| key.trim())
+}
+
 /// The last override that sets dotted `field` (the one whose value the scenario has).
 pub(super) fn last_setting<'a>(overrides: &'a [String], field: &str) -> Option<&'a str> {
     overrides
         .iter()
         .rev()
-        .find(|o| {
-            o.split_once('=')
-                .is_some_and(|(key, _)| key.trim() == field)
-        })
+        .find(|o| override_key(o) == Some(field))
         .map(String::as_str)
 }
 

@@ -464,6 +464,23 @@ impl Scenario {
         branch
     }
 
+    /// The two scenarios of one butterfly: the baseline (nothing scheduled, nothing
+    /// configured) and the branch perturbed at `at` ([`Scenario::perturbed_at`]), checked
+    /// valid.
+    pub fn butterfly_branches(
+        &self,
+        at: Dur,
+        user: Option<u32>,
+    ) -> Result<(Scenario, Scenario), super::Invalid> {
+        let perturbed = self.perturbed_at(at, user);
+        perturbed.validate()?;
+        let baseline = Scenario {
+            butterfly: None,
+            ..self.clone()
+        };
+        Ok((baseline, perturbed))
+    }
+
     /// This scenario run with master seed `seed`: the scenario's `seed` is the run's
     /// seed (`--seed` and the experiments' seeds are applied here, nowhere else).
     pub fn with_seed(mut self, seed: u64) -> Scenario {
