@@ -336,35 +336,67 @@ fn report_tuple(report: &Report) -> (String, String, String) {
     )
 }
 
-fn diff_files(a: &Path, b: &Path, interval: Option<SimTime>) -> anyhow::Result<Report> {
+fn diff_files(
+    a: &Path,
+    b: &Path,
+    interval: Option<SimTime>,
+    window_from: Option<SimTime>,
+    references: usize,
+) -> anyhow::Result<Report> {
     let open = || Ok((TraceReader::open(a)?, TraceReader::open(b)?));
-    swarmlb_trace::diff::diff(open, interval)
-        .with_context(|| format!("cannot diff {} and {}", a.display(), b.display()))
+    let report = swarmlb_trace::diff::diff_from(open, interval, window_from)
+        .with_context(|| format!("cannot diff {} and {}", a.display(), b.display()))?;
+    if references == 0 {
+        return Ok(report);
+    }
+    // The null model, as `swarmlb diff` and `swarmlb butterfly` make it.
+    let baseline = std::fs::read(a).with_context(|| format!("cannot read {}", a.display()))?;
+    Ok(swarmlb_experiment::pair::judge_trace(
+        &baseline,
+        report,
+        references,
+        swarmlb_experiment::Hooks::NONE,
+    )?)
 }
 
-/// Diff two traces like `swarmlb diff`: (report text, divergence CSV, verdict).
+/// Reference runs of the null model, checked as the command checks `--references`.
+fn check_references(references: usize) -> anyhow::Result<usize> {
+    let max = swarmlb_experiment::pair::REFERENCES_MAX;
+    anyhow::ensure!(
+        references <= max,
+        "references={references}: at most {max} reference runs"
+    );
+    Ok(references)
+}
+
+/// Diff two traces like `swarmlb diff`, judged against `references` runs of the
+/// baseline's scenario with other seeds (the null model; 0 for none): (report text,
+/// divergence CSV, verdict).
 #[pyfunction]
-#[pyo3(signature = (a, b, interval=None))]
+#[pyo3(signature = (a, b, interval=None, references=swarmlb_experiment::pair::REFERENCES_DEFAULT))]
 fn diff(
     py: Python<'_>,
     a: PathBuf,
     b: PathBuf,
     interval: Option<String>,
+    references: usize,
 ) -> PyResult<(String, String, String)> {
     py.detach(|| {
         let interval = interval
             .as_deref()
             .map(|t| parse_time("interval", t))
             .transpose()?;
-        Ok(report_tuple(&diff_files(&a, &b, interval)?))
+        let references = check_references(references)?;
+        Ok(report_tuple(&diff_files(&a, &b, interval, None, references)?))
     })
     .map_err(py_err)
 }
 
 /// Record a baseline and a branch with one user disconnected at `at`, like
-/// `swarmlb butterfly`, into `out`; returns (report text, divergence CSV, verdict).
+/// `swarmlb butterfly`, into `out`, judged against `references` runs of other seeds;
+/// returns (report text, divergence CSV, verdict).
 #[pyfunction]
-#[pyo3(signature = (scenario, at, out, seed=None, user=None, duration=None, overrides=Vec::new(), policy=None))]
+#[pyo3(signature = (scenario, at, out, seed=None, user=None, duration=None, overrides=Vec::new(), policy=None, references=swarmlb_experiment::pair::REFERENCES_DEFAULT))]
 #[allow(clippy::too_many_arguments)]
 fn butterfly(
     py: Python<'_>,
@@ -376,6 +408,7 @@ fn butterfly(
     duration: Option<String>,
     overrides: Vec<String>,
     policy: Option<String>,
+    references: usize,
 ) -> PyResult<(String, String, String)> {
     let spec = Spec {
         scenario,
@@ -386,6 +419,7 @@ fn butterfly(
     };
     py.detach(|| {
         let at = parse_time("at", &at)?;
+        let references = check_references(references)?;
         let scenario = spec.resolve()?;
         anyhow::ensure!(
             at.as_micros() < scenario.duration.us(),
@@ -403,7 +437,7 @@ fn butterfly(
         let (base_path, pert_path) = (out.join("baseline.swlb"), out.join("perturbed.swlb"));
         record(&baseline, Some(&base_path))?;
         record(&perturbed, Some(&pert_path))?;
-        let report = diff_files(&base_path, &pert_path, None)?;
+        let report = diff_files(&base_path, &pert_path, None, Some(at), references)?;
         std::fs::write(out.join("divergence.csv"), report.csv())
             .with_context(|| format!("cannot write {}", out.join("divergence.csv").display()))?;
         Ok(report_tuple(&report))

@@ -175,15 +175,23 @@ def read_trace(
 
 def _divergence(result, backend, baseline=None, perturbed=None) -> Divergence:
     report, csv, verdict = result
-    table = pa.csv.read_csv(io.BytesIO(csv.encode())) if csv.strip() else pa.table({})
+    # One thread: pyarrow's threaded CSV reader can abort the interpreter at exit beside
+    # polars (issue 22).
+    options = pa.csv.ReadOptions(use_threads=False)
+    table = (pa.csv.read_csv(io.BytesIO(csv.encode()), read_options=options)
+             if csv.strip() else pa.table({}))
     return Divergence(verdict=verdict, report=report, series=_frame(table, backend),
                       baseline=baseline, perturbed=perturbed)
 
 
 def diff(a: PathLike, b: PathLike, *, interval: Optional[Time] = None,
-         backend: str = "polars") -> Divergence:
-    """Compare two traces like ``swarmlb diff``."""
-    return _divergence(_native.diff(os.fspath(a), os.fspath(b), _time(interval)), backend)
+         references: int = 5, backend: str = "polars") -> Divergence:
+    """Compare two traces like ``swarmlb diff``, judged against ``references`` runs of the
+    baseline's scenario with other seeds (the null model; 0 for none, and then no verdict
+    above ``contained``). The series has the pair's distances, the null's mean distances,
+    phi per measure and the band (see docs/scenarios.md, divergence.csv)."""
+    return _divergence(_native.diff(os.fspath(a), os.fspath(b), _time(interval), references),
+                       backend)
 
 
 def butterfly(
@@ -196,13 +204,17 @@ def butterfly(
     overrides: Optional[Mapping[str, Any]] = None,
     policy: Optional[str] = None,
     out: Optional[PathLike] = None,
+    references: int = 5,
     backend: str = "polars",
 ) -> Divergence:
     """A baseline and a branch with one user disconnected at ``at``, like
-    ``swarmlb butterfly``; the traces go to ``out`` (a temporary directory by default)."""
+    ``swarmlb butterfly``, judged against ``references`` runs of other seeds (the null
+    model); the traces go to ``out`` (a temporary directory by default). The verdict
+    describes the trajectory (no effect, dissipated, contained, decorrelated), never
+    whether an outcome got worse: that needs an ensemble (``swarmlb butterfly --repeat``)."""
     out = os.fspath(out) if out is not None else tempfile.mkdtemp(prefix="swarmlb-butterfly-")
     result = _native.butterfly(scenario, _time(at), out, seed, user, _time(duration),
-                               _overrides(overrides), policy)
+                               _overrides(overrides), policy, references)
     return _divergence(result, backend, os.path.join(out, "baseline.swlb"),
                        os.path.join(out, "perturbed.swlb"))
 

@@ -56,8 +56,10 @@ def test_butterfly_traces_and_verdict_match_the_cli(tmp_path, cli):
         assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
     assert f"verdict: {d.verdict}" in o.stdout
     assert d.report.strip() in o.stdout
-    assert d.series.columns == ["time_s", "micro", "macro_l1", "macro_sorted", "users_moved",
-                                "servers_alive_diff"]
+    assert d.series.columns[:6] == ["time_s", "micro", "macro_l1", "macro_sorted",
+                                    "users_moved", "servers_alive_diff"]
+    assert "phi_micro" in d.series.columns and "band_low" in d.series.columns
+    assert "null model: 5 independent runs" in d.report
     assert d.series["micro"].max() > 0
     again = swarmlb.diff(d.baseline, d.perturbed)
     assert again.verdict == d.verdict

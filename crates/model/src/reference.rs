@@ -537,7 +537,7 @@ pub const CSV_FILES: &[CsvFile] = &[
             ("time_s", "sample time, seconds"),
             (
                 "micro",
-                "agents whose handled events differed so far (the cascade)",
+                "agents whose state differs at this sample (not cumulative: the cascade size counts every agent that ever differed)",
             ),
             (
                 "macro_l1",
@@ -554,6 +554,92 @@ pub const CSV_FILES: &[CsvFile] = &[
             (
                 "servers_alive_diff",
                 "servers running in the branch minus in the baseline",
+            ),
+            (
+                "null_micro",
+                "the null model: mean over the J reference runs (other seeds) of their micro distance from the baseline (empty without references)",
+            ),
+            ("null_macro_l1", "the same for macro_l1"),
+            ("null_users_moved", "the same for users_moved"),
+            (
+                "phi_micro",
+                "micro / null_micro: 0 = the baseline's state, 1 = as far as an independent run",
+            ),
+            ("phi_macro_l1", "macro_l1 / null_macro_l1"),
+            ("phi_users_moved", "users_moved / null_users_moved"),
+            (
+                "band_low",
+                "least reference's own ratio to null_micro over this and 2 samples each side (where phi_micro enters the band, the branch decorrelated)",
+            ),
+            ("band_high", "greatest reference's ratio, likewise"),
+        ],
+    ),
+    (
+        "pairs (`butterfly --repeat K --csv FILE`)",
+        "one row per pair of the ensemble",
+        &[
+            ("seed", "the baseline's master seed"),
+            (
+                "verdict",
+                "no-op, undetermined, no effect, dissipated, contained or decorrelated",
+            ),
+            (
+                "phi_end",
+                "phi_micro over the final 10 samples (summed distances over summed null distances)",
+            ),
+            (
+                "band_low",
+                "the least reference's own ratio over the same window",
+            ),
+            ("band_high", "the greatest reference's own ratio"),
+            (
+                "decorrelation_s",
+                "seconds from the perturbation until phi_micro entered the band",
+            ),
+            ("cascade_size", "agents whose handled events differ"),
+            ("agents_total", "agents that could have differed"),
+            (
+                "delta_after_<outcome>",
+                "branch minus baseline after the perturbation",
+            ),
+            (
+                "independent_delta_after_<outcome>",
+                "reference run 0 minus baseline after the perturbation (the memory ratio's denominator)",
+            ),
+        ],
+    ),
+    (
+        "scan (`butterfly --scan FROM..TO/STEP --repeat K --csv FILE`)",
+        "one row per perturbation time",
+        &[
+            ("at_s", "perturbation time, seconds"),
+            ("pairs", "pairs at this time (K)"),
+            (
+                "determined",
+                "pairs whose verdict is no effect, dissipated, contained or decorrelated",
+            ),
+            ("decorrelated", "pairs that decorrelated"),
+            ("p_decorrelated", "decorrelated / determined"),
+            (
+                "p_decorrelated_ci95_low",
+                "its 95% Wilson interval, low end",
+            ),
+            (
+                "p_decorrelated_ci95_high",
+                "its 95% Wilson interval, high end",
+            ),
+            (
+                "median_decorrelation_s",
+                "median seconds to decorrelation over the pairs that decorrelated",
+            ),
+            (
+                "delta_after_<outcome>_mean",
+                "mean branch minus baseline after the perturbation",
+            ),
+            ("delta_after_<outcome>_p", "paired sign-flip test of mean 0"),
+            (
+                "delta_after_<outcome>_shifted",
+                "true when Holm's correction across the outcomes rejects mean 0",
             ),
         ],
     ),
@@ -645,19 +731,34 @@ pub const CSV_FILES: &[CsvFile] = &[
             ("<param>", "the cell's value of each swept field"),
             ("seeds", "baseline seeds (B)"),
             ("perturbations", "butterfly branches per baseline (K)"),
-            ("runs", "branches run in the cell (B × K)"),
+            (
+                "references",
+                "reference runs per baseline (J, the null model)",
+            ),
+            ("branches", "branches run in the cell (B × K)"),
+            ("no_op", "branches that disconnected nobody"),
+            ("undetermined", "branches with that verdict"),
+            ("no_effect", "branches with that verdict"),
             ("dissipated", "branches with that verdict"),
             ("contained", "branches with that verdict"),
-            ("cascaded", "branches with that verdict"),
-            ("diverged", "branches with that verdict"),
-            ("undetermined", "branches with that verdict"),
-            ("no_op", "branches that disconnected nobody"),
+            ("decorrelated", "branches with that verdict"),
             (
-                "p_cascade",
-                "share of the determined branches that cascaded",
+                "determined",
+                "no_effect + dissipated + contained + decorrelated: the denominator",
             ),
-            ("p_cascade_ci95_low", "its 95% Wilson interval, low end"),
-            ("p_cascade_ci95_high", "its 95% Wilson interval, high end"),
+            ("p_decorrelated", "decorrelated / determined"),
+            (
+                "p_decorrelated_ci95_low",
+                "its 95% Wilson interval, low end",
+            ),
+            (
+                "p_decorrelated_ci95_high",
+                "its 95% Wilson interval, high end",
+            ),
+            (
+                "median_decorrelation_s",
+                "median seconds to decorrelation over the branches that decorrelated",
+            ),
             ("cascade_size_<stat>", "agents that diverged per branch"),
             (
                 "time_to_dissipate_s_<stat>",
@@ -666,6 +767,53 @@ pub const CSV_FILES: &[CsvFile] = &[
             (
                 "delta_after_<outcome>_<stat>",
                 "change of an outcome after the perturbation, branch minus baseline",
+            ),
+            (
+                "delta_after_<outcome>_p",
+                "paired sign-flip test of mean 0 over the cell's branches",
+            ),
+            (
+                "delta_after_<outcome>_shifted",
+                "true when Holm's correction across the outcomes rejects mean 0",
+            ),
+        ],
+    ),
+    (
+        "branches.csv (`stability`)",
+        "one row per branch: every figure of stability.csv can be recomputed from it",
+        &[
+            ("<param>", "the cell's value of each swept field"),
+            ("seed", "the baseline's master seed"),
+            ("branch", "the branch's number against its baseline (0..K)"),
+            ("at_s", "perturbation time, seconds"),
+            ("victim", "the disconnected user slot (empty: nobody)"),
+            (
+                "verdict",
+                "no-op, identical, undetermined, no effect, dissipated, contained or decorrelated",
+            ),
+            (
+                "determined",
+                "true when the verdict counts in the denominator",
+            ),
+            ("phi_end", "phi_micro over the final 10 samples"),
+            (
+                "band_low",
+                "the least reference's own ratio over the same window",
+            ),
+            ("band_high", "the greatest reference's own ratio"),
+            (
+                "decorrelation_s",
+                "seconds from the perturbation until phi_micro entered the band",
+            ),
+            (
+                "reconverged_s",
+                "seconds from the perturbation until per-server L1 was back to 0 for good",
+            ),
+            ("cascade_size", "agents whose handled events differ"),
+            ("agents_total", "agents that could have differed"),
+            (
+                "delta_after_<outcome>",
+                "branch minus baseline after the perturbation",
             ),
         ],
     ),
@@ -695,7 +843,23 @@ pub const MEASURES: &[(&str, &str)] = &[
     ),
     (
         "verdicts",
-        "the first that applies: no-op (nobody disconnected), undetermined (under 10 samples after), no effect, dissipated (L1 back to 0 for 3+ samples), contained (peak L1 <= 20 users and cascade <= 5% of agents), cascaded (an outcome worse by > 10% and more than its slack), diverged (otherwise)",
+        "trajectory verdicts, the first that applies: no-op (nobody disconnected), undetermined (under 10 samples after, or a lasting difference with no null model), no effect, dissipated (L1 back to 0 for 3+ samples), decorrelated (phi_micro over the last 10 samples at or above the least reference's own ratio), contained (otherwise; without a null: peak L1 <= 20 users and cascade <= 5% of agents). No verdict speaks of outcomes",
+    ),
+    (
+        "null model",
+        "J reference runs of the baseline's scenario with seeds 1 + hash(seed, \"null\", j) (`--references`, default 5), compared with the baseline like the branch; phi = the branch's distance / their mean distance",
+    ),
+    (
+        "decorrelation time",
+        "the first sample after the perturbation where phi_micro reaches the band of the references' own ratios (widened over 2 samples each side)",
+    ),
+    (
+        "growth rate",
+        "least-squares slope of ln micro per simulated second from the first differing sample until micro reaches half the null's level (without a null: to the first peak), with its 95% t interval",
+    ),
+    (
+        "outcome shift (ensembles only)",
+        "per outcome over K pairs: mean branch - baseline delta with its 95% t interval, a paired sign-flip permutation test (exact up to 20 pairs, else 20,000 seeded draws), Holm-corrected across outcomes at 0.05; only a rejected outcome is called worse or better; the smallest shift detectable with 80% power; the memory ratio Var(delta) / Var(reference 0 - baseline) with its F interval",
     ),
 ];
 

@@ -13,6 +13,7 @@ use swarmlb_model::{Event, Fold, Kind, Layout, Observed};
 
 use crate::error::TraceError;
 use crate::fold::{Cursor, Item, State};
+use crate::null::Measure;
 use crate::read::TraceReader;
 use swarmlb_model::metrics::ConnectTimes;
 use swarmlb_model::scenario::limits;
@@ -30,11 +31,16 @@ pub const CONTAINED_CASCADE_PERCENT: u64 = 5;
 /// a healing perturbation needs in `seed-classic` (the golden pair heals in 14 s, 14
 /// samples; ten is a floor, not a guarantee).
 pub const OBSERVED_SAMPLES_MIN: usize = 10;
-/// An outcome got worse when branch minus baseline exceeds this percentage of the
-/// baseline's value, and the outcome's absolute slack ([`Outcome::slack`]).
-pub const WORSE_PERCENT: f64 = 10.0;
+/// The final window: φ and the null's band are compared over this many samples at the
+/// end of the run (`decorrelated` needs φ inside the band there).
+pub const FINAL_WINDOW_SAMPLES: usize = 10;
+/// The per-sample band of the null is widened over this many samples on each side (the
+/// least and greatest reference ratio among the neighbours), so one quiet sample of a
+/// reference does not decide a decorrelation time.
+pub const BAND_WIDEN_SAMPLES: usize = 2;
 
 const _: () = assert!(DISSIPATED_HOLD_SAMPLES < OBSERVED_SAMPLES_MIN);
+const _: () = assert!(FINAL_WINDOW_SAMPLES <= OBSERVED_SAMPLES_MIN);
 const _: () = assert!(CONTAINED_CASCADE_PERCENT < 100);
 
 /// Why two traces could not be compared.
@@ -169,39 +175,6 @@ impl Outcome {
             Outcome::TtcP99 | Outcome::LoadSpread => None,
         }
     }
-
-    /// True when more of it is worse for users or the operator, so that an increase
-    /// beyond tolerance makes the verdict `cascaded`. Migrations and hand-offs are how the
-    /// system rebalances, not harm: they are reported and do not decide.
-    pub fn decides(self) -> bool {
-        match self {
-            Outcome::Rejections
-            | Outcome::GaveUp
-            | Outcome::ScaleOuts
-            | Outcome::TtcP99
-            | Outcome::LoadSpread => true,
-            Outcome::Migrations | Outcome::Handoffs => false,
-        }
-    }
-
-    /// Absolute tolerance: an increase up to this is noise whatever the baseline.
-    pub fn slack(self) -> f64 {
-        match self {
-            Outcome::Rejections
-            | Outcome::GaveUp
-            | Outcome::Migrations
-            | Outcome::Handoffs
-            | Outcome::ScaleOuts => 3.0,
-            Outcome::TtcP99 => 1.0,
-            Outcome::LoadSpread => 0.01,
-        }
-    }
-
-    /// True when `branch` is worse than `baseline` beyond tolerance: the increase exceeds
-    /// both [`Outcome::slack`] and [`WORSE_PERCENT`] of the baseline.
-    pub fn worse(self, baseline: f64, branch: f64) -> bool {
-        branch - baseline > self.slack().max(baseline.abs() * WORSE_PERCENT / 100.0)
-    }
 }
 
 /// One value per [`Outcome`], indexed by `Outcome as usize`.
@@ -229,58 +202,46 @@ impl OutcomePair {
     pub fn delta(&self, o: Outcome) -> f64 {
         self.branch.get(o) - self.baseline.get(o)
     }
-
-    /// Outcomes that got worse beyond tolerance, among those that decide.
-    pub fn worse(&self) -> Vec<Outcome> {
-        Outcome::ALL
-            .into_iter()
-            .filter(|&o| o.decides() && o.worse(self.baseline.get(o), self.branch.get(o)))
-            .collect()
-    }
-
-    /// Outcomes that got better by the same tolerance (the mirror of [`Self::worse`]),
-    /// among those that decide: how often the dynamics alone move outcomes that far.
-    pub fn better(&self) -> Vec<Outcome> {
-        Outcome::ALL
-            .into_iter()
-            .filter(|&o| o.decides() && o.worse(self.branch.get(o), self.baseline.get(o)))
-            .collect()
-    }
 }
 
-/// How a perturbation ended. The verdicts are tried in declaration order (after
-/// `Identical`); the first that applies is given.
+/// How a perturbation ended, as a trajectory: the verdicts are tried in declaration order
+/// (after `Identical`); the first that applies is given. A verdict says how far the branch
+/// moved from its baseline, never whether an outcome got worse: one pair of runs of a
+/// chaotic system cannot show that (an ensemble against a null can, see the experiment
+/// crate).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// No perturbation and no divergence: the traces are event-for-event identical.
     Identical,
     /// Nothing was perturbed (nobody connected, or the named user was not connected).
     NoOp,
-    /// Fewer than [`OBSERVED_SAMPLES_MIN`] samples after the perturbation.
+    /// Too early to tell (fewer than [`OBSERVED_SAMPLES_MIN`] samples after the
+    /// perturbation), or a lasting difference too large for `contained` by the fixed rule
+    /// with no null model to compare it with.
     Undetermined,
     /// No agent but the perturbed user differed at any sample.
     NoEffect,
     /// Per-server macro distance back to zero and staying there.
     Dissipated,
-    /// Still different at the end, but small and local.
+    /// Still different at the end, but closer to the baseline than independent runs are
+    /// (φ below the null's band over the final window); without a null, small and local by
+    /// the fixed rule.
     Contained,
-    /// Trajectories decorrelated; no outcome worse beyond tolerance.
-    Diverged,
-    /// Trajectories decorrelated and an outcome got worse beyond tolerance.
-    Cascaded,
+    /// As far from its baseline as an independent run: φ inside the null's band over the
+    /// final window. Says nothing about outcomes.
+    Decorrelated,
 }
 
 impl Verdict {
     /// Every verdict.
-    pub const ALL: [Verdict; 8] = [
+    pub const ALL: [Verdict; 7] = [
         Verdict::Identical,
         Verdict::NoOp,
         Verdict::Undetermined,
         Verdict::NoEffect,
         Verdict::Dissipated,
         Verdict::Contained,
-        Verdict::Diverged,
-        Verdict::Cascaded,
+        Verdict::Decorrelated,
     ];
 
     /// Lower-case name.
@@ -292,15 +253,14 @@ impl Verdict {
             Verdict::NoEffect => "no effect",
             Verdict::Dissipated => "dissipated",
             Verdict::Contained => "contained",
-            Verdict::Diverged => "diverged",
-            Verdict::Cascaded => "cascaded",
+            Verdict::Decorrelated => "decorrelated",
         }
     }
 
     /// True when the difference never healed (a growth rate means something).
     pub fn grew(self) -> bool {
         match self {
-            Verdict::Contained | Verdict::Diverged | Verdict::Cascaded => true,
+            Verdict::Contained | Verdict::Decorrelated => true,
             Verdict::Identical
             | Verdict::NoOp
             | Verdict::Undetermined
@@ -308,6 +268,30 @@ impl Verdict {
             | Verdict::Dissipated => false,
         }
     }
+
+    /// True for a branch whose trajectory could be judged: a perturbation that perturbed
+    /// someone, observed long enough and, if lasting, compared with a null. The
+    /// denominator of P(decorrelated).
+    pub fn determined(self) -> bool {
+        match self {
+            Verdict::NoEffect
+            | Verdict::Dissipated
+            | Verdict::Contained
+            | Verdict::Decorrelated => true,
+            Verdict::Identical | Verdict::NoOp | Verdict::Undetermined => false,
+        }
+    }
+}
+
+/// What the null model says about the end of the run, for the verdict: the branch's
+/// distance as a fraction of the independent runs' (φ over the final window), and the
+/// band the references themselves span.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct NullEvidence {
+    /// φ over the final window: the branch's summed distance over the mean reference's.
+    pub phi_end: f64,
+    /// The least and greatest reference's own ratio over the same window.
+    pub band: (f64, f64),
 }
 
 /// What the verdict is decided from (a pure function of these, for testing).
@@ -331,8 +315,15 @@ pub struct Evidence {
     pub cascade_size: u64,
     /// Agents that could have diverged.
     pub agents_total: u64,
-    /// Outcomes after the perturbation that got worse beyond tolerance.
-    pub worse: Vec<Outcome>,
+    /// The null model's comparison over the final window, when reference runs were made.
+    pub null: Option<NullEvidence>,
+}
+
+/// True for a difference that lasted to the end and was observed long enough: a growth
+/// rate means something (a lasting difference without a null is `undetermined`, and
+/// still grew).
+fn lasting(e: &Evidence, v: Verdict) -> bool {
+    v.grew() || (v == Verdict::Undetermined && e.samples_after >= OBSERVED_SAMPLES_MIN)
 }
 
 /// The verdict: the first of [`Verdict`]'s cases that applies.
@@ -348,14 +339,17 @@ pub fn verdict(e: &Evidence) -> Verdict {
         Verdict::NoEffect
     } else if e.reconverged {
         Verdict::Dissipated
-    } else if e.peak_macro <= CONTAINED_MACRO_MAX
-        && e.cascade_size * 100 <= CONTAINED_CASCADE_PERCENT * e.agents_total.max(1)
-    {
-        Verdict::Contained
-    } else if !e.worse.is_empty() {
-        Verdict::Cascaded
     } else {
-        Verdict::Diverged
+        match e.null {
+            Some(n) if n.phi_end >= n.band.0 => Verdict::Decorrelated,
+            Some(_) => Verdict::Contained,
+            None if e.peak_macro <= CONTAINED_MACRO_MAX
+                && e.cascade_size * 100 <= CONTAINED_CASCADE_PERCENT * e.agents_total.max(1) =>
+            {
+                Verdict::Contained
+            }
+            None => Verdict::Undetermined,
+        }
     }
 }
 
@@ -394,9 +388,13 @@ pub struct Report {
     /// Since when the per-server macro distance has been zero up to the end, if it
     /// returned there after diverging.
     pub reconverged_at: Option<SimTime>,
-    /// Slope of ln(micro) per simulated second from the first divergent sample to the
-    /// peak; only when the difference did not heal.
-    pub growth_rate: Option<f64>,
+    /// The growth phase's least-squares slope of ln(micro); only when the difference did
+    /// not heal.
+    pub growth: Option<Growth>,
+    /// The null model (reference runs of other seeds), when it was made.
+    pub null: Option<crate::null::Null>,
+    /// The first sample time after the perturbation at which φ entered the null's band.
+    pub decorrelation_time: Option<SimTime>,
     /// Outcomes over the whole run.
     pub outcomes_run: OutcomePair,
     /// Outcomes from [`Report::window_start`] on.
@@ -431,13 +429,26 @@ impl Report {
         self.points.last()
     }
 
-    /// CSV of the per-sample divergence.
+    /// The columns of [`Report::csv`], in order.
+    pub const CSV_COLUMNS: &'static str = "time_s,micro,macro_l1,macro_sorted,users_moved,servers_alive_diff,\
+        null_micro,null_macro_l1,null_users_moved,phi_micro,phi_macro_l1,phi_users_moved,\
+        band_low,band_high";
+
+    /// CSV of the per-sample divergence: the pair's distances, then (empty without a null)
+    /// the references' mean distances, φ of each measure and the band of the verdict's
+    /// measure.
     pub fn csv(&self) -> String {
-        let mut out =
-            String::from("time_s,micro,macro_l1,macro_sorted,users_moved,servers_alive_diff\n");
-        for p in &self.points {
+        let mut out = format!("{}\n", Self::CSV_COLUMNS);
+        let phis: Vec<Vec<Option<f64>>> = match &self.null {
+            Some(null) => crate::null::Measure::ALL
+                .iter()
+                .map(|&m| null.phi(m, &self.points))
+                .collect(),
+            None => Vec::new(),
+        };
+        for (i, p) in self.points.iter().enumerate() {
             out.push_str(&format!(
-                "{:.6},{},{},{},{},{}\n",
+                "{:.6},{},{},{},{},{}",
                 p.time.as_secs_f64(),
                 p.micro,
                 p.macro_l1,
@@ -445,30 +456,60 @@ impl Report {
                 p.users_moved,
                 p.servers_alive_diff
             ));
+            let opt = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x:.4}"));
+            match &self.null {
+                Some(null) => {
+                    for m in crate::null::Measure::ALL {
+                        out.push_str(&format!(",{:.2}", null.mean(m, i)));
+                    }
+                    for phi in &phis {
+                        out.push_str(&format!(",{}", opt(phi[i])));
+                    }
+                    let band = null.band(crate::null::VERDICT_MEASURE, i);
+                    out.push_str(&format!(
+                        ",{},{}",
+                        opt(band.map(|b| b.0)),
+                        opt(band.map(|b| b.1))
+                    ));
+                }
+                None => out.push_str(",,,,,,,,"),
+            }
+            out.push('\n');
         }
         out
     }
 
+    /// This report judged against a null model: φ over the final window, the verdict
+    /// again, the decorrelation time, and the growth phase up to half the null's level.
+    pub fn with_null(mut self, null: crate::null::Null) -> Report {
+        let m = crate::null::VERDICT_MEASURE;
+        self.evidence.null = null.final_window(m, &self.points);
+        self.verdict = verdict(&self.evidence);
+        self.decorrelation_time = null.decorrelation_time(m, &self.points, self.window_start);
+        self.growth = if lasting(&self.evidence, self.verdict) {
+            growth(&self.points, Some(null.saturation(Measure::Micro)))
+        } else {
+            None
+        };
+        self.null = Some(null);
+        self
+    }
+
     /// The verdict ladder and its thresholds, printed with every verdict.
     pub fn thresholds() -> String {
-        let slack = |o: Outcome| format!("{} {}", o.name(), o.slack());
-        let deciding: Vec<String> = Outcome::ALL
-            .into_iter()
-            .filter(|o| o.decides())
-            .map(slack)
-            .collect();
         format!(
             "verdicts, the first that applies: no-op = nobody was disconnected; \
-             undetermined = fewer than {OBSERVED_SAMPLES_MIN} samples after the perturbation; \
+             undetermined = fewer than {OBSERVED_SAMPLES_MIN} samples after the perturbation, or a lasting \
+             difference with no null model to compare it with; \
              no effect = no agent but the disconnected user differed at any sample; \
              dissipated = per-server L1 back to 0 for the last {DISSIPATED_HOLD_SAMPLES}+ samples; \
-             contained = peak per-server L1 <= {CONTAINED_MACRO_MAX} users and cascade <= {CONTAINED_CASCADE_PERCENT}% of agents; \
-             cascaded = an outcome after the perturbation got worse by more than {WORSE_PERCENT}% of the baseline and more than its slack ({}); \
-             diverged = otherwise (trajectories decorrelated, no outcome worse beyond tolerance).\n\
-             Distances: dissipated and contained use the per-server L1, because they ask whether the same \
-             servers carry the same loads again; the sorted L1 (best renumbering) and users on another server \
-             are shown beside it to tell a relabelling from a redistribution.",
-            deciding.join(", ")
+             decorrelated = phi (agents differing from the baseline / agents differing between the \
+             baseline and independent runs) over the last {FINAL_WINDOW_SAMPLES} samples inside the band \
+             of the independent runs' own ratios (at or above the lowest); \
+             contained = otherwise: closer to the baseline than any independent run (without a null: \
+             peak per-server L1 <= {CONTAINED_MACRO_MAX} users and cascade <= {CONTAINED_CASCADE_PERCENT}% of agents).\n\
+             A verdict describes the trajectory, not outcomes: whether anything got worse is a test \
+             over an ensemble (butterfly --repeat)."
         )
     }
 
@@ -580,20 +621,64 @@ impl fmt::Display for Report {
             Some(t) => writeln!(f, "per-server L1 back to 0 at t={t} and stayed there")?,
             None => writeln!(f, "per-server L1 did not return to 0 for good")?,
         }
-        match self.growth_rate {
+        if let Some(null) = &self.null {
+            let m = crate::null::VERDICT_MEASURE;
+            writeln!(
+                f,
+                "null model: {} independent runs (other seeds) against the baseline",
+                null.references()
+            )?;
+            for measure in Measure::ALL {
+                if let Some(e) = null.final_window(measure, &self.points) {
+                    writeln!(
+                        f,
+                        "  phi {:<12} {:.2} over the last {FINAL_WINDOW_SAMPLES} samples (independent runs: {:.2}..{:.2}){}",
+                        measure.name(),
+                        e.phi_end,
+                        e.band.0,
+                        e.band.1,
+                        if measure == m { "  <- verdict" } else { "" }
+                    )?;
+                }
+            }
+            match self.decorrelation_time {
+                Some(t) => writeln!(
+                    f,
+                    "decorrelation time: {} after the perturbation (phi entered the band at t={t})",
+                    Dur(t.since(self.window_start))
+                )?,
+                None => writeln!(f, "decorrelation time: n/a (phi never entered the band)")?,
+            }
+        } else {
+            writeln!(
+                f,
+                "null model: none (no reference runs: no verdict above contained)"
+            )?;
+        }
+        match self.growth {
             Some(g) => writeln!(
                 f,
-                "growth rate: {g:.4} per simulated second (slope of ln micro)"
+                "growth rate: {:.4}{} per simulated second (slope of ln micro over {} samples, t={}..{})",
+                g.rate,
+                g.ci.map_or(String::new(), |(lo, hi)| format!(" [{lo:.4}, {hi:.4}]")),
+                g.samples,
+                g.from,
+                g.to
             )?,
             None => writeln!(
                 f,
-                "growth rate: n/a (only for a lasting difference: contained, diverged, cascaded)"
+                "growth rate: n/a (only for a lasting difference: contained, decorrelated)"
             )?,
         }
         writeln!(
             f,
-            "outcomes, branch - baseline (branch vs baseline): whole run | after t={}",
-            self.window_start
+            "outcomes, branch - baseline (branch vs baseline): whole run | after t={}{}",
+            self.window_start,
+            if self.null.is_some() {
+                " | delta / sd of independent runs' deltas"
+            } else {
+                ""
+            }
         )?;
         for o in Outcome::ALL {
             let d = decimals(o);
@@ -612,20 +697,22 @@ impl fmt::Display for Report {
                     value(pair.baseline.get(o))
                 )
             };
-            writeln!(
-                f,
-                "  {:<16} {:<30} | {}{}",
+            let z = self.null.as_ref().map(|null| {
+                match (null.outcome_sd(o), self.outcomes_after.delta(o)) {
+                    (Some(sd), delta) if sd > 0.0 && delta.is_finite() => {
+                        format!(" | {:+.2} (sd {sd:.prec$})", delta / sd, prec = d + 2)
+                    }
+                    _ => " | n/a".to_string(),
+                }
+            });
+            let line = format!(
+                "  {:<16} {:<30} | {:<28}{}",
                 o.name(),
                 cell(&self.outcomes_run),
                 cell(&self.outcomes_after),
-                if self.evidence.worse.contains(&o) {
-                    "  worse"
-                } else if self.outcomes_after.better().contains(&o) {
-                    "  better"
-                } else {
-                    ""
-                }
-            )?;
+                z.unwrap_or_default()
+            );
+            writeln!(f, "{}", line.trim_end())?;
         }
         writeln!(f, "verdict: {}", self.verdict.name())?;
         writeln!(f, "  ({})", Report::thresholds())
@@ -633,6 +720,7 @@ impl fmt::Display for Report {
 }
 
 /// Outcomes of one trace, over the whole run and from the window's start on.
+#[derive(Clone)]
 struct Tally {
     window_start: SimTime,
     counts: [[u64; 7]; 2],
@@ -764,8 +852,18 @@ fn fold_counting<R: Read>(
 /// reopens them for each of the three passes (streaming: each pass reads the files from
 /// the start, one block of each in memory). Samples every `interval`.
 pub fn diff<R: Read>(
+    open: impl FnMut() -> Result<(TraceReader<R>, TraceReader<R>), TraceError>,
+    interval: Option<SimTime>,
+) -> Result<Report, DiffError> {
+    diff_from(open, interval, None)
+}
+
+/// [`diff`] with the "after" window starting at `window_from` when given (an experiment
+/// knows when it perturbed, whatever the perturbation; a crash records no butterfly).
+pub fn diff_from<R: Read>(
     mut open: impl FnMut() -> Result<(TraceReader<R>, TraceReader<R>), TraceError>,
     interval: Option<SimTime>,
+    window_from: Option<SimTime>,
 ) -> Result<Report, DiffError> {
     // Pass 1: the first differing event, and the perturbation.
     let (a, b) = open()?;
@@ -865,46 +963,26 @@ pub fn diff<R: Read>(
         .unwrap_or(end);
     let victim = perturbation.and_then(|p| p.victim).map(|u| layout.user(u));
     // Pass 2: fold both to each sample time and compare.
+    let window_start = window_from.unwrap_or(window_start);
     let (a, b) = open()?;
-    let (mut ca, mut cb) = (Cursor::new(a), Cursor::new(b));
-    let (mut sa, mut sb) = (State::new(layout), State::new(layout));
-    let (mut ta, mut tb) = (
-        Tally::new(layout, window_start),
-        Tally::new(layout, window_start),
-    );
-    let n_servers = layout.max_servers as usize;
-    let mut ever = vec![false; n_servers + layout.n_users as usize];
-    let mut ever_alive = vec![false; ever.len()];
-    let mut points = Vec::new();
+    let mut times = Vec::new();
     let mut t = SimTime::ZERO;
     loop {
-        fold_counting(&mut ca, &mut sa, &mut ta, t)?;
-        fold_counting(&mut cb, &mut sb, &mut tb, t)?;
-        let (oa, ob) = (&sa.observed, &sb.observed);
-        ta.sample(t, oa);
-        tb.sample(t, ob);
-        let mut micro = 0;
-        for_each_agent(oa, ob, |i, alive, differs| {
-            ever_alive[i] |= alive;
-            if differs {
-                micro += 1;
-                ever[i] = true;
-            }
-        });
-        let (macro_l1, servers_alive_diff) = macro_distance(oa, ob);
-        points.push(Point {
-            time: t,
-            micro,
-            macro_l1,
-            macro_sorted: sorted_distance(oa, ob),
-            users_moved: users_moved(oa, ob),
-            servers_alive_diff,
-        });
+        times.push(t);
         if t >= end {
             break;
         }
         t = t.plus(interval.0).min(end);
     }
+    let series = Series::fold(a, b, &times, window_start)?;
+    let (points, ever, ever_alive, ta, tb) = (
+        series.points,
+        series.ever,
+        series.ever_alive,
+        series.tallies[0].clone(),
+        series.tallies[1].clone(),
+    );
+    let n_servers = layout.max_servers as usize;
     // Pass 3: which agents' histories differ (the nodes of `why`'s tree).
     let (a, b) = open()?;
     let tree = crate::why::tree(a, b)?;
@@ -951,11 +1029,11 @@ pub fn diff<R: Read>(
         peak_macro: points.iter().map(|p| p.macro_l1).max().unwrap_or(0),
         cascade_size,
         agents_total,
-        worse: outcomes_after.worse(),
+        null: None,
     };
     let verdict = verdict(&evidence);
-    let growth_rate = if verdict.grew() {
-        growth(&points)
+    let growth = if lasting(&evidence, verdict) {
+        growth(&points, None)
     } else {
         None
     };
@@ -973,12 +1051,99 @@ pub fn diff<R: Read>(
         differed_at_sample,
         agents_total,
         reconverged_at,
-        growth_rate,
+        growth,
+        null: None,
+        decorrelation_time: None,
         outcomes_run,
         outcomes_after,
         evidence,
         verdict,
     })
+}
+
+/// Two traces folded side by side to a list of sample times.
+struct Series {
+    points: Vec<Point>,
+    /// Per agent slot (servers, then users): differed at some sample.
+    ever: Vec<bool>,
+    /// Per agent slot: alive at some sample in either trace.
+    ever_alive: Vec<bool>,
+    tallies: [Tally; 2],
+}
+
+impl Series {
+    fn fold<R: Read>(
+        a: TraceReader<R>,
+        b: TraceReader<R>,
+        times: &[SimTime],
+        window_start: SimTime,
+    ) -> Result<Series, TraceError> {
+        let layout = a.layout();
+        let (mut ca, mut cb) = (Cursor::new(a), Cursor::new(b));
+        let (mut sa, mut sb) = (State::new(layout), State::new(layout));
+        let (mut ta, mut tb) = (
+            Tally::new(layout, window_start),
+            Tally::new(layout, window_start),
+        );
+        let n_servers = layout.max_servers as usize;
+        let mut ever = vec![false; n_servers + layout.n_users as usize];
+        let mut ever_alive = vec![false; ever.len()];
+        let mut points = Vec::with_capacity(times.len());
+        for &t in times {
+            fold_counting(&mut ca, &mut sa, &mut ta, t)?;
+            fold_counting(&mut cb, &mut sb, &mut tb, t)?;
+            let (oa, ob) = (&sa.observed, &sb.observed);
+            ta.sample(t, oa);
+            tb.sample(t, ob);
+            let mut micro = 0;
+            for_each_agent(oa, ob, |i, alive, differs| {
+                ever_alive[i] |= alive;
+                if differs {
+                    micro += 1;
+                    ever[i] = true;
+                }
+            });
+            let (macro_l1, servers_alive_diff) = macro_distance(oa, ob);
+            points.push(Point {
+                time: t,
+                micro,
+                macro_l1,
+                macro_sorted: sorted_distance(oa, ob),
+                users_moved: users_moved(oa, ob),
+                servers_alive_diff,
+            });
+        }
+        Ok(Series {
+            points,
+            ever,
+            ever_alive,
+            tallies: [ta, tb],
+        })
+    }
+}
+
+/// The distances between two runs of one layout at the given sample times, and their
+/// outcomes from `window_start` on (the first as `baseline`): what a null model needs of
+/// one reference run, without the causal tree.
+pub fn distances<R: Read>(
+    a: TraceReader<R>,
+    b: TraceReader<R>,
+    times: &[SimTime],
+    window_start: SimTime,
+) -> Result<(Vec<Point>, OutcomePair), DiffError> {
+    if a.layout() != b.layout() {
+        return Err(DiffError::Mismatch(format!(
+            "{} and {} come from different layouts; distances compare runs of one scenario",
+            a.name().display(),
+            b.name().display()
+        )));
+    }
+    let series = Series::fold(a, b, times, window_start)?;
+    let pair = OutcomePair {
+        baseline: series.tallies[0].outcomes(1),
+        branch: series.tallies[1].outcomes(1),
+    };
+    Ok((series.points, pair))
 }
 
 /// Visit every agent slot of two states (servers, then users, as `index` into one
@@ -1077,10 +1242,26 @@ pub fn reconverged(points: &[Point], first: SimTime) -> Option<SimTime> {
     (tail.len() >= DISSIPATED_HOLD_SAMPLES).then(|| tail[0].time)
 }
 
-/// Least-squares slope of ln(micro) against time (seconds) from the first sample with
-/// micro > 0 to the peak (the first peak when several samples share it); 0 when that
-/// phase has fewer than two samples.
-pub fn growth(points: &[Point]) -> Option<f64> {
+/// The growth rate of a lasting difference: the least-squares slope of ln(micro) per
+/// simulated second over the growth phase, with its 95% t interval and the fit window.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Growth {
+    /// Slope of ln(micro), per simulated second.
+    pub rate: f64,
+    /// Its 95% interval (Student t with n − 2 degrees of freedom); None below 3 samples.
+    pub ci: Option<(f64, f64)>,
+    /// First sample of the fit.
+    pub from: SimTime,
+    /// Last sample of the fit.
+    pub to: SimTime,
+    /// Samples in the fit.
+    pub samples: usize,
+}
+
+/// The growth phase of ln(micro): from the first sample with micro > 0 to the first that
+/// reaches half the `saturation` level (the null's D∞; without one, to the first peak),
+/// fitted by least squares. A phase of one sample has rate 0.
+pub fn growth(points: &[Point], saturation: Option<f64>) -> Option<Growth> {
     let start = points.iter().position(|p| p.micro > 0)?;
     let peak = start
         + points[start..]
@@ -1088,23 +1269,55 @@ pub fn growth(points: &[Point]) -> Option<f64> {
             .enumerate()
             .max_by_key(|(i, p)| (p.micro, std::cmp::Reverse(*i)))?
             .0;
-    let phase: Vec<(f64, f64)> = points[start..=peak]
+    let end = saturation
+        .and_then(|s| {
+            points[start..]
+                .iter()
+                .position(|p| p.micro as f64 >= s / 2.0)
+                .map(|i| start + i)
+        })
+        .unwrap_or(peak);
+    let phase: Vec<(f64, f64)> = points[start..=end]
         .iter()
         .filter(|p| p.micro > 0)
         .map(|p| (p.time.as_secs_f64(), (p.micro as f64).ln()))
         .collect();
-    if phase.len() < 2 {
-        return Some(0.0);
+    let (from, to) = (points[start].time, points[end].time);
+    let n = phase.len();
+    if n < 2 {
+        return Some(Growth {
+            rate: 0.0,
+            ci: None,
+            from,
+            to,
+            samples: n,
+        });
     }
-    let n = phase.len() as f64;
+    let nf = n as f64;
     let (sx, sy) = phase
         .iter()
         .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
-    let (mx, my) = (sx / n, sy / n);
-    let (num, den) = phase.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
+    let (mx, my) = (sx / nf, sy / nf);
+    let (sxy, sxx) = phase.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
         (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
     });
-    Some(if den > 0.0 { num / den } else { 0.0 })
+    let rate = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    let ci = (n >= 3 && sxx > 0.0).then(|| {
+        let ssr: f64 = phase
+            .iter()
+            .map(|(x, y)| (y - my - rate * (x - mx)).powi(2))
+            .sum();
+        let se = (ssr / (nf - 2.0) / sxx).sqrt();
+        let half = crate::interval::t_975(n as u64 - 2) * se;
+        (rate - half, rate + half)
+    });
+    Some(Growth {
+        rate,
+        ci,
+        from,
+        to,
+        samples: n,
+    })
 }
 
 /// Mean and half-width of its 95% confidence interval (Student's t, sample standard

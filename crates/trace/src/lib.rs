@@ -12,6 +12,7 @@ pub mod fold;
 pub mod format;
 pub mod fuzz;
 pub mod interval;
+pub mod null;
 pub mod read;
 pub mod replay;
 pub mod stats;

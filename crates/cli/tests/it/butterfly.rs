@@ -77,11 +77,27 @@ fn repeat_reports_verdict_counts_and_intervals() {
     for seed in ["seed 3:", "seed 4:", "seed 5:"] {
         assert!(out.contains(seed), "{out}");
     }
-    assert!(out.contains("verdicts over 3 runs: "), "{out}");
-    assert!(out.contains("  rejections "), "{out}");
-    assert!(out.contains(" ± "), "an interval over three runs: {out}");
+    assert!(out.contains("verdicts over 3 pairs: "), "{out}");
     assert!(
-        out.contains("reproduce one run with: swarmlb butterfly seed-classic --seed 3 "),
+        out.contains("null model: 5 reference runs per seed"),
+        "{out}"
+    );
+    assert!(out.contains("P(decorrelated) = "), "{out}");
+    assert!(out.contains("determined"), "{out}");
+    assert!(out.contains("  rejections "), "{out}");
+    assert!(out.contains("sign-flip p (exact)"), "{out}");
+    assert!(out.contains("outcome shift: "), "{out}");
+    // Three pairs cannot reach p < 0.05 (the least exact p is 2/8): nothing is worse.
+    assert!(
+        out.contains("outcome shift: none detected (smallest shift detectable"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("cascaded") && !out.contains("diverged"),
+        "{out}"
+    );
+    assert!(
+        out.contains("reproduce one pair with: swarmlb butterfly seed-classic --seed 3 "),
         "{out}"
     );
     // Seeds are limited like every input: no wrapping past the last one.
@@ -110,4 +126,103 @@ fn repeat_reports_verdict_counts_and_intervals() {
     assert_fails(&o, 2, "'--repeat <K>' cannot be used with '--out <OUT>'");
     let o = swarmlb(&["butterfly", "seed-classic", "--at", "20s", "--repeat", "1"]);
     assert_fails(&o, 2, "--repeat");
+}
+
+/// Issue 21: the null model's options, the perturbation kinds, scans and ensembles of
+/// ensembles are checked before anything runs.
+#[test]
+fn null_model_and_control_options_are_checked() {
+    let bad = [
+        (&["--at", "20s", "--references", "101"][..], "--references"),
+        (
+            &["--at", "20s", "--references", "3", "--no-reference"],
+            "cannot be used with",
+        ),
+        (&["--at", "20s", "--jobs", "0"], "--jobs"),
+        (
+            &["--at", "20s", "--perturb", "crash-server:0"],
+            "at least 1",
+        ),
+        (
+            &["--at", "20s", "--perturb", "meteor"],
+            "unknown perturbation",
+        ),
+        (
+            &["--at", "20s", "--perturb", "independent", "--user", "3"],
+            "disconnects nobody",
+        ),
+        (&["--scan", "1m..2m/10s"], "--repeat"),
+        (
+            &["--scan", "2m..1m/10s", "--repeat", "2"],
+            "TO not before FROM",
+        ),
+        (&["--scan", "0s..1h/1s", "--repeat", "2"], "at most 200"),
+        (
+            &["--at", "20s", "--scan", "1m..2m/10s", "--repeat", "2"],
+            "cannot be used with",
+        ),
+        (&["--at", "20s", "--ensembles", "3"], "--repeat"),
+        (
+            &["--at", "20s", "--plot", "x.png", "--repeat", "2"],
+            "--scan",
+        ),
+    ];
+    for (args, message) in bad {
+        let mut all = vec!["butterfly", "seed-classic"];
+        all.extend_from_slice(args);
+        let o = swarmlb(&all);
+        assert_fails(&o, 2, message);
+    }
+}
+
+/// The controls from the command line: independent branches with --ensembles report a
+/// rate with its interval; a crash names the servers it crashed.
+#[test]
+fn controls_from_the_command_line() {
+    let o = swarmlb(&[
+        "butterfly",
+        "seed-classic",
+        "--duration",
+        "2m",
+        "--at",
+        "1m",
+        "--repeat",
+        "4",
+        "--ensembles",
+        "2",
+        "--perturb",
+        "independent",
+        "--no-reference",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("2 ensembles of 4 pairs, seeds 1..=8, independent"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ensembles that detected an outcome shift: 0 of 2"),
+        "{out}"
+    );
+    assert!(out.contains("(95% Wilson"), "{out}");
+    let out_dir = scratch("butterfly-crash").join("bf");
+    let o = swarmlb(&[
+        "butterfly",
+        "seed-classic",
+        "--duration",
+        "2m",
+        "--at",
+        "1m",
+        "--perturb",
+        "crash-server",
+        "--references",
+        "2",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains(" crashed at t=60.000000s"), "{out}");
+    assert!(out.contains("null model: 2 independent runs"), "{out}");
+    assert!(out.contains("reproduce with: swarmlb butterfly seed-classic --seed 1 --duration 2m --at 1m --perturb crash-server:1"), "{out}");
 }

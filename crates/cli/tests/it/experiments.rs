@@ -208,18 +208,54 @@ fn stability_map_on_a_tiny_grid() {
     let csv = std::fs::read_to_string(dir.join("st/stability.csv")).unwrap();
     assert_uniform_csv(&csv);
     insta::assert_snapshot!("stability_csv", csv);
-    // Every cell: 2 seeds × 3 perturbations, P(cascade) inside its Wilson interval.
+    // Every cell: 2 seeds × 3 perturbations against 5 references; P(decorrelated) inside
+    // its Wilson interval, over the determined branches only.
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let branches = std::fs::read_to_string(dir.join("st/branches.csv")).unwrap();
+    assert_uniform_csv(&branches);
+    let b_header: Vec<&str> = branches.lines().next().unwrap().split(',').collect();
+    let b_col = |name: &str| b_header.iter().position(|h| *h == name).unwrap();
+    assert_eq!(branches.lines().count(), 1 + 4 * 6);
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        assert_eq!(&f[2..5], ["2", "3", "6"], "{line}");
-        let (p, lo, hi): (f64, f64, f64) = (
-            f[col("p_cascade")].parse().unwrap(),
-            f[col("p_cascade_ci95_low")].parse().unwrap(),
-            f[col("p_cascade_ci95_high")].parse().unwrap(),
+        assert_eq!(&f[2..6], ["2", "3", "5", "6"], "{line}");
+        let count = |name: &str| f[col(name)].parse::<u64>().unwrap();
+        let determined = count("determined");
+        assert_eq!(
+            determined,
+            count("no_effect") + count("dissipated") + count("contained") + count("decorrelated")
         );
-        assert!(lo <= p && p <= hi && hi > lo, "{line}");
+        assert_eq!(determined + count("no_op") + count("undetermined"), 6);
+        // Recomputed from branches.csv: the cell's rows, their verdicts.
+        let rows: Vec<Vec<&str>> = branches
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|r| r[0] == f[0] && r[1] == f[1])
+            .collect();
+        assert_eq!(rows.len(), 6);
+        let verdicts = |v: &str| rows.iter().filter(|r| r[b_col("verdict")] == v).count() as u64;
+        assert_eq!(verdicts("decorrelated"), count("decorrelated"), "{line}");
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r[b_col("determined")] == "true")
+                .count() as u64,
+            determined
+        );
+        if determined > 0 {
+            let (p, lo, hi): (f64, f64, f64) = (
+                f[col("p_decorrelated")].parse().unwrap(),
+                f[col("p_decorrelated_ci95_low")].parse().unwrap(),
+                f[col("p_decorrelated_ci95_high")].parse().unwrap(),
+            );
+            let want = swarmlb_trace::interval::wilson(count("decorrelated"), determined);
+            assert!(
+                (lo - want.0).abs() < 1e-4 && (hi - want.1).abs() < 1e-4,
+                "{line}"
+            );
+            assert!(lo <= p && p <= hi && hi > lo, "{line}");
+        }
     }
     let again = swarmlb_in(&dir, &[&args[..], &["--jobs", "1"]].concat());
     assert!(again.status.success());

@@ -12,6 +12,7 @@ mod fold;
 mod hand;
 mod hardening;
 mod kinds;
+mod null;
 mod packing;
 mod replay;
 mod roundtrip;

@@ -1,17 +1,18 @@
-//! Known answers for the pure parts of the butterfly analysis (issue 13): every verdict
-//! boundary on both sides, the outcome tolerance, the distances, reconvergence, the
-//! growth rate, the bucketed quantiles and Student's t.
+//! Known answers for the pure parts of the butterfly analysis (issues 13 and 21): every
+//! verdict boundary on both sides, with and without a null model, the distances,
+//! reconvergence, the growth rate and its interval, and Student's t.
 
 use swarmlb_engine::SimTime;
 use swarmlb_model::observe::{ServerView, UserView};
 use swarmlb_model::{Layout, Observed};
 use swarmlb_trace::diff::{
     self, CONTAINED_CASCADE_PERCENT, CONTAINED_MACRO_MAX, DISSIPATED_HOLD_SAMPLES, Evidence,
-    OBSERVED_SAMPLES_MIN, Outcome, Perturbation, Point, Verdict, verdict,
+    NullEvidence, OBSERVED_SAMPLES_MIN, Perturbation, Point, Verdict, verdict,
 };
 
-/// Evidence of a run whose trajectory decorrelated without harm: every later test moves
-/// one field across one threshold.
+/// Evidence of a run whose trajectory did not heal and is too large for `contained` by
+/// the fixed rule, with no null model: every later test moves one field across one
+/// threshold.
 fn diverged() -> Evidence {
     Evidence {
         perturbation: Some(Perturbation {
@@ -27,19 +28,50 @@ fn diverged() -> Evidence {
         peak_macro: CONTAINED_MACRO_MAX + 1,
         cascade_size: 41,
         agents_total: 100,
-        worse: vec![],
+        null: None,
     }
 }
 
 #[test]
-fn the_reference_evidence_is_diverged_and_a_worse_outcome_makes_it_cascaded() {
-    assert_eq!(verdict(&diverged()), Verdict::Diverged);
-    for o in Outcome::ALL.into_iter().filter(|o| o.decides()) {
-        let e = Evidence {
-            worse: vec![o],
-            ..diverged()
-        };
-        assert_eq!(verdict(&e), Verdict::Cascaded, "{o:?}");
+fn without_a_null_a_large_lasting_difference_is_undetermined() {
+    assert_eq!(verdict(&diverged()), Verdict::Undetermined);
+    assert!(!Verdict::Undetermined.determined());
+}
+
+#[test]
+fn with_a_null_decorrelated_from_the_band_s_lower_edge_on() {
+    let null = |phi_end: f64| Evidence {
+        null: Some(NullEvidence {
+            phi_end,
+            band: (0.8, 1.1),
+        }),
+        ..diverged()
+    };
+    assert_eq!(verdict(&null(0.8)), Verdict::Decorrelated);
+    assert_eq!(verdict(&null(1.5)), Verdict::Decorrelated);
+    assert_eq!(verdict(&null(0.799_999)), Verdict::Contained);
+    assert_eq!(verdict(&null(0.0)), Verdict::Contained);
+    // The null never overrides the verdicts before it.
+    let healed = Evidence {
+        reconverged: true,
+        ..null(1.0)
+    };
+    assert_eq!(verdict(&healed), Verdict::Dissipated);
+    let short = Evidence {
+        samples_after: OBSERVED_SAMPLES_MIN - 1,
+        ..null(1.0)
+    };
+    assert_eq!(verdict(&short), Verdict::Undetermined);
+    for v in [
+        Verdict::Decorrelated,
+        Verdict::Contained,
+        Verdict::Dissipated,
+        Verdict::NoEffect,
+    ] {
+        assert!(v.determined(), "{v:?}");
+    }
+    for v in [Verdict::NoOp, Verdict::Identical] {
+        assert!(!v.determined(), "{v:?}");
     }
 }
 
@@ -55,7 +87,7 @@ fn identical_only_without_perturbation_and_divergence() {
         perturbation: None,
         ..diverged()
     };
-    assert_eq!(verdict(&differs), Verdict::Diverged);
+    assert_eq!(verdict(&differs), Verdict::Undetermined);
 }
 
 #[test]
@@ -133,7 +165,6 @@ fn contained_on_both_sides_of_both_thresholds() {
         peak_macro: CONTAINED_MACRO_MAX,
         cascade_size: cascade_max,
         agents_total,
-        worse: vec![Outcome::Rejections],
         ..diverged()
     };
     assert_eq!(verdict(&at_limits), Verdict::Contained);
@@ -141,34 +172,12 @@ fn contained_on_both_sides_of_both_thresholds() {
         peak_macro: CONTAINED_MACRO_MAX + 1,
         ..at_limits.clone()
     };
-    assert_eq!(verdict(&macro_over), Verdict::Cascaded);
+    assert_eq!(verdict(&macro_over), Verdict::Undetermined);
     let cascade_over = Evidence {
         cascade_size: cascade_max + 1,
         ..at_limits
     };
-    assert_eq!(verdict(&cascade_over), Verdict::Cascaded);
-}
-
-#[test]
-fn an_outcome_is_worse_only_beyond_both_its_slack_and_the_percentage() {
-    // Large baseline: the percentage decides (10% of 100 = 10).
-    assert!(!Outcome::Rejections.worse(100.0, 110.0));
-    assert!(Outcome::Rejections.worse(100.0, 111.0));
-    // Small baseline: the slack decides (3 > 10% of 10).
-    assert!(!Outcome::ScaleOuts.worse(10.0, 13.0));
-    assert!(Outcome::ScaleOuts.worse(10.0, 14.0));
-    assert!(!Outcome::TtcP99.worse(2.0, 3.0));
-    assert!(Outcome::TtcP99.worse(2.0, 3.01));
-    assert!(!Outcome::LoadSpread.worse(0.05, 0.06));
-    assert!(Outcome::LoadSpread.worse(0.05, 0.0601));
-    // An undefined value (no connection, no percentile) is never worse.
-    assert!(!Outcome::TtcP99.worse(f64::NAN, 100.0));
-    assert!(!Outcome::TtcP99.worse(1.0, f64::NAN));
-    // Fewer is never worse.
-    assert!(!Outcome::GaveUp.worse(50.0, 0.0));
-    // Rebalancing is reported, not judged.
-    assert!(!Outcome::Migrations.decides());
-    assert!(!Outcome::Handoffs.decides());
+    assert_eq!(verdict(&cascade_over), Verdict::Undetermined);
 }
 
 fn observed(loads: &[(ServerView, u32)], users: &[UserView]) -> Observed {
@@ -270,11 +279,24 @@ fn reconvergence_needs_the_hold_of_zero_samples() {
 fn growth_rate_is_the_slope_of_ln_micro_up_to_the_first_peak() {
     // micro doubles every second up to the peak at t=4, then falls: slope ln 2.
     let p = points(&[0, 1, 2, 4, 8, 3, 8, 1]);
-    let g = diff::growth(&p).unwrap();
-    assert!((g - std::f64::consts::LN_2).abs() < 1e-12, "{g}");
+    let g = diff::growth(&p, None).unwrap();
+    assert!((g.rate - std::f64::consts::LN_2).abs() < 1e-12, "{g:?}");
+    // On the line: a zero-width interval; the fit runs t=1..4.
+    let (lo, hi) = g.ci.unwrap();
+    assert!((hi - lo).abs() < 1e-9, "{g:?}");
+    assert_eq!(
+        (g.from, g.to, g.samples),
+        (SimTime::from_secs(1), SimTime::from_secs(4), 4)
+    );
+    // With a saturation level of 8, the phase ends at the first sample at or above 4.
+    let g = diff::growth(&p, Some(8.0)).unwrap();
+    assert_eq!((g.to, g.samples), (SimTime::from_secs(3), 3));
+    let g = diff::growth(&p, Some(8.1)).unwrap();
+    assert_eq!(g.to, SimTime::from_secs(4));
     // One divergent sample: no slope to fit.
-    assert_eq!(diff::growth(&points(&[0, 5, 0])), Some(0.0));
-    assert_eq!(diff::growth(&points(&[0, 0])), None);
+    let one = diff::growth(&points(&[0, 5, 0]), None).unwrap();
+    assert_eq!((one.rate, one.ci), (0.0, None));
+    assert_eq!(diff::growth(&points(&[0, 0]), None), None);
 }
 
 #[test]
@@ -285,26 +307,6 @@ fn student_t_and_the_interval() {
     assert!((half.unwrap() - 4.302_652_730 / 3f64.sqrt()).abs() < 1e-9);
     assert_eq!(diff::mean_ci95(&[5.0]), Some((5.0, None)));
     assert_eq!(diff::mean_ci95(&[]), None);
-}
-
-#[test]
-fn better_is_the_mirror_of_worse() {
-    use swarmlb_trace::diff::{OutcomePair, Outcomes};
-    let mut baseline = [0.0; 7];
-    let mut branch = [0.0; 7];
-    baseline[Outcome::Rejections as usize] = 14.0;
-    branch[Outcome::Rejections as usize] = 10.0;
-    baseline[Outcome::ScaleOuts as usize] = 13.0;
-    branch[Outcome::ScaleOuts as usize] = 10.0;
-    baseline[Outcome::Migrations as usize] = 100.0;
-    let pair = OutcomePair {
-        baseline: Outcomes(baseline),
-        branch: Outcomes(branch),
-    };
-    // 4 fewer rejections is beyond the slack of 3; 3 fewer scale-outs is not; migrations
-    // do not decide.
-    assert_eq!(pair.better(), vec![Outcome::Rejections]);
-    assert!(pair.worse().is_empty());
 }
 
 /// An agent counts as alive when it is alive in either state, and as different when
@@ -343,12 +345,24 @@ fn for_each_agent_sees_alive_in_either_state() {
 fn growth_rate_known_answers_off_the_line() {
     // Phase t=1..4 without t=2: (1, ln 1), (3, ln 2), (4, ln 8); worked out by hand:
     // x̄ = 8/3, slope = Σ(x - x̄)(y - ȳ) / Σ(x - x̄)² = (13/3 ln 2) / (14/3) = 13/14 ln 2.
-    let g = diff::growth(&points(&[0, 1, 0, 2, 8, 5])).unwrap();
+    let g = diff::growth(&points(&[0, 1, 0, 2, 8, 5]), None).unwrap();
     let want = 13.0 / 14.0 * std::f64::consts::LN_2;
-    assert!((g - want).abs() < 1e-12, "{g} vs {want}");
-    // Two samples: the slope between them.
-    let g = diff::growth(&points(&[0, 1, 4])).unwrap();
-    assert!((g - 4f64.ln()).abs() < 1e-12, "{g}");
+    assert!((g.rate - want).abs() < 1e-12, "{g:?} vs {want}");
+    // Its interval: residuals of (1, 0), (3, ln 2), (4, ln 8) about the fit, by hand:
+    // ȳ = 4/3 ln 2; residual r_i = y_i - ȳ - b (x_i - x̄) = ln 2 × (-4/3 + 65/42,
+    // 1 - 4/3 - 13/42, 3 - 4/3 - 52/42) = ln 2 × (9/42, -27/42, 18/42); SSR = ln²2 ×
+    // 1134/1764; SE = sqrt(SSR / 1 / (14/3)); t(0.975, 1) = 12.706204736.
+    let ssr = std::f64::consts::LN_2.powi(2) * 1134.0 / 1764.0;
+    let half = 12.706_204_736 * (ssr / (14.0 / 3.0)).sqrt();
+    let (lo, hi) = g.ci.unwrap();
+    assert!(
+        (lo - (want - half)).abs() < 1e-9 && (hi - (want + half)).abs() < 1e-9,
+        "{g:?}"
+    );
+    // Two samples: the slope between them, no interval.
+    let g = diff::growth(&points(&[0, 1, 4]), None).unwrap();
+    assert!((g.rate - 4f64.ln()).abs() < 1e-12, "{g:?}");
+    assert_eq!(g.ci, None);
 }
 
 /// Beyond the table (df > 30) the Cornish–Fisher expansion is within 3e-8 of the exact

@@ -1,0 +1,2 @@
+mod controls;
+mod stats;
