@@ -38,7 +38,7 @@ const fn f(
 const FRACTION: &str = "fraction in [0, 1]";
 const DURATION: &str = "duration (`1ms`, `90s`, `5m`, `1h30m`)";
 const DIST: &str = "distribution";
-const DISTS: &str = "`{ dist = \"fixed\", mean }`, `{ dist = \"exponential\", mean }` or `{ dist = \"uniform\", min, max }`";
+const DISTS: &str = "`{ dist = \"fixed\", mean }`, `{ dist = \"exponential\", mean }` or `{ dist = \"uniform\", min, max }`, the last optionally with `step` (a whole number of steps from min to max, both included)";
 
 /// Every field, grouped by TOML table, in the order of the schema.
 pub const FIELDS: &[Field] = &[
