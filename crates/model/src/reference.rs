@@ -474,7 +474,7 @@ pub const ORIGINAL_TERMS: &[(&str, &str)] = &[
     ),
     (
         "lifespan 10–20 steps, counted while connected",
-        "`users.lifespan = { dist = \"uniform\", min = \"10s\", max = \"20s\" }`, `users.lifespan_clock = \"while-connected\"`",
+        "`users.lifespan = { dist = \"uniform\", min = \"10s\", max = \"20s\", step = \"1s\" }` (whole steps), `users.lifespan_clock = \"while-connected\"`",
     ),
     (
         "a user that lost its server waits 10 steps",
