@@ -453,8 +453,8 @@ pub const ORIGINAL_TERMS: &[(&str, &str)] = &[
         "`servers.pull = \"classic\"` (users are drawn at random in every scenario)",
     ),
     (
-        "hand every user to the least-loaded peer, one by one, if the others' room up to 60% suffices",
-        "`servers.handoff = \"spread\"`",
+        "hand every user to the least-loaded peer, one by one, if the others' room up to 60% suffices (a peer above 60% counts against it)",
+        "`servers.handoff = \"spread\"` (on the server's view, once it has heard from every peer since its first gossip interval)",
     ),
     (
         "never the last server",
@@ -482,7 +482,7 @@ pub const ORIGINAL_TERMS: &[(&str, &str)] = &[
     ),
     (
         "the Butterfly button",
-        "`swarmlb butterfly seed-classic --at T` (`butterfly.victim = \"server-then-user\"`), or the viewer's fork key",
+        "`swarmlb butterfly seed-classic --at T` (`butterfly.victim = \"server-then-user\"`: a server holding users, then one of its users; the original's may pick an empty server and do nothing, and keeps the user in its load counter), or the viewer's fork key",
     ),
     (
         "watch the run",
