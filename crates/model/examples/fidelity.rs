@@ -1,8 +1,7 @@
 //! `seed-classic` measured against the original model's published behaviour (issue 25):
 //! the figures README's seed-classic table and the scenario file's comments quote, over
-//! many seeds, each a mean with its 95% t interval and the range. Too slow for CI in a
-//! debug build (40 seeds × 30 simulated minutes, twice), so the fidelity test checks a
-//! subset of seeds and this prints the full measurement:
+//! many seeds, each a mean with its 95% t interval and the range. The fidelity test
+//! (`tests/it/fidelity.rs`) checks bounds on the same seeds; this prints the figures:
 //!
 //! ```sh
 //! cargo run --release -p swarmlb-model --example fidelity -- 40 [--per-seed]
