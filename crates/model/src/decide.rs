@@ -84,15 +84,12 @@ fn offer(s: &Situation<'_>) -> Option<Decision> {
                 peer: e.idx,
                 users: s.load,
             }),
-        // Enough room up to the pull target among all fresh peers; the least loaded is
-        // asked, for its share of the spread.
+        // The original model's test: the peers' room up to the pull target, summed, holds
+        // all its users; a peer above the target counts against the room (its room is
+        // negative, as in the original's sum). The least loaded is asked, for its share
+        // of the spread.
         HandoffStyle::Spread => {
-            let room: u64 = s
-                .peers
-                .iter()
-                .map(|e| u64::from(s.pull_target_load.saturating_sub(e.load)))
-                .sum();
-            if s.peers.is_empty() || room < u64::from(s.load) {
+            if s.peers.is_empty() || spread_room(s.pull_target_load, s.peers) < i64::from(s.load) {
                 return None;
             }
             let plan = spread(s.load, s.peers);
@@ -126,6 +123,31 @@ fn pull(s: &Situation<'_>, pick: KeyedDraw) -> Option<Decision> {
         peer: peer.idx,
         want: s.pull_target_load - s.load,
     })
+}
+
+/// The room of `peers` up to `target`, summed: negative for a peer above the target, as
+/// in the original model's sum of `upper_threshold - load` over its peers.
+pub fn spread_room(target: u32, peers: &[PeerEntry]) -> i64 {
+    peers
+        .iter()
+        .map(|e| i64::from(target) - i64::from(e.load))
+        .sum()
+}
+
+/// The spread of `users` users after peer `anchor` agreed to take `agreed` of them: the
+/// first `agreed` (at most `users`) go to it, the rest one by one to the currently
+/// least-loaded of the other `peers` (to the anchor when there is no other). The peer that
+/// agreed receives what it agreed to, even if the view changed since the offer.
+pub fn spread_agreed(users: u32, peers: &[PeerEntry], anchor: u32, agreed: u32) -> Vec<u32> {
+    let pinned = agreed.min(users);
+    let others: Vec<PeerEntry> = peers.iter().filter(|e| e.idx != anchor).copied().collect();
+    let mut plan = vec![anchor; pinned as usize];
+    if others.is_empty() {
+        plan.resize(users as usize, anchor);
+    } else {
+        plan.extend(spread(users - pinned, &others));
+    }
+    plan
 }
 
 /// Where `users` users go when spread one by one, each to the currently least-loaded of

@@ -38,7 +38,7 @@ const fn f(
 const FRACTION: &str = "fraction in [0, 1]";
 const DURATION: &str = "duration (`1ms`, `90s`, `5m`, `1h30m`)";
 const DIST: &str = "distribution";
-const DISTS: &str = "`{ dist = \"fixed\", mean }`, `{ dist = \"exponential\", mean }` or `{ dist = \"uniform\", min, max }`";
+const DISTS: &str = "`{ dist = \"fixed\", mean }`, `{ dist = \"exponential\", mean }` or `{ dist = \"uniform\", min, max }`, the last optionally with `step` (a whole number of steps from min to max, both included)";
 
 /// Every field, grouped by TOML table, in the order of the schema.
 pub const FIELDS: &[Field] = &[
@@ -453,8 +453,8 @@ pub const ORIGINAL_TERMS: &[(&str, &str)] = &[
         "`servers.pull = \"classic\"` (users are drawn at random in every scenario)",
     ),
     (
-        "hand every user to the least-loaded peer, one by one, if the others' room up to 60% suffices",
-        "`servers.handoff = \"spread\"`",
+        "hand every user to the least-loaded peer, one by one, if the others' room up to 60% suffices (a peer above 60% counts against it)",
+        "`servers.handoff = \"spread\"` (on the server's view, once it has heard from every peer since its first gossip interval)",
     ),
     (
         "never the last server",
@@ -474,7 +474,7 @@ pub const ORIGINAL_TERMS: &[(&str, &str)] = &[
     ),
     (
         "lifespan 10–20 steps, counted while connected",
-        "`users.lifespan = { dist = \"uniform\", min = \"10s\", max = \"20s\" }`, `users.lifespan_clock = \"while-connected\"`",
+        "`users.lifespan = { dist = \"uniform\", min = \"10s\", max = \"20s\", step = \"1s\" }` (whole steps), `users.lifespan_clock = \"while-connected\"`",
     ),
     (
         "a user that lost its server waits 10 steps",
@@ -482,7 +482,7 @@ pub const ORIGINAL_TERMS: &[(&str, &str)] = &[
     ),
     (
         "the Butterfly button",
-        "`swarmlb butterfly seed-classic --at T` (`butterfly.victim = \"server-then-user\"`), or the viewer's fork key",
+        "`swarmlb butterfly seed-classic --at T` (`butterfly.victim = \"server-then-user\"`: a server holding users, then one of its users; the original's may pick an empty server and do nothing, and keeps the user in its load counter), or the viewer's fork key",
     ),
     (
         "watch the run",

@@ -5,7 +5,7 @@
 use swarmlb_engine::{AgentId, SimTime};
 use thin_vec::ThinVec;
 
-use crate::decide::{Decision, Situation, decide, spread};
+use crate::decide::{Decision, Situation, decide, spread_agreed};
 use crate::ids::{ENV, NONE};
 use crate::msg::{Body, PeerEntry, Timer};
 use crate::net::Out;
@@ -32,6 +32,8 @@ pub enum ServerStatus {
     Handoff {
         /// The peer asked.
         peer: u32,
+        /// The users it was asked to take.
+        users: u32,
     },
     /// Users were handed off; it terminates when the last one has left.
     Draining,
@@ -65,6 +67,8 @@ pub struct Server {
     scale_out_pending: bool,
     /// The previous periodic check asked for a pull (classic pulls hand off after one).
     pulled_last: bool,
+    /// When it started, in µs.
+    started_us: u64,
 }
 
 type Outcome = (Kind, u32);
@@ -81,6 +85,7 @@ impl Server {
             strikes: 0,
             scale_out_pending: false,
             pulled_last: false,
+            started_us: 0,
         }
     }
 
@@ -215,6 +220,7 @@ impl Server {
         debug_assert_eq!(self.status, ServerStatus::Off);
         self.status = ServerStatus::Alive;
         let now = out.now();
+        self.started_us = now.0;
         let k = out.params.scenario.servers.view_size as usize;
         self.view = peers
             .iter()
@@ -506,12 +512,18 @@ impl Server {
             .filter(|e| self.is_fresh(e, out))
             .copied()
             .collect();
+        // The spread hand-off counts every peer's room, so it waits until it has heard from
+        // every peer since its first gossip interval: before, a peer's load is the one it
+        // announced when it or this server started (none), not what it holds.
+        let heard_since = self.started_us + p.scenario.servers.gossip_interval.us();
+        let informed = p.scenario.servers.handoff != HandoffStyle::Spread
+            || fresh.iter().all(|e| e.seen_us >= heard_since);
         let situation = Situation {
             load: self.load(),
             low_load: p.low_load,
             pull_target_load: p.pull_target_load,
             high_load: p.high_load,
-            may_terminate: self.low_since.is_some_and(|t| out.now().since(t) >= grace),
+            may_terminate: informed && self.low_since.is_some_and(|t| out.now().since(t) >= grace),
             pulled_last: self.pulled_last,
             pull: p.scenario.servers.pull,
             handoff: p.scenario.servers.handoff,
@@ -521,7 +533,7 @@ impl Server {
         self.pulled_last = matches!(decision, Decision::Pull { .. });
         match decision {
             Decision::Offer { peer, users } => {
-                self.status = ServerStatus::Handoff { peer };
+                self.status = ServerStatus::Handoff { peer, users };
                 self.send(out, p.layout.server(peer), Body::HandoffOffer { users });
                 out.set_timer(Timer::HandoffTimeout, p.handoff_timeout_us);
                 (Kind::HandoffOffer, peer)
@@ -595,7 +607,11 @@ impl Server {
     }
 
     fn on_handoff_reply(&mut self, out: &mut Out, from: Option<u32>, accepted: bool) -> Outcome {
-        let ServerStatus::Handoff { peer } = self.status else {
+        let ServerStatus::Handoff {
+            peer,
+            users: agreed,
+        } = self.status
+        else {
             return (Kind::StaleHandoffReply, 0);
         };
         if from != Some(peer) {
@@ -612,7 +628,8 @@ impl Server {
         let moving: Vec<(u32, u32)> = self.sessions.iter().copied().collect();
         let targets = match p.scenario.servers.handoff {
             HandoffStyle::OnePeer => vec![peer; moving.len()],
-            // The original model's: each user to the currently least-loaded fresh peer.
+            // The original model's: each user to the currently least-loaded fresh peer,
+            // after the peer that agreed got the users it agreed to take.
             HandoffStyle::Spread => {
                 let fresh: Vec<PeerEntry> = self
                     .view
@@ -620,7 +637,7 @@ impl Server {
                     .filter(|e| e.idx == peer || self.is_fresh(e, out))
                     .copied()
                     .collect();
-                spread(load, &fresh)
+                spread_agreed(load, &fresh, peer, agreed)
             }
         };
         debug_assert_eq!(targets.len(), moving.len(), "every user has a target");

@@ -19,7 +19,9 @@ pub enum DistKind {
 }
 
 /// A random duration: `{ dist = "exponential", mean = "3m" }` or
-/// `{ dist = "uniform", min = "10s", max = "20s" }` or `{ dist = "fixed", mean = "1s" }`.
+/// `{ dist = "uniform", min = "10s", max = "20s" }` or `{ dist = "fixed", mean = "1s" }`;
+/// a uniform one may count whole steps: `{ dist = "uniform", min = "10s", max = "20s",
+/// step = "1s" }` draws 10, 11, ... or 20 s, as the original model's integer step counts.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dist {
@@ -34,6 +36,9 @@ pub struct Dist {
     /// Upper bound (uniform).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<Dur>,
+    /// Draw a whole number of these between `min` and `max`, both included (uniform).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<Dur>,
 }
 
 impl Dist {
@@ -44,6 +49,7 @@ impl Dist {
             mean: Some(mean),
             min: None,
             max: None,
+            step: None,
         }
     }
     /// The mean in microseconds (after validation every kind has one).
@@ -60,10 +66,17 @@ impl Dist {
         match self.dist {
             DistKind::Fixed => self.mean_us(),
             DistKind::Exponential => rng.exponential(self.mean_us()),
-            DistKind::Uniform => rng.between(
-                self.min.unwrap_or_default().us(),
-                self.max.unwrap_or_default().us(),
-            ),
+            DistKind::Uniform => {
+                let (min, max) = (self.min.unwrap_or_default(), self.max.unwrap_or_default());
+                match self.step {
+                    // Validation keeps at least one whole step between the bounds.
+                    Some(step) => {
+                        let step = step.us();
+                        rng.between(min.us().div_ceil(step), max.us() / step) * step
+                    }
+                    None => rng.between(min.us(), max.us()),
+                }
+            }
         }
     }
 }

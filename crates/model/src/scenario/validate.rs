@@ -157,6 +157,14 @@ pub enum Invalid {
         /// The dotted field.
         field: &'static str,
     },
+    /// A `step` on a distribution that cannot count whole steps.
+    #[error(
+        "{field}: `step` needs dist = \"uniform\", a positive step and a whole number of steps between `min` and `max`"
+    )]
+    DistStepInvalid {
+        /// The dotted field.
+        field: &'static str,
+    },
     /// A scale-out that cannot answer before the user gives up.
     #[error(
         "with overflow = \"scale-out\" a new server must answer before the user gives up: {provisioning_delay} plus the latencies of the longest delegation is not shorter than users.attempt_timeout ({attempt_timeout})"
@@ -238,6 +246,7 @@ impl Invalid {
             | Invalid::DistMeanMissing { field, .. }
             | Invalid::DistBoundsMissing { field }
             | Invalid::DistBoundsReversed { field }
+            | Invalid::DistStepInvalid { field }
             | Invalid::TooManyEntries { field, .. }
             | Invalid::TooManyListedServers { field, .. } => (*field).to_string(),
             Invalid::SampleIntervalTooShort { .. } | Invalid::TooManySamples { .. } => {
@@ -592,10 +601,16 @@ impl Dist {
                 })
             }
             DistKind::Uniform => match (self.min, self.max) {
-                (Some(min), Some(max)) if min <= max => Ok(()),
+                (Some(min), Some(max)) if min <= max => match self.step.map(|s| s.us()) {
+                    Some(step) if step == 0 || min.us().div_ceil(step) > max.us() / step => {
+                        Err(Invalid::DistStepInvalid { field })
+                    }
+                    _ => Ok(()),
+                },
                 (Some(_), Some(_)) => Err(Invalid::DistBoundsReversed { field }),
                 _ => Err(Invalid::DistBoundsMissing { field }),
             },
+            _ if self.step.is_some() => Err(Invalid::DistStepInvalid { field }),
             _ => Ok(()),
         }
     }

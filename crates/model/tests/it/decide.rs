@@ -1,7 +1,7 @@
 //! The periodic decision as a pure function: every branch of `decide` and `spread`.
 
 use swarmlb_engine::KeyedDraw;
-use swarmlb_model::decide::{Decision, Situation, decide, spread};
+use swarmlb_model::decide::{Decision, Situation, decide, spread, spread_agreed, spread_room};
 use swarmlb_model::msg::PeerEntry;
 use swarmlb_model::scenario::{HandoffStyle, PullStyle};
 
@@ -155,4 +155,53 @@ fn spread_sends_each_user_to_the_currently_least_loaded_peer() {
     assert!(spread(3, &[]).is_empty(), "nobody to spread to");
     // Ties go to the lower index.
     assert_eq!(spread(2, &[peer(5, 0), peer(2, 0)]), vec![2, 5]);
+}
+
+/// The original model's room test (issue 25): a peer above the pull target counts against
+/// the room, so 2 users do not go to peers at 3 and 7 (room 3 - 1 = 2 holds them, 1 does
+/// not), where ignoring the peer above the target would have let them.
+#[test]
+fn spread_counts_a_peer_above_the_target_as_negative_room() {
+    assert_eq!(spread_room(6, &[peer(1, 3), peer(2, 7)]), 2);
+    assert_eq!(spread_room(6, &[peer(1, 4), peer(2, 9)]), -1);
+    assert_eq!(spread_room(6, &[]), 0);
+    let offer = |load: u32, peers: &[PeerEntry]| {
+        let s = Situation {
+            handoff: HandoffStyle::Spread,
+            pull: PullStyle::Classic,
+            pulled_last: true,
+            may_terminate: true,
+            ..situation(load, peers)
+        };
+        decide(&s, draw(0))
+    };
+    // Room 2: two users go (both to peer 1, the least loaded), three do not.
+    let peers = [peer(1, 3), peer(2, 7)];
+    assert_eq!(offer(2, &peers), Decision::Offer { peer: 1, users: 2 });
+    assert!(!matches!(offer(3, &peers), Decision::Offer { .. }));
+    // One more above the target: room 1 holds one user, not two.
+    let peers = [peer(1, 3), peer(2, 8)];
+    assert_eq!(offer(1, &peers), Decision::Offer { peer: 1, users: 1 });
+    assert!(!matches!(offer(2, &peers), Decision::Offer { .. }));
+    // Peers below the target only: the room is the plain sum (3 + 2 = 5 holds 2).
+    let peers = [peer(1, 3), peer(2, 4)];
+    assert_eq!(offer(2, &peers), Decision::Offer { peer: 1, users: 2 });
+}
+
+/// The peer that agreed receives the users it agreed to take, even when the view changed
+/// between the offer and the answer; the rest are spread over the others (issue 25: one
+/// run handed every user to two peers that were never asked).
+#[test]
+fn the_peer_that_agreed_receives_what_it_agreed_to() {
+    // At the answer the anchor (peer 5) looks fuller than the others: a plain spread
+    // would give it nothing.
+    let peers = [peer(5, 6), peer(2, 1), peer(3, 2)];
+    assert!(!spread(2, &peers).contains(&5));
+    assert_eq!(spread_agreed(2, &peers, 5, 1), vec![5, 2]);
+    assert_eq!(spread_agreed(4, &peers, 5, 2), vec![5, 5, 2, 2]);
+    // Fewer users than agreed (one left meanwhile): all to the anchor.
+    assert_eq!(spread_agreed(1, &peers, 5, 2), vec![5]);
+    // More than agreed and nobody else: the anchor takes them all.
+    assert_eq!(spread_agreed(3, &[peer(5, 0)], 5, 1), vec![5, 5, 5]);
+    assert!(spread_agreed(0, &peers, 5, 2).is_empty());
 }

@@ -344,6 +344,21 @@ fn every_validation_rule_and_override_mistake_as_data() {
             &[],
         ),
         (
+            "a step on an exponential",
+            "[users]\nlifespan = { dist = \"exponential\", mean = \"1m\", step = \"1s\" }\n".into(),
+            &[],
+        ),
+        (
+            "a zero step",
+            "[users]\nlifespan = { dist = \"uniform\", min = \"1s\", max = \"2s\", step = 0 }\n".into(),
+            &[],
+        ),
+        (
+            "no whole step between min and max",
+            "[users]\nlifespan = { dist = \"uniform\", min = \"1100ms\", max = \"1900ms\", step = \"1s\" }\n".into(),
+            &[],
+        ),
+        (
             "a fixed respawn without mean",
             "[users]\nrespawn_delay = { dist = \"fixed\" }\n".into(),
             &[],
@@ -539,6 +554,32 @@ fn limits_are_inclusive_and_the_field_over_them_is_blamed() {
         ]),
         "users.population.cap"
     );
+}
+
+/// A uniform lifespan with a `step` draws whole steps, both bounds included (the original
+/// model's `randint(10, 20)` steps); bounds off the grid shrink to the whole steps inside;
+/// one whole step between them is allowed (issue 25).
+#[test]
+fn a_uniform_with_a_step_draws_whole_steps_from_min_to_max() {
+    let draws = |lifespan: &str| {
+        let sc = crate::scenario("default", &[&format!("users.lifespan={lifespan}")]);
+        let mut rng = swarmlb_engine::agent_rng(7, 1);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..2_000 {
+            seen.insert(sc.users.lifespan.sample(&mut rng));
+        }
+        seen
+    };
+    let whole: Vec<u64> = (10..=20).map(|s| s * 1_000_000).collect();
+    let seen = draws(r#"{ dist = "uniform", min = "10s", max = "20s", step = "1s" }"#);
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), whole);
+    let seen = draws(r#"{ dist = "uniform", min = "9500ms", max = "20900ms", step = "1s" }"#);
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), whole);
+    let seen = draws(r#"{ dist = "uniform", min = "1100ms", max = "2s", step = "1s" }"#);
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![2_000_000]);
+    // Without a step, the draws fall between the whole steps.
+    let seen = draws(r#"{ dist = "uniform", min = "10s", max = "20s" }"#);
+    assert!(seen.len() > 1_000, "{} distinct draws", seen.len());
 }
 
 #[test]
