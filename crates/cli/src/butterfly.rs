@@ -386,7 +386,8 @@ fn repeat_summary(reports: &[Report]) -> String {
     message carried the difference to it (or, for a message that did not come, the agent that \
     did not send it). The node count equals diff's cascade size.\n\n\
     Examples:\n  swarmlb why bf/baseline.swlb bf/perturbed.swlb\n  \
-    swarmlb why bf/baseline.swlb bf/perturbed.swlb --dot | dot -Tsvg > why.svg"
+    swarmlb why bf/baseline.swlb bf/perturbed.swlb --dot | dot -Tsvg > why.svg\n  \
+    swarmlb why bf/baseline.swlb bf/perturbed.swlb --by mechanism"
 )]
 pub struct WhyArgs {
     /// The baseline trace.
@@ -400,6 +401,18 @@ pub struct WhyArgs {
     /// Print the whole tree in Graphviz DOT instead.
     #[arg(long)]
     dot: bool,
+    /// Instead of the tree, count its edges by what carried them: `mechanism` (delegation,
+    /// pull, hand-off, migration, gossip, directory, population, scale-out, user retries
+    /// and connections, ...; message content and unexplained edges as they are).
+    #[arg(long, value_enum, conflicts_with_all = ["dot", "depth"])]
+    by: Option<WhyBy>,
+}
+
+/// What `why --by` counts the edges by.
+#[derive(Copy, Clone, Debug, clap::ValueEnum)]
+pub enum WhyBy {
+    /// The mechanism of the carrying message.
+    Mechanism,
 }
 
 pub fn why(args: WhyArgs) -> anyhow::Result<()> {
@@ -414,7 +427,14 @@ pub fn why(args: WhyArgs) -> anyhow::Result<()> {
             args.perturbed.display()
         )
     })?;
-    if args.dot {
+    if let Some(WhyBy::Mechanism) = args.by {
+        println!(
+            "why: {} vs {}",
+            args.baseline.display(),
+            args.perturbed.display()
+        );
+        print!("{}", by_mechanism(&tree.by_mechanism()));
+    } else if args.dot {
         print!("{}", tree.dot());
     } else {
         println!(
@@ -425,4 +445,30 @@ pub fn why(args: WhyArgs) -> anyhow::Result<()> {
         print!("{}", tree.render(args.depth));
     }
     Ok(())
+}
+
+/// The `--by mechanism` table: edges, per cent of all, and n.
+fn by_mechanism(counts: &swarmlb_trace::why::ByMechanism) -> String {
+    let total = counts.total();
+    let pct = |n: u64| {
+        if total == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / total as f64
+        }
+    };
+    let mut out = format!("edges by carrier mechanism (n = {total}, one per diverged agent):\n");
+    for &(carried, n) in &counts.counts {
+        out.push_str(&format!(
+            "  {:<16} {n:>7} {:>5.1}%\n",
+            carried.name(),
+            pct(n)
+        ));
+    }
+    let balancing = counts.balancing();
+    out.push_str(&format!(
+        "balancing (delegation, pull, hand-off, migration, gossip, scale-out): {balancing} of {total} ({:.1}%)\n",
+        pct(balancing)
+    ));
+    out
 }
