@@ -1,7 +1,8 @@
 //! Scenarios: the TOML description of a run (servers, users, network, faults), its
 //! validation with errors that name the file, line and field, and the built-in set. One
 //! job per file: `dur` (durations), `schema` (the structs), `defaults`, `validate`,
-//! `overrides` (`--set`), `load` (parse and errors), `limits`, `builtins`.
+//! `overrides` (`--set`), `load` (parse and errors), `limits`, `builtins`, `switches`
+//! (mechanisms switched off).
 
 mod builtins;
 mod defaults;
@@ -10,6 +11,7 @@ pub mod limits;
 mod load;
 mod overrides;
 mod schema;
+mod switches;
 mod validate;
 
 pub use builtins::BUILTINS;
@@ -21,4 +23,5 @@ pub use schema::{
     Network, Overflow, Partition, Policy, Population, PullStyle, Scenario, Servers, Users,
     VictimPick,
 };
+pub use switches::{Switch, UnknownSwitch};
 pub use validate::Invalid;

@@ -136,6 +136,9 @@ pub enum PullStyle {
     /// pulls before it considers handing off: after a pull it waits one `pull_interval`
     /// to see what came before it offers its users.
     Classic,
+    /// Never pull, and refuse a peer's pull (`butterfly --without pull`). Handing off is
+    /// considered as with `greedy`.
+    Off,
 }
 
 /// Where a terminating server sends its users (`servers.handoff`).
@@ -151,6 +154,8 @@ pub enum HandoffStyle {
     /// least-loaded peer is asked first and must agree, so two servers never hand off to
     /// each other and vanish.
     Spread,
+    /// Never hand off, so never terminate (`butterfly --without handoff`).
+    Off,
 }
 
 /// What a full server does with a request it cannot delegate (`servers.overflow`).
@@ -249,6 +254,12 @@ pub struct Servers {
     pub view_size: u32,
     /// Period of the gossip exchange of peer views.
     pub gossip_interval: Dur,
+    /// Servers exchange peer views by gossip (and announce themselves when they start).
+    /// Off, a server's view is its start peers, refreshed only by the loads piggybacked on
+    /// the messages it receives (`butterfly --without gossip`). Written to the canonical
+    /// TOML only when off, so scenarios and traces from before the field read the same.
+    #[serde(skip_serializing_if = "is_true")]
+    pub gossip: bool,
     /// Period of the check for pulling users and for termination.
     pub pull_interval: Dur,
     /// Load estimates older than this are ignored and the peer forgotten.
@@ -388,6 +399,10 @@ pub struct Butterfly {
     /// Whom it disconnects when `user` is not named.
     #[serde(default, skip_serializing_if = "is_default")]
     pub victim: VictimPick,
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
