@@ -19,9 +19,9 @@ pub use dur::Dur;
 pub use load::{ScenarioError, load};
 pub use overrides::override_key;
 pub use schema::{
-    Butterfly, Coordinator, Crash, Dist, DistKind, Diurnal, Flash, HandoffStyle, LifespanClock,
-    Network, Overflow, Partition, Policy, Population, PullStyle, Scenario, Servers, Users,
-    VictimPick,
+    Butterfly, CENTRALIZED_ONLY, Coordinator, Crash, DECENTRALIZED_ONLY, Dist, DistKind, Diurnal,
+    Flash, HandoffStyle, LifespanClock, Network, Overflow, Partition, Policy, Population,
+    PullStyle, Scenario, Servers, Users, VictimPick,
 };
 pub use switches::{Switch, UnknownSwitch};
 pub use validate::Invalid;

@@ -110,6 +110,58 @@ impl Policy {
     }
 }
 
+/// Scenario fields only the decentralized policy reads: under a coordinator, servers accept
+/// every request they have room for (`direct`) and report their load; they never delegate,
+/// pull, hand off, gossip or scale out, and never read their peer view. Declared once,
+/// beside the schema: `--set` and `--param` refuse them under a centralized policy (see
+/// [`Policy::ignores`]); a test checks each is a field of the schema.
+pub const DECENTRALIZED_ONLY: &[&str] = &[
+    "servers.high_watermark",
+    "servers.low_watermark",
+    "servers.pull_target",
+    "servers.terminate_watermark",
+    "servers.terminate_grace",
+    "servers.max_hops",
+    "servers.view_size",
+    "servers.gossip_interval",
+    "servers.gossip",
+    "servers.pull_interval",
+    "servers.peer_ttl",
+    "servers.scale_out_after",
+    "servers.provisioning_delay",
+    "servers.pull",
+    "servers.handoff",
+    "servers.overflow",
+];
+
+/// Scenario fields (or tables) only the centralized policies read: the coordinator's and
+/// the servers' load reports to it.
+pub const CENTRALIZED_ONLY: &[&str] = &["servers.report_interval", "coordinator"];
+
+impl Policy {
+    /// Why a run under this policy ignores the dotted field `key` (a table stands for its
+    /// fields), or `None` when the run reads it.
+    pub fn ignores(self, key: &str) -> Option<&'static str> {
+        let under = |list: &[&str]| {
+            list.iter().any(|f| {
+                key == *f
+                    || key
+                        .strip_prefix(f)
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+        };
+        if self.is_centralized() && under(DECENTRALIZED_ONLY) {
+            Some(
+                "under a coordinator, servers never delegate, pull, hand off, gossip or scale out; only the decentralized policy reads it",
+            )
+        } else if !self.is_centralized() && under(CENTRALIZED_ONLY) {
+            Some("there is no coordinator; only the centralized policies read it")
+        } else {
+            None
+        }
+    }
+}
+
 impl std::str::FromStr for Policy {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

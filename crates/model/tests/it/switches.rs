@@ -1,5 +1,7 @@
 //! Mechanism switches (issue 21): each switch really stops its mechanism, counted by the
-//! records of that mechanism (the kinds table's carrier column), and the others go on; names parse, and a wrong name is refused naming the valid ones.
+//! records of that mechanism (the kinds table's carrier column), and the others go on;
+//! names parse, and a wrong name is refused naming the valid ones. Also the fields each
+//! policy ignores (`Policy::ignores`): declared right, and really ignored.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -137,4 +139,111 @@ fn switch_names_parse_and_wrong_ones_are_refused() {
         UnknownSwitch::Twice("gossip".into())
     );
     assert!(Switch::parse_list("").is_err());
+}
+
+/// The fields a policy ignores (issue 21) are fields of the schema (the reference lists
+/// exactly those), or a table of them; each list is ignored by the other side only.
+#[test]
+fn policy_ignored_fields_are_schema_fields() {
+    use swarmlb_model::Policy;
+    use swarmlb_model::scenario::{CENTRALIZED_ONLY, DECENTRALIZED_ONLY};
+    let fields = swarmlb_model::reference::FIELDS;
+    for &key in DECENTRALIZED_ONLY.iter().chain(CENTRALIZED_ONLY) {
+        assert!(
+            fields
+                .iter()
+                .any(|f| f.path == key || f.path.starts_with(&format!("{key}."))),
+            "{key} is no field"
+        );
+    }
+    for policy in Policy::ALL {
+        let (ignored, read) = if policy.is_centralized() {
+            (DECENTRALIZED_ONLY, CENTRALIZED_ONLY)
+        } else {
+            (CENTRALIZED_ONLY, DECENTRALIZED_ONLY)
+        };
+        for key in ignored {
+            assert!(
+                policy.ignores(key).is_some(),
+                "{} reads {key}",
+                policy.name()
+            );
+        }
+        for key in read {
+            assert_eq!(policy.ignores(key), None, "{} ignores {key}", policy.name());
+        }
+        // A table stands for its fields; a longer name that merely starts the same does not.
+        assert_eq!(
+            policy.ignores("coordinator.crash_at").is_some(),
+            !policy.is_centralized()
+        );
+        for shared in [
+            "servers.capacity",
+            "servers.max_servers",
+            "users.count",
+            "servers.gossip_x",
+        ] {
+            assert_eq!(policy.ignores(shared), None, "{shared}");
+        }
+    }
+}
+
+/// Under a centralized policy the decentralized-only fields really change nothing: the
+/// run with all of them changed is the same run (so refusing them loses nothing).
+#[test]
+fn a_centralized_run_does_not_read_the_decentralized_fields() {
+    let base = scenario(
+        "default",
+        &["duration=\"5m\"", "policy=\"least-connections\""],
+    );
+    let changed = scenario(
+        "default",
+        &[
+            "duration=\"5m\"",
+            "policy=\"least-connections\"",
+            "servers.high_watermark=0.95",
+            "servers.low_watermark=0.2",
+            "servers.pull_target=0.3",
+            "servers.terminate_watermark=0.1",
+            "servers.terminate_grace=\"1s\"",
+            "servers.max_hops=7",
+            "servers.view_size=3",
+            "servers.gossip_interval=\"1s\"",
+            "servers.gossip=false",
+            "servers.pull_interval=\"1s\"",
+            "servers.peer_ttl=\"2s\"",
+            "servers.scale_out_after=1",
+            "servers.provisioning_delay=\"10ms\"",
+            "servers.pull=\"classic\"",
+            "servers.handoff=\"spread\"",
+            "servers.overflow=\"scale-out\"",
+        ],
+    );
+    assert_eq!(
+        swarmlb_model::scenario::DECENTRALIZED_ONLY.len(),
+        16,
+        "a new decentralized-only field is changed here too"
+    );
+    let (a, b) = (by_mechanism(&base, 3), by_mechanism(&changed, 3));
+    assert_eq!(a, b);
+    let mut runner_a = Runner::new(&base.with_seed(3));
+    runner_a.run_to_end(&mut (), |_| ControlFlow::Continue(()));
+    let mut runner_b = Runner::new(&changed.with_seed(3));
+    runner_b.run_to_end(&mut (), |_| ControlFlow::Continue(()));
+    assert_eq!(
+        format!("{}", runner_a.summary()),
+        format!("{}", runner_b.summary())
+    );
+    // And the decentralized policy reads neither the coordinator nor the load reports.
+    let base = scenario("default", &["duration=\"5m\""]);
+    let changed = scenario(
+        "default",
+        &[
+            "duration=\"5m\"",
+            "coordinator.crash_at=\"1m\"",
+            "servers.report_interval=\"3s\"",
+        ],
+    );
+    assert_eq!(swarmlb_model::scenario::CENTRALIZED_ONLY.len(), 2);
+    assert_eq!(by_mechanism(&base, 3), by_mechanism(&changed, 3));
 }
