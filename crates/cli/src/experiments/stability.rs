@@ -50,7 +50,7 @@ pub struct StabilityArgs {
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=1_000))]
     perturbations: u32,
     /// Parallel runs (default: the number of cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = super::jobs_parser())]
     jobs: Option<usize>,
     /// Output directory.
     #[arg(long, default_value = "stability-out")]
@@ -143,6 +143,8 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
         RESERVED,
     );
     let cells = grid::resolve(&args.scenario, &args.params, args.policy)?;
+    let policies: Vec<_> = cells.iter().map(|(_, s)| s.policy).collect();
+    crate::scenario_args::check_policy_reads("stability", &args.scenario, &args.params, &policies);
     let scenarios: Vec<&Scenario> = cells.iter().map(|(_, s)| s).collect();
     let mut parts = super::scenario_parts(&args.scenario, args.policy, &scenarios);
     parts.push(("grid", grid::describe(&args.params)));
