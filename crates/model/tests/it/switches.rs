@@ -87,8 +87,8 @@ fn switches_stop_the_original_models_variants() {
             assert_eq!(without.get(m), None, "{m} without all: {without:?}");
         }
     }
-    assert!(with.get(&Mechanism::ScaleOut).is_some(), "{with:?}");
-    assert!(with.get(&Mechanism::Pull).is_some(), "{with:?}");
+    assert!(with.contains_key(&Mechanism::ScaleOut), "{with:?}");
+    assert!(with.contains_key(&Mechanism::Pull), "{with:?}");
 }
 
 /// Switching nothing off is the same scenario; the switches set exactly their fields.
