@@ -34,7 +34,7 @@ pub struct NullArgs {
     #[arg(long, conflicts_with = "references")]
     no_reference: bool,
     /// Parallel runs (default: the number of cores). Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    #[arg(long, value_parser = crate::experiments::jobs_parser())]
     jobs: Option<usize>,
 }
 
@@ -187,6 +187,16 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The mechanisms `--without` switches off.
+#[derive(Clone, Debug)]
+pub struct Switches(Vec<swarmlb_model::scenario::Switch>);
+
+fn parse_switches(text: &str) -> Result<Switches, String> {
+    swarmlb_model::scenario::Switch::parse_list(text)
+        .map(Switches)
+        .map_err(|e| e.to_string())
+}
+
 /// Perturbation times of a scan: FROM..TO/STEP.
 #[derive(Clone, Debug)]
 pub struct Scan {
@@ -269,6 +279,12 @@ pub struct ButterflyArgs {
     #[arg(long, value_name = "E", value_parser = clap::value_parser!(u64).range(1..=1000),
           requires = "repeat", conflicts_with_all = ["scan", "csv"])]
     ensembles: Option<u64>,
+    /// With --repeat K: run the same ensemble again with these mechanisms switched off
+    /// (pull, handoff, delegation, scale-out, gossip; comma-separated) and print both side by
+    /// side: is it the balancing that carries the cascade?
+    #[arg(long, value_name = "LIST", value_parser = parse_switches, requires = "repeat",
+          conflicts_with_all = ["scan", "ensembles", "csv"])]
+    without: Option<Switches>,
     /// With --scan: P(decorrelated) against the perturbation time, as PNG or SVG.
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
@@ -499,6 +515,9 @@ fn repeat(args: &ButterflyArgs, k: u32) -> anyhow::Result<()> {
     if let Some(e) = args.ensembles {
         return detection(args, &spec, k, e);
     }
+    if let Some(Switches(switches)) = &args.without {
+        return without(args, &spec, seed0..=seed_last, switches);
+    }
     let ensemble_spec = EnsembleSpec {
         pair: spec.clone(),
         seeds: (seed0..=seed_last).collect(),
@@ -563,6 +582,109 @@ fn repeat(args: &ButterflyArgs, k: u32) -> anyhow::Result<()> {
         "reproduce one pair with: {} (its seed in place of {seed0})",
         reproduce(args, seed0, times[0])
     );
+    Ok(())
+}
+
+/// `--without LIST`: the same ensemble with and without the named mechanisms, side by side.
+fn without(
+    args: &ButterflyArgs,
+    spec: &PairSpec,
+    seeds: std::ops::RangeInclusive<u64>,
+    switches: &[swarmlb_model::scenario::Switch],
+) -> anyhow::Result<()> {
+    let names: Vec<&str> = switches.iter().map(|s| s.name()).collect();
+    let off = PairSpec {
+        scenario: spec
+            .scenario
+            .without(switches)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", e.field()))?,
+        ..spec.clone()
+    };
+    let seeds: Vec<u64> = seeds.collect();
+    println!(
+        "butterfly: {} ({}), seeds {}..={}, {} at t={}; as configured, then without {}; null model: {} reference runs per seed",
+        spec.scenario.name,
+        spec.scenario.policy.name(),
+        seeds[0],
+        seeds[seeds.len() - 1],
+        spec.perturb,
+        spec.at,
+        names.join(", "),
+        spec.references
+    );
+    let runs = seeds.len() as u64 * (2 + spec.references as u64);
+    let bar = Bar::new(2 * runs, "butterfly");
+    let result = with_hooks(&bar, args.null.jobs, |hooks| {
+        let run = |pair: &PairSpec| {
+            ensemble::ensemble(
+                &EnsembleSpec {
+                    pair: pair.clone(),
+                    seeds: seeds.clone(),
+                },
+                hooks,
+            )
+        };
+        Ok((run(spec)?, run(&off)?))
+    });
+    bar.finish();
+    let (with, without) = result?;
+    let column = |ens: &Ensemble| -> Vec<String> {
+        let (k, n) = ens.decorrelated();
+        let counts: Vec<String> = ens
+            .verdict_counts()
+            .into_iter()
+            .filter(|&(_, c)| c > 0)
+            .map(|(v, c)| format!("{} {c}", v.name()))
+            .collect();
+        let mean = |m: Option<MeanCi>, d: usize| {
+            m.map_or("n/a".into(), |m| match m.ci {
+                Some((lo, hi)) => format!("{:.d$} [{lo:.d$}, {hi:.d$}]", m.mean),
+                None => format!("{:.d$}", m.mean),
+            })
+        };
+        let shifted: Vec<String> = ens
+            .shifted()
+            .iter()
+            .map(|t| format!("{} {}", t.outcome.name(), t.direction().unwrap_or("-")))
+            .collect();
+        vec![
+            counts.join(", "),
+            if n == 0 {
+                "n/a".into()
+            } else {
+                let (lo, hi) = wilson(k, n);
+                format!("{k}/{n} = {:.2} [{lo:.2}, {hi:.2}]", k as f64 / n as f64)
+            },
+            mean(ens.phi_end(), 2),
+            mean(ens.cascade_size(), 1),
+            ens.median_decorrelation_s().map_or("n/a".into(), |s| {
+                format!("{}", Dur((s * 1e6).round() as u64))
+            }),
+            if shifted.is_empty() {
+                "none detected".into()
+            } else {
+                shifted.join(", ")
+            },
+        ]
+    };
+    let rows = [
+        "verdicts",
+        "P(decorrelated) [95% Wilson]",
+        "phi at the end [95% t]",
+        "cascade size [95% t]",
+        "median decorrelation time",
+        "outcome shift (Holm)",
+    ];
+    let (a, b) = (column(&with), column(&without));
+    let mut table = vec![vec![
+        String::new(),
+        "as configured".to_string(),
+        format!("without {}", names.join(", ")),
+    ]];
+    for (i, row) in rows.iter().enumerate() {
+        table.push(vec![row.to_string(), a[i].clone(), b[i].clone()]);
+    }
+    print!("{}", crate::experiments::align(&table));
     Ok(())
 }
 
@@ -818,7 +940,8 @@ fn plot_scan(
     message carried the difference to it (or, for a message that did not come, the agent that \
     did not send it). The node count equals diff's cascade size.\n\n\
     Examples:\n  swarmlb why bf/baseline.swlb bf/perturbed.swlb\n  \
-    swarmlb why bf/baseline.swlb bf/perturbed.swlb --dot | dot -Tsvg > why.svg"
+    swarmlb why bf/baseline.swlb bf/perturbed.swlb --dot | dot -Tsvg > why.svg\n  \
+    swarmlb why bf/baseline.swlb bf/perturbed.swlb --by mechanism"
 )]
 pub struct WhyArgs {
     /// The baseline trace.
@@ -832,6 +955,18 @@ pub struct WhyArgs {
     /// Print the whole tree in Graphviz DOT instead.
     #[arg(long)]
     dot: bool,
+    /// Instead of the tree, count its edges by what carried them: `mechanism` (delegation,
+    /// pull, hand-off, migration, gossip, directory, population, scale-out, user retries
+    /// and connections, ...; message content and unexplained edges as they are).
+    #[arg(long, value_enum, conflicts_with_all = ["dot", "depth"])]
+    by: Option<WhyBy>,
+}
+
+/// What `why --by` counts the edges by.
+#[derive(Copy, Clone, Debug, clap::ValueEnum)]
+pub enum WhyBy {
+    /// The mechanism of the carrying message.
+    Mechanism,
 }
 
 pub fn why(args: WhyArgs) -> anyhow::Result<()> {
@@ -846,7 +981,14 @@ pub fn why(args: WhyArgs) -> anyhow::Result<()> {
             args.perturbed.display()
         )
     })?;
-    if args.dot {
+    if let Some(WhyBy::Mechanism) = args.by {
+        println!(
+            "why: {} vs {}",
+            args.baseline.display(),
+            args.perturbed.display()
+        );
+        print!("{}", by_mechanism(&tree.by_mechanism()));
+    } else if args.dot {
         print!("{}", tree.dot());
     } else {
         println!(
@@ -857,4 +999,30 @@ pub fn why(args: WhyArgs) -> anyhow::Result<()> {
         print!("{}", tree.render(args.depth));
     }
     Ok(())
+}
+
+/// The `--by mechanism` table: edges, per cent of all, and n.
+fn by_mechanism(counts: &swarmlb_trace::why::ByMechanism) -> String {
+    let total = counts.total();
+    let pct = |n: u64| {
+        if total == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / total as f64
+        }
+    };
+    let mut out = format!("edges by carrier mechanism (n = {total}, one per diverged agent):\n");
+    for &(carried, n) in &counts.counts {
+        out.push_str(&format!(
+            "  {:<16} {n:>7} {:>5.1}%\n",
+            carried.name(),
+            pct(n)
+        ));
+    }
+    let balancing = counts.balancing();
+    out.push_str(&format!(
+        "balancing (delegation, pull, hand-off, migration, gossip, scale-out): {balancing} of {total} ({:.1}%)\n",
+        pct(balancing)
+    ));
+    out
 }

@@ -30,6 +30,12 @@ pub fn run_to_summary(
     (!runner.stopped_early()).then(|| runner.summary())
 }
 
+/// The parser of every `--jobs`: at least one (no threads would run nothing, so 0 is a
+/// usage error rather than quietly one).
+pub fn jobs_parser() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096)
+}
+
 /// A rayon pool of `jobs` threads (default: the number of cores).
 pub fn pool(jobs: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
     let jobs = jobs

@@ -104,6 +104,15 @@ impl ScenarioArgs {
             );
         }
         check_fields(subcommand, &self.spec, self.policy.is_some(), &[], reserved);
+        // The policy is known once the scenario is read; a scenario that cannot be read is
+        // reported by `resolve`, with its place in the file.
+        let read = |path: &Path| swarmlb_trace::files::read_scenario_file(path);
+        if let Ok(scenario) =
+            swarmlb_model::scenario::load(&self.spec.scenario, &self.spec.overrides, read)
+        {
+            let policy = self.policy.unwrap_or(scenario.policy);
+            check_policy_reads(subcommand, &self.spec, &[], &[policy]);
+        }
     }
 
     /// Load the scenario with every option applied; `--seed` becomes its `seed` (the
@@ -176,6 +185,39 @@ pub fn usage_error(subcommand: &str, message: String) -> ! {
         .expect("experiments are subcommands");
     cmd.error(clap::error::ErrorKind::ArgumentConflict, message)
         .exit()
+}
+
+/// Refuse (usage error) a `--set` or `--param` field that the policy of every run ignores
+/// (`policies`: the policies the command runs; the model declares which fields each
+/// reads, `Policy::ignores`): a sweep over it would make identical cells.
+pub fn check_policy_reads(
+    subcommand: &str,
+    spec: &ScenarioSpec,
+    params: &[crate::experiments::grid::Param],
+    policies: &[Policy],
+) {
+    let given = spec
+        .overrides
+        .iter()
+        .filter_map(|o| override_key(o).map(|k| (k, "--set")))
+        .chain(params.iter().map(|p| (p.key.as_str(), "--param")));
+    for (key, option) in given {
+        let ignored: Vec<_> = policies.iter().filter_map(|p| p.ignores(key)).collect();
+        if let (false, Some(why)) = (policies.is_empty(), ignored.first())
+            && ignored.len() == policies.len()
+        {
+            let mut names: Vec<&str> = policies.iter().map(|p| p.name()).collect();
+            names.sort_unstable();
+            names.dedup();
+            usage_error(
+                subcommand,
+                format!(
+                    "{option} {key}=...: policy {} ignores `{key}` ({why})",
+                    names.join(", ")
+                ),
+            );
+        }
+    }
 }
 
 /// Scenario fields an experiment sets itself, with the reason (said in the refusal).

@@ -64,6 +64,7 @@ pub fn decide(s: &Situation<'_>, pick: KeyedDraw) -> Decision {
         PullStyle::Greedy => offer().or_else(pull),
         PullStyle::Classic if s.pulled_last => offer().or_else(pull),
         PullStyle::Classic => pull().or_else(offer),
+        PullStyle::Off => offer(),
     };
     decision.unwrap_or(Decision::Nothing)
 }
@@ -100,6 +101,7 @@ fn offer(s: &Situation<'_>) -> Option<Decision> {
                 users,
             })
         }
+        HandoffStyle::Off => None,
     }
 }
 
@@ -118,6 +120,7 @@ fn pull(s: &Situation<'_>, pick: KeyedDraw) -> Option<Decision> {
             }
             above().nth(pick.below(n) as usize)?
         }
+        PullStyle::Off => return None,
     };
     Some(Decision::Pull {
         peer: peer.idx,

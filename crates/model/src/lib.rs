@@ -25,7 +25,7 @@ pub mod world;
 
 pub use ids::{Agent, Layout};
 pub use observe::Observed;
-pub use record::{Event, Fold, Kind, Value};
+pub use record::{Carrier, Event, Fold, Kind, Mechanism, Value};
 pub use run::Summary;
 pub use scenario::{Policy, Scenario, ScenarioError};
 pub use world::{World, build};

@@ -6,6 +6,8 @@
 
 use thin_vec::ThinVec;
 
+use crate::record::{Carrier, Mechanism};
+
 /// A peer's load as one server last heard it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct PeerEntry {
@@ -172,7 +174,7 @@ impl Body {
 }
 
 macro_rules! bodies {
-    ($($variant:ident = $code:literal, $name:literal;)*) => {
+    ($($variant:ident = $code:literal, $name:literal, $carrier:ident $(($mechanism:ident))?;)*) => {
         impl Body {
             /// The body's code: an index into [`BODY_NAMES`] for message counters, and
             /// written into traces as the value of a `Dropped` record.
@@ -187,6 +189,20 @@ macro_rules! bodies {
         /// Names of message bodies, indexed by [`Body::code`].
         pub const BODY_NAMES: [&str; [$($code,)*].len()] = [$($name,)*];
 
+        /// The mechanism each message body belongs to, indexed by [`Body::code`] (for
+        /// `Dropped` records, whose value is a body code).
+        const BODY_CARRIERS: [Carrier; [$($code,)*].len()] =
+            [$(Carrier::$carrier $((Mechanism::$mechanism))?,)*];
+
+        // A body's carrier names its mechanism, never "the body's" (that is for records).
+        const _: () = {
+            let mut i = 0;
+            while i < BODY_CARRIERS.len() {
+                assert!(!matches!(BODY_CARRIERS[i], Carrier::Body), "a body has a mechanism");
+                i += 1;
+            }
+        };
+
         // Codes are dense and in row order, so a code indexes BODY_NAMES.
         const _: () = {
             let codes: &[usize] = &[$($code,)*];
@@ -199,35 +215,47 @@ macro_rules! bodies {
     };
 }
 
-// The one declaration of every message body's code and name. Codes are written into traces
+// The one declaration of every message body's code, name and mechanism. Codes are written into traces
 // (the value of `Dropped`, traces/FORMAT.md), so they are format-stable: never renumber or
 // rename, only append (the model crate's `kinds` tests pin them). A body variant without a
 // row does not compile. Declare a new variant of `Body` last too, in the same order.
 bodies! {
-    Connect = 0, "connect";
-    Accepted = 1, "accepted";
-    Rejected = 2, "rejected";
-    Leave = 3, "leave";
-    Ping = 4, "ping";
-    Pong = 5, "pong";
-    NotConnected = 6, "not_connected";
-    Migrate = 7, "migrate";
-    GossipPush = 8, "gossip_push";
-    GossipReply = 9, "gossip_reply";
-    PullRequest = 10, "pull_request";
-    PullReply = 11, "pull_reply";
-    HandoffOffer = 12, "handoff_offer";
-    HandoffReply = 13, "handoff_reply";
-    Goodbye = 14, "goodbye";
-    ScaleOut = 15, "scale_out";
-    Start = 16, "start";
-    Crash = 17, "crash";
-    LoadReport = 18, "load_report";
-    Perturb = 19, "perturb";
-    Spawn = 20, "spawn";
-    Cull = 21, "cull";
-    Overflow = 22, "overflow";
-    StartUser = 23, "start_user";
+    Connect = 0, "connect", Connect;
+    Accepted = 1, "accepted", Is(Connection);
+    Rejected = 2, "rejected", Is(Retry);
+    Leave = 3, "leave", Is(Connection);
+    Ping = 4, "ping", Is(Connection);
+    Pong = 5, "pong", Is(Connection);
+    NotConnected = 6, "not_connected", Is(Retry);
+    Migrate = 7, "migrate", Is(Migration);
+    GossipPush = 8, "gossip_push", Is(Gossip);
+    GossipReply = 9, "gossip_reply", Is(Gossip);
+    PullRequest = 10, "pull_request", Is(Pull);
+    PullReply = 11, "pull_reply", Is(Pull);
+    HandoffOffer = 12, "handoff_offer", Is(Handoff);
+    HandoffReply = 13, "handoff_reply", Is(Handoff);
+    Goodbye = 14, "goodbye", Is(Handoff);
+    ScaleOut = 15, "scale_out", Is(ScaleOut);
+    Start = 16, "start", Is(ScaleOut);
+    Crash = 17, "crash", Is(Fault);
+    LoadReport = 18, "load_report", Is(Coordinator);
+    Perturb = 19, "perturb", Is(Perturbation);
+    Spawn = 20, "spawn", Is(Population);
+    Cull = 21, "cull", Is(Population);
+    Overflow = 22, "overflow", Is(ScaleOut);
+    StartUser = 23, "start_user", Is(Population);
+}
+
+/// The mechanism of the message body with code `code` ([`Body::code`]), if there is one.
+pub fn body_carrier(code: u32) -> Option<Carrier> {
+    BODY_CARRIERS.get(code as usize).copied()
+}
+
+impl Body {
+    /// The mechanism this body belongs to.
+    pub fn carrier(&self) -> Carrier {
+        BODY_CARRIERS[self.code()]
+    }
 }
 
 /// Timers; each agent has at most one pending timer of each kind.

@@ -129,8 +129,163 @@ impl Fold {
     }
 }
 
+/// The mechanism a message or timer belongs to: what carried a difference along an edge of
+/// `swarmlb why`'s causal tree (`--by mechanism`). Declared per record kind in the table
+/// below ([`Kind::carrier`]) and per message body in `msg.rs` ([`crate::msg::Body::carrier`]),
+/// so a new kind or body cannot be left out.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mechanism {
+    /// A server forwards a connect request to a peer.
+    Delegation,
+    /// An underloaded server asks a peer for users, and the answers.
+    Pull,
+    /// Hand-off offers and answers, draining, goodbyes and termination.
+    Handoff,
+    /// A user told by its server to move (by a pull or a hand-off) reconnects.
+    Migration,
+    /// Servers exchange peer views.
+    Gossip,
+    /// The bootstrap directory's refresh (users pick servers from it).
+    Directory,
+    /// The environment's choices about users: spawns, respawns, lifespans and deaths, the
+    /// population curve and rule.
+    Population,
+    /// Requests for new servers, provisioning, overflow routing, server starts.
+    ScaleOut,
+    /// Scheduled faults: crashes and partitions.
+    Fault,
+    /// A user's retries: refusals, time-outs, back-off, giving up, searching again after
+    /// losing its server.
+    Retry,
+    /// A user's own connection traffic: its connect requests and their acceptance, leaves,
+    /// heartbeats.
+    Connection,
+    /// The coordinator's routing and load reports (centralized policies).
+    Coordinator,
+    /// The butterfly perturbation itself.
+    Perturbation,
+    /// A server's periodic check (for pulling and terminating) that found nothing to do:
+    /// it runs whatever is switched off, so it is no mechanism's.
+    Check,
+}
+
+impl Mechanism {
+    /// Every mechanism, in declaration order.
+    pub const ALL: [Mechanism; 14] = [
+        Mechanism::Delegation,
+        Mechanism::Pull,
+        Mechanism::Handoff,
+        Mechanism::Migration,
+        Mechanism::Gossip,
+        Mechanism::Directory,
+        Mechanism::Population,
+        Mechanism::ScaleOut,
+        Mechanism::Fault,
+        Mechanism::Retry,
+        Mechanism::Connection,
+        Mechanism::Coordinator,
+        Mechanism::Perturbation,
+        Mechanism::Check,
+    ];
+
+    /// The name printed by `swarmlb why --by mechanism`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mechanism::Delegation => "delegation",
+            Mechanism::Pull => "pull",
+            Mechanism::Handoff => "hand-off",
+            Mechanism::Migration => "migration",
+            Mechanism::Gossip => "gossip",
+            Mechanism::Directory => "directory",
+            Mechanism::Population => "population",
+            Mechanism::ScaleOut => "scale-out",
+            Mechanism::Fault => "fault",
+            Mechanism::Retry => "user retry",
+            Mechanism::Connection => "user connection",
+            Mechanism::Coordinator => "coordinator",
+            Mechanism::Perturbation => "perturbation",
+            Mechanism::Check => "periodic check",
+        }
+    }
+
+    /// True for the servers' balancing mechanisms (what `butterfly --without` can switch
+    /// off, and migration, which pulls and hand-offs cause).
+    pub fn is_balancing(self) -> bool {
+        match self {
+            Mechanism::Delegation
+            | Mechanism::Pull
+            | Mechanism::Handoff
+            | Mechanism::Migration
+            | Mechanism::Gossip
+            | Mechanism::ScaleOut => true,
+            Mechanism::Directory
+            | Mechanism::Population
+            | Mechanism::Fault
+            | Mechanism::Retry
+            | Mechanism::Connection
+            | Mechanism::Coordinator
+            | Mechanism::Perturbation
+            | Mechanism::Check => false,
+        }
+    }
+}
+
+impl fmt::Display for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which mechanism a record kind (or a message body) belongs to, declared once per kind
+/// in the table below. Most kinds belong to one; two depend on the record.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Carrier {
+    /// Always this mechanism.
+    Is(Mechanism),
+    /// A connect request as a server handles it: the user's own attempt when a user sent
+    /// it, delegation when a peer server forwarded it, the coordinator's routing, or
+    /// scale-out when the environment routed an overflowing request.
+    Connect,
+    /// A message that reached a dead agent: the mechanism of its body (the record's value
+    /// is the body's code, [`crate::msg::BODY_NAMES`]).
+    Body,
+}
+
+impl Carrier {
+    /// The mechanism of a record with this carrier, sent by `sender`, with `value`.
+    pub fn resolve(self, sender: crate::ids::Agent, value: u32) -> Mechanism {
+        use crate::ids::Agent;
+        match self {
+            Carrier::Is(m) => m,
+            Carrier::Connect => match sender {
+                Agent::User(_) => Mechanism::Connection,
+                Agent::Server(_) => Mechanism::Delegation,
+                Agent::Coordinator => Mechanism::Coordinator,
+                Agent::Env => Mechanism::ScaleOut,
+                Agent::Perturber => Mechanism::Perturbation,
+            },
+            // A body's carrier is never `Body` (checked in msg.rs); an unknown code (a
+            // damaged record) is no mechanism's: it counts as the lost message it is.
+            Carrier::Body => match crate::msg::body_carrier(value) {
+                Some(Carrier::Is(m)) => m,
+                Some(Carrier::Connect) => Carrier::Connect.resolve(sender, value),
+                Some(Carrier::Body) | None => Mechanism::Fault,
+            },
+        }
+    }
+}
+
+impl Event {
+    /// The mechanism that carried this event to its target (`layout` names the sender).
+    pub fn mechanism(&self, layout: &crate::ids::Layout) -> Mechanism {
+        self.kind
+            .carrier()
+            .resolve(layout.agent(self.source), self.value)
+    }
+}
+
 macro_rules! kinds {
-    ($($name:ident = $code:literal, $cat:ident, $value:ident $(($label:literal))?, $fold:ident, $doc:literal;)*) => {
+    ($($name:ident = $code:literal, $cat:ident, $value:ident $(($label:literal))?, $fold:ident, $carrier:ident $(($mechanism:ident))?, $doc:literal;)*) => {
         /// What happened at the target of an event. The numeric codes and names are part
         /// of the trace format (traces/FORMAT.md), format-stable: never renumber or rename,
         /// only append (the model crate's `kinds` tests pin them).
@@ -179,6 +334,13 @@ macro_rules! kinds {
                     $(Kind::$name => Fold::$fold,)*
                 }
             }
+
+            /// Which mechanism the message (or timer) this kind handles belongs to.
+            pub fn carrier(self) -> Carrier {
+                match self {
+                    $(Kind::$name => Carrier::$carrier $((Mechanism::$mechanism))?,)*
+                }
+            }
         }
 
         // Codes are dense and in row order, so `ALL[code]` is the kind with that code.
@@ -194,70 +356,70 @@ macro_rules! kinds {
 }
 
 // The one declaration of every record kind: code (append only), name, category, what its
-// value means, what it does to the fold, and its documentation. Everything else (text
+// value means, what it does to the fold, which mechanism carries it, and its documentation. Everything else (text
 // form, fold, exports, the viewer, the FORMAT.md check) reads these rows; to add a kind,
 // append a row here (see ARCHITECTURE.md, "Adding a record kind").
 kinds! {
-    UserSpawn = 0, Comm, Agent("target"), Search, "A user appears and sends its first connect (value: target agent).";
-    SlotIdle = 1, Comm, None, Nothing, "A slot outside the current population curve stays empty.";
-    Retry = 2, Comm, Agent("target"), Search, "Back-off over; the user tries again (value: target agent, or NONE).";
-    ConnectAccept = 3, Comm, Load, Load, "Server accepts a connect (value: its load after).";
-    ConnectDelegate = 4, Collab, Server("peer"), Nothing, "Server forwards a connect to a peer (value: peer index).";
-    ConnectReject = 5, Comm, Load, Load, "Server refuses a connect (value: its load).";
-    Connected = 6, Comm, Agent("server"), Connect, "User is connected (value: server agent).";
-    StaleAccept = 7, Comm, Server("server"), Nothing, "User got an accept it no longer wants and leaves again.";
-    Rejected = 8, Comm, Count("failures"), Backoff, "User's attempt was refused; it backs off.";
-    StaleReject = 9, Comm, None, Nothing, "User ignores a refusal of an old attempt.";
-    AttemptTimeout = 10, Comm, Count("failures"), Backoff, "User's attempt went unanswered; it backs off.";
-    GaveUp = 11, Comm, None, Die, "User failed too often and leaves the system.";
-    Death = 12, Comm, Flag("culled"), Die, "User reaches the end of its life (value: 1 when the population rule removed it).";
-    Leave = 13, Comm, Load, Load, "Server lets a session go (value: its load after).";
-    StaleLeave = 14, Comm, Load, Load, "Server gets a leave for a session it no longer holds.";
-    HeartbeatSent = 15, Comm, Server("server"), Nothing, "User pings its server.";
-    PingReply = 16, Comm, Flag("held"), Nothing, "Server answers a ping (value: 1 if it holds the session).";
-    Pong = 17, Comm, None, Nothing, "User hears its server is alive.";
-    ServerLost = 18, Comm, Agent("target"), Search, "User's ping timed out; it searches again (value: target agent).";
-    Disowned = 19, Comm, Agent("target"), Search, "Server does not know the user's session; it searches again (value: target).";
-    Dropped = 20, Comm, Body, Nothing, "A message reached a dead agent and was lost (value: message kind).";
-    CoordRoute = 21, Comm, Server("server"), Nothing, "Coordinator forwards a user to a server (value: server index).";
-    LoadReport = 22, Comm, ReportedLoad, Nothing, "Coordinator learns a server's load (value: load).";
-    GossipTick = 23, Collab, Server("peer"), Nothing, "Server starts a gossip exchange (value: peer index or NONE).";
-    GossipPush = 24, Collab, Count("entries"), Nothing, "Server receives a peer's view and answers with its own.";
-    GossipReply = 25, Collab, Count("entries"), Nothing, "Server receives the answer to its gossip.";
-    PeerGone = 26, Collab, Server("peer"), Nothing, "Server forgets a peer that said goodbye.";
-    Migrated = 27, Transfer, Agent("target"), Search, "User is told to move and reconnects (value: target agent).";
-    StaleMigrate = 28, Transfer, None, Nothing, "User ignores a migrate for an old session.";
-    PullGrant = 29, Transfer, Count("granted"), Nothing, "Server grants a pull (value: users sent).";
-    PullRefuse = 30, Transfer, None, Nothing, "Server refuses a pull.";
-    PullReply = 31, Transfer, Count("granted"), Nothing, "Puller hears how many users come (value: granted).";
-    HandoffDone = 32, Transfer, Load, Drain, "Terminating server migrates all users and drains (value: load).";
-    Tick = 33, Nego, None, Nothing, "Server's periodic check found nothing to do.";
-    PullAsk = 34, Nego, Server("peer"), Nothing, "Underloaded server asks a peer for users (value: peer index).";
-    HandoffOffer = 35, Nego, Server("peer"), Offer, "Idle server offers its users to a peer (value: peer index).";
-    HandoffAccept = 36, Nego, Count("users"), Nothing, "Server accepts a peer's hand-off.";
-    HandoffRefuse = 37, Nego, None, Nothing, "Server refuses a peer's hand-off.";
-    HandoffRefused = 38, Nego, None, Refused, "Offering server hears no and keeps running.";
-    HandoffTimeout = 39, Nego, None, Refused, "Offering server heard nothing and keeps running.";
-    ProvisionGrant = 40, Nego, Server("server"), Nothing, "Environment grants a new server (value: its index).";
-    ProvisionRefuse = 41, Nego, Count("in_use"), Nothing, "Environment refuses a new server: quota reached.";
-    ServerStart = 42, Nego, None, Start, "A server starts running.";
-    Terminated = 43, Nego, None, Terminate, "A drained server terminates.";
-    ScaleOutReady = 44, Nego, None, Nothing, "Server may ask for another server again.";
-    DirectoryRefresh = 45, Nego, Count("listed"), Nothing, "The directory is refreshed (value: servers listed).";
-    CrashFire = 46, Nego, Count("servers"), Nothing, "Environment crashes servers (value: how many).";
-    Crash = 47, Nego, None, Crash, "An agent crashes.";
-    PartitionStart = 48, Nego, Count("servers"), Nothing, "A partition between servers starts (value: servers cut off).";
-    PartitionEnd = 49, Nego, None, Nothing, "A partition heals.";
-    LoadReportSent = 50, Comm, Load, Load, "Server reports its load to the coordinator.";
-    Butterfly = 51, Butterfly, Slot, Nothing, "The perturbation fires (value: user slot, or NONE).";
-    Perturbed = 52, Butterfly, Agent("target"), Search, "User's connection drops; it searches again (value: target agent).";
-    PerturbNoop = 53, Butterfly, None, Nothing, "The perturbed user was not connected.";
-    StaleHandoffReply = 54, Nego, None, Nothing, "Server ignores a hand-off answer it no longer waits for.";
-    PopulationStep = 55, Comm, Count("starting"), Nothing, "The population rule's step (value: users it will start).";
-    PopulationCull = 56, Comm, Slot, Nothing, "The population rule removes a user above its cap (value: user slot).";
-    ConnectOverflow = 57, Nego, Load, Load, "Full server asks for a new server to take this request (value: its load).";
-    OverflowRoute = 58, Nego, Server("server"), Nothing, "Environment sends an overflowing request to the server it started last for one (value: server index).";
-    PopulationStart = 59, Comm, Slot, Nothing, "The population rule starts a user in a free slot (value: user slot).";
+    UserSpawn = 0, Comm, Agent("target"), Search, Is(Population), "A user appears and sends its first connect (value: target agent).";
+    SlotIdle = 1, Comm, None, Nothing, Is(Population), "A slot outside the current population curve stays empty.";
+    Retry = 2, Comm, Agent("target"), Search, Is(Retry), "Back-off over; the user tries again (value: target agent, or NONE).";
+    ConnectAccept = 3, Comm, Load, Load, Connect, "Server accepts a connect (value: its load after).";
+    ConnectDelegate = 4, Collab, Server("peer"), Nothing, Connect, "Server forwards a connect to a peer (value: peer index).";
+    ConnectReject = 5, Comm, Load, Load, Connect, "Server refuses a connect (value: its load).";
+    Connected = 6, Comm, Agent("server"), Connect, Is(Connection), "User is connected (value: server agent).";
+    StaleAccept = 7, Comm, Server("server"), Nothing, Is(Connection), "User got an accept it no longer wants and leaves again.";
+    Rejected = 8, Comm, Count("failures"), Backoff, Is(Retry), "User's attempt was refused; it backs off.";
+    StaleReject = 9, Comm, None, Nothing, Is(Retry), "User ignores a refusal of an old attempt.";
+    AttemptTimeout = 10, Comm, Count("failures"), Backoff, Is(Retry), "User's attempt went unanswered; it backs off.";
+    GaveUp = 11, Comm, None, Die, Is(Retry), "User failed too often and leaves the system.";
+    Death = 12, Comm, Flag("culled"), Die, Is(Population), "User reaches the end of its life (value: 1 when the population rule removed it).";
+    Leave = 13, Comm, Load, Load, Is(Connection), "Server lets a session go (value: its load after).";
+    StaleLeave = 14, Comm, Load, Load, Is(Connection), "Server gets a leave for a session it no longer holds.";
+    HeartbeatSent = 15, Comm, Server("server"), Nothing, Is(Connection), "User pings its server.";
+    PingReply = 16, Comm, Flag("held"), Nothing, Is(Connection), "Server answers a ping (value: 1 if it holds the session).";
+    Pong = 17, Comm, None, Nothing, Is(Connection), "User hears its server is alive.";
+    ServerLost = 18, Comm, Agent("target"), Search, Is(Retry), "User's ping timed out; it searches again (value: target agent).";
+    Disowned = 19, Comm, Agent("target"), Search, Is(Retry), "Server does not know the user's session; it searches again (value: target).";
+    Dropped = 20, Comm, Body, Nothing, Body, "A message reached a dead agent and was lost (value: message kind).";
+    CoordRoute = 21, Comm, Server("server"), Nothing, Is(Coordinator), "Coordinator forwards a user to a server (value: server index).";
+    LoadReport = 22, Comm, ReportedLoad, Nothing, Is(Coordinator), "Coordinator learns a server's load (value: load).";
+    GossipTick = 23, Collab, Server("peer"), Nothing, Is(Gossip), "Server starts a gossip exchange (value: peer index or NONE).";
+    GossipPush = 24, Collab, Count("entries"), Nothing, Is(Gossip), "Server receives a peer's view and answers with its own.";
+    GossipReply = 25, Collab, Count("entries"), Nothing, Is(Gossip), "Server receives the answer to its gossip.";
+    PeerGone = 26, Collab, Server("peer"), Nothing, Is(Handoff), "Server forgets a peer that said goodbye.";
+    Migrated = 27, Transfer, Agent("target"), Search, Is(Migration), "User is told to move and reconnects (value: target agent).";
+    StaleMigrate = 28, Transfer, None, Nothing, Is(Migration), "User ignores a migrate for an old session.";
+    PullGrant = 29, Transfer, Count("granted"), Nothing, Is(Pull), "Server grants a pull (value: users sent).";
+    PullRefuse = 30, Transfer, None, Nothing, Is(Pull), "Server refuses a pull.";
+    PullReply = 31, Transfer, Count("granted"), Nothing, Is(Pull), "Puller hears how many users come (value: granted).";
+    HandoffDone = 32, Transfer, Load, Drain, Is(Handoff), "Terminating server migrates all users and drains (value: load).";
+    Tick = 33, Nego, None, Nothing, Is(Check), "Server's periodic check found nothing to do.";
+    PullAsk = 34, Nego, Server("peer"), Nothing, Is(Pull), "Underloaded server asks a peer for users (value: peer index).";
+    HandoffOffer = 35, Nego, Server("peer"), Offer, Is(Handoff), "Idle server offers its users to a peer (value: peer index).";
+    HandoffAccept = 36, Nego, Count("users"), Nothing, Is(Handoff), "Server accepts a peer's hand-off.";
+    HandoffRefuse = 37, Nego, None, Nothing, Is(Handoff), "Server refuses a peer's hand-off.";
+    HandoffRefused = 38, Nego, None, Refused, Is(Handoff), "Offering server hears no and keeps running.";
+    HandoffTimeout = 39, Nego, None, Refused, Is(Handoff), "Offering server heard nothing and keeps running.";
+    ProvisionGrant = 40, Nego, Server("server"), Nothing, Is(ScaleOut), "Environment grants a new server (value: its index).";
+    ProvisionRefuse = 41, Nego, Count("in_use"), Nothing, Is(ScaleOut), "Environment refuses a new server: quota reached.";
+    ServerStart = 42, Nego, None, Start, Is(ScaleOut), "A server starts running.";
+    Terminated = 43, Nego, None, Terminate, Is(Handoff), "A drained server terminates.";
+    ScaleOutReady = 44, Nego, None, Nothing, Is(ScaleOut), "Server may ask for another server again.";
+    DirectoryRefresh = 45, Nego, Count("listed"), Nothing, Is(Directory), "The directory is refreshed (value: servers listed).";
+    CrashFire = 46, Nego, Count("servers"), Nothing, Is(Fault), "Environment crashes servers (value: how many).";
+    Crash = 47, Nego, None, Crash, Is(Fault), "An agent crashes.";
+    PartitionStart = 48, Nego, Count("servers"), Nothing, Is(Fault), "A partition between servers starts (value: servers cut off).";
+    PartitionEnd = 49, Nego, None, Nothing, Is(Fault), "A partition heals.";
+    LoadReportSent = 50, Comm, Load, Load, Is(Coordinator), "Server reports its load to the coordinator.";
+    Butterfly = 51, Butterfly, Slot, Nothing, Is(Perturbation), "The perturbation fires (value: user slot, or NONE).";
+    Perturbed = 52, Butterfly, Agent("target"), Search, Is(Perturbation), "User's connection drops; it searches again (value: target agent).";
+    PerturbNoop = 53, Butterfly, None, Nothing, Is(Perturbation), "The perturbed user was not connected.";
+    StaleHandoffReply = 54, Nego, None, Nothing, Is(Handoff), "Server ignores a hand-off answer it no longer waits for.";
+    PopulationStep = 55, Comm, Count("starting"), Nothing, Is(Population), "The population rule's step (value: users it will start).";
+    PopulationCull = 56, Comm, Slot, Nothing, Is(Population), "The population rule removes a user above its cap (value: user slot).";
+    ConnectOverflow = 57, Nego, Load, Load, Connect, "Full server asks for a new server to take this request (value: its load).";
+    OverflowRoute = 58, Nego, Server("server"), Nothing, Is(ScaleOut), "Environment sends an overflowing request to the server it started last for one (value: server index).";
+    PopulationStart = 59, Comm, Slot, Nothing, Is(Population), "The population rule starts a user in a free slot (value: user slot).";
 }
 
 /// One event of a run, as recorded in a trace.

@@ -164,6 +164,12 @@ pub const FIELDS: &[Field] = &[
         "Period of the gossip exchange of peer views.",
     ),
     f(
+        "servers.gossip",
+        "boolean",
+        "`true`, `false`",
+        "Servers exchange peer views by gossip and announce themselves when they start. false: a server's view is its start peers, refreshed only by the loads piggybacked on messages (`Scenario::without`'s gossip switch).",
+    ),
+    f(
         "servers.pull_interval",
         DURATION,
         "positive",
@@ -196,14 +202,14 @@ pub const FIELDS: &[Field] = &[
     f(
         "servers.pull",
         "name",
-        "`greedy`, `classic`",
-        "greedy: ask the most loaded fresh peer for enough users to reach pull_target, hand-off considered first. classic (the original model's): ask a random peer above pull_target, which gives a random number between 0 and its excess; pull before handing off.",
+        "`greedy`, `classic`, `off`",
+        "greedy: ask the most loaded fresh peer for enough users to reach pull_target, hand-off considered first. classic (the original model's): ask a random peer above pull_target, which gives a random number between 0 and its excess; pull before handing off. off: never pull, and refuse a peer's pull.",
     ),
     f(
         "servers.handoff",
         "name",
-        "`one-peer`, `spread`",
-        "one-peer: all users to the peer with the most room that can take them all. spread (the original model's): one by one, each to the currently least-loaded peer, when the peers' room up to pull_target covers them.",
+        "`one-peer`, `spread`, `off`",
+        "one-peer: all users to the peer with the most room that can take them all. spread (the original model's): one by one, each to the currently least-loaded peer, when the peers' room up to pull_target covers them. off: never hand off, so never terminate.",
     ),
     f(
         "servers.overflow",

@@ -240,11 +240,15 @@ impl Server {
                 .below(s.report_interval.us());
             out.set_timer(Timer::Report, jitter);
         } else {
+            // Both phases are drawn with gossip off too, so the periodic check keeps its.
             let mut rng = out.rng(Purpose::TimerPhase, &[]);
             let gossip = rng.below(s.gossip_interval.us()) + 1;
             let periodic = rng.below(s.pull_interval.us()) + 1;
-            out.set_timer(Timer::Gossip, gossip);
             out.set_timer(Timer::Periodic, periodic);
+            if !s.gossip {
+                return (Kind::ServerStart, 0);
+            }
+            out.set_timer(Timer::Gossip, gossip);
             // Announce ourselves so that peers learn we exist.
             let sample = self.sample(now);
             for peer in self.view.iter().map(|e| e.idx).collect::<Vec<_>>() {
@@ -318,7 +322,7 @@ impl Server {
         out.stats.rejections += 1;
         self.send(out, p.layout.user(user), Body::Rejected { session });
         if self.status == ServerStatus::Alive && !p.policy.is_centralized() && load >= p.high_load {
-            self.strikes += 1;
+            self.strikes = self.strikes.saturating_add(1);
             self.maybe_scale_out(out);
         }
         (Kind::ConnectReject, load)
@@ -552,7 +556,10 @@ impl Server {
         let Some(puller) = p.layout.server_idx(from) else {
             unreachable!("pull from a non-server")
         };
-        if self.status != ServerStatus::Alive || load <= p.pull_target_load {
+        if self.status != ServerStatus::Alive
+            || load <= p.pull_target_load
+            || p.scenario.servers.pull == PullStyle::Off
+        {
             self.send(out, from, Body::PullReply { granted: 0 });
             return (Kind::PullRefuse, 0);
         }
@@ -567,6 +574,7 @@ impl Server {
                     .below(u64::from(excess) + 1);
                 want.min(amount as u32)
             }
+            PullStyle::Off => 0, // refused above
         };
         // Which users go: drawn at random, so no user slot moves more often than another.
         let mut moving: Vec<(u32, u32)> = self.sessions.iter().copied().collect();
@@ -627,7 +635,9 @@ impl Server {
         let load = self.load();
         let moving: Vec<(u32, u32)> = self.sessions.iter().copied().collect();
         let targets = match p.scenario.servers.handoff {
-            HandoffStyle::OnePeer => vec![peer; moving.len()],
+            // A server that never offers never hears an answer (`Off`); were it otherwise,
+            // the peer that agreed takes them all.
+            HandoffStyle::OnePeer | HandoffStyle::Off => vec![peer; moving.len()],
             // The original model's: each user to the currently least-loaded fresh peer,
             // after the peer that agreed got the users it agreed to take.
             HandoffStyle::Spread => {

@@ -26,7 +26,7 @@ use std::iter::Peekable;
 
 use swarmlb_engine::{AgentId, SimTime};
 use swarmlb_model::ids::{ENV, PERTURBER};
-use swarmlb_model::{Event, Kind, Layout};
+use swarmlb_model::{Event, Kind, Layout, Mechanism};
 
 use crate::diff::DiffError;
 use crate::error::TraceError;
@@ -75,6 +75,65 @@ impl Link {
             Link::Content(_) => "message content",
             Link::Local(_) => "local",
         }
+    }
+}
+
+/// What carried the difference along one edge of the tree, as `why --by mechanism`
+/// counts it ([`Tree::by_mechanism`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Carried {
+    /// A message (or a message that did not come) of this mechanism, by its record's kind
+    /// ([`Kind::carrier`]); a user's pick from the diverged directory is
+    /// [`Mechanism::Directory`]; the environment's own differing choice is the mechanism
+    /// of its own event.
+    By(Mechanism),
+    /// A [`Link::Content`] edge: the difference came in a message whose record matched;
+    /// its named carrier is the likeliest, not a proven one, so it is not attributed.
+    Content,
+    /// No carrier found (the node is not [`Node::explained`]).
+    Unexplained,
+}
+
+impl Carried {
+    /// The name printed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Carried::By(m) => m.name(),
+            Carried::Content => "message content",
+            Carried::Unexplained => "unexplained",
+        }
+    }
+}
+
+/// The tree's edges counted by what carried them: one edge per node, so the counts sum
+/// to the node count ([`Tree::cascade_size`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ByMechanism {
+    /// Nonzero counts, most frequent first (ties in [`Carried`]'s order).
+    pub counts: Vec<(Carried, u64)>,
+}
+
+impl ByMechanism {
+    /// Edges counted (the tree's nodes).
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|&(_, n)| n).sum()
+    }
+
+    /// Edges carried by `carried`.
+    pub fn get(&self, carried: Carried) -> u64 {
+        self.counts
+            .iter()
+            .find(|&&(c, _)| c == carried)
+            .map_or(0, |&(_, n)| n)
+    }
+
+    /// Edges carried by the servers' balancing mechanisms ([`Mechanism::is_balancing`]).
+    pub fn balancing(&self) -> u64 {
+        self.counts
+            .iter()
+            .filter(|(c, _)| matches!(c, Carried::By(m) if m.is_balancing()))
+            .map(|&(_, n)| n)
+            .sum()
     }
 }
 
@@ -130,7 +189,17 @@ pub fn tree<R: Read>(
         ));
     }
     let capacity = baseline.scenario()?.servers.capacity;
-    build(layout, capacity, events(baseline), events(perturbed)).map_err(DiffError::from)
+    let (tree, baseline_perturbed) = build(layout, capacity, events(baseline), events(perturbed))?;
+    // As `diff` refuses it: the perturbed branch given first reads as a tree of the
+    // baseline's differences, rooted at nothing.
+    if baseline_perturbed && tree.root.is_none() {
+        return Err(DiffError::Mismatch(
+            "the first trace has the butterfly perturbation and the second has none; \
+             pass the baseline first, then the perturbed branch"
+                .into(),
+        ));
+    }
+    Ok(tree)
 }
 
 /// The same tree as [`tree`], from the events of two runs already in memory (the viewer
@@ -150,7 +219,7 @@ pub fn tree_of_events(
         baseline.iter().map(ok),
         perturbed.iter().map(ok),
     ) {
-        Ok(tree) => tree,
+        Ok((tree, _)) => tree,
         Err(never) => match never {},
     }
 }
@@ -161,8 +230,9 @@ fn events<R: Read>(reader: TraceReader<R>) -> impl Iterator<Item = Result<Event,
     std::iter::from_fn(move || cursor.next_event().transpose()).fuse()
 }
 
-/// The tree of two event streams; the streams' only failure is reading.
-fn build<E, I>(layout: Layout, capacity: u32, baseline: I, perturbed: I) -> Result<Tree, E>
+/// The tree of two event streams, and whether the baseline has a perturbation event; the
+/// streams' only failure is reading.
+fn build<E, I>(layout: Layout, capacity: u32, baseline: I, perturbed: I) -> Result<(Tree, bool), E>
 where
     I: Iterator<Item = Result<Event, E>>,
 {
@@ -173,6 +243,7 @@ where
     let mut found: Vec<(Node, usize, Option<Event>)> = Vec::new();
     let mut next_order = 0u32;
     let mut root = None;
+    let mut baseline_perturbed = false;
     let (mut ga, mut gb) = (Vec::new(), Vec::new());
     loop {
         let (ta, tb) = (peek_time(&mut ca)?, peek_time(&mut cb)?);
@@ -183,6 +254,7 @@ where
         };
         group(&mut ca, t, &mut ga)?;
         group(&mut cb, t, &mut gb)?;
+        baseline_perturbed |= ga.iter().any(|(_, e)| e.kind == Kind::Butterfly);
         if root.is_none() {
             root = gb
                 .iter()
@@ -310,12 +382,15 @@ where
         depth_of[node.agent.0 as usize] = node.depth;
         nodes.push(node);
     }
-    Ok(Tree {
-        layout,
-        capacity,
-        root,
-        nodes,
-    })
+    Ok((
+        Tree {
+            layout,
+            capacity,
+            root,
+            nodes,
+        },
+        baseline_perturbed,
+    ))
 }
 
 /// The time of the next event; `None` at the end.
@@ -377,6 +452,30 @@ impl Tree {
         let mut v: Vec<(Kind, u64)> = counts.into_iter().collect();
         v.sort_by_key(|&(k, n)| (std::cmp::Reverse(n), k));
         v
+    }
+
+    /// What carried the difference to `node` (see [`Carried`]).
+    pub fn carried(&self, node: &Node) -> Carried {
+        if !node.explained {
+            return Carried::Unexplained;
+        }
+        match node.link {
+            Link::Message(e) | Link::Missing(e) => Carried::By(e.mechanism(&self.layout)),
+            Link::Content(_) => Carried::Content,
+            Link::Local(_) if node.parent == ENV => Carried::By(Mechanism::Directory),
+            Link::Local(e) => Carried::By(e.mechanism(&self.layout)),
+        }
+    }
+
+    /// Edges per carrying mechanism, most frequent first; they sum to the node count.
+    pub fn by_mechanism(&self) -> ByMechanism {
+        let mut counts: BTreeMap<Carried, u64> = BTreeMap::new();
+        for n in &self.nodes {
+            *counts.entry(self.carried(n)).or_default() += 1;
+        }
+        let mut counts: Vec<(Carried, u64)> = counts.into_iter().collect();
+        counts.sort_by_key(|&(c, n)| (std::cmp::Reverse(n), c));
+        ByMechanism { counts }
     }
 
     /// Links per category of the carrying event, most frequent first.

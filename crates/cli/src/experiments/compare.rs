@@ -30,11 +30,11 @@ use crate::scenario_args::ScenarioSpec;
 pub struct CompareArgs {
     #[command(flatten)]
     scenario: ScenarioSpec,
-    /// Seeds 1..=K per policy.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    /// Seeds 1..=K per policy; at least 2 (an interval over one seed is undefined).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(2..=10_000))]
     seeds: u64,
     /// Parallel runs (default: the number of cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = super::jobs_parser())]
     jobs: Option<usize>,
     /// Output directory.
     #[arg(long, default_value = "compare-out")]

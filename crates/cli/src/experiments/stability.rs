@@ -150,6 +150,8 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
         RESERVED,
     );
     let cells = grid::resolve(&args.scenario, &args.params, args.policy)?;
+    let policies: Vec<_> = cells.iter().map(|(_, s)| s.policy).collect();
+    crate::scenario_args::check_policy_reads("stability", &args.scenario, &args.params, &policies);
     let scenarios: Vec<&Scenario> = cells.iter().map(|(_, s)| s).collect();
     let references = args.null.references();
     let mut parts = super::scenario_parts(&args.scenario, args.policy, &scenarios);

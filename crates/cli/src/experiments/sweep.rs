@@ -46,7 +46,7 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub seeds: u64,
     /// Parallel runs (default: the number of cores). Results do not depend on it.
-    #[arg(long, conflicts_with_all = ["emit_jobs", "only"])]
+    #[arg(long, conflicts_with_all = ["emit_jobs", "only"], value_parser = super::jobs_parser())]
     pub jobs: Option<usize>,
     /// Output directory.
     #[arg(long, default_value = "sweep-out", conflicts_with = "emit_jobs")]
@@ -411,6 +411,8 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
         RESERVED,
     );
     let cells = grid::resolve(&args.scenario, &args.params, args.policy)?;
+    let policies: Vec<_> = cells.iter().map(|(_, s)| s.policy).collect();
+    crate::scenario_args::check_policy_reads("sweep", &args.scenario, &args.params, &policies);
     let dir = args.emit_jobs.clone().unwrap_or_else(|| args.out.clone());
     let plan = plan(&args, &cells);
     if let Some(only) = &args.only {

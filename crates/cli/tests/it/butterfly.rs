@@ -205,6 +205,35 @@ fn controls_from_the_command_line() {
         "{out}"
     );
     assert!(out.contains("(95% Wilson"), "{out}");
+    // With and without the balancing, side by side.
+    let o = swarmlb(&[
+        "butterfly",
+        "seed-classic",
+        "--duration",
+        "2m",
+        "--at",
+        "1m",
+        "--repeat",
+        "3",
+        "--without",
+        "pull,handoff",
+        "--references",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("as configured, then without pull, handoff"),
+        "{out}"
+    );
+    for row in [
+        "P(decorrelated) [95% Wilson]",
+        "cascade size [95% t]",
+        "outcome shift (Holm)",
+    ] {
+        assert!(out.contains(row), "{out}");
+    }
+    assert!(out.contains("without pull, handoff"), "{out}");
     let out_dir = scratch("butterfly-crash").join("bf");
     let o = swarmlb(&[
         "butterfly",
@@ -225,4 +254,47 @@ fn controls_from_the_command_line() {
     assert!(out.contains(" crashed at t=60.000000s"), "{out}");
     assert!(out.contains("null model: 2 independent runs"), "{out}");
     assert!(out.contains("reproduce with: swarmlb butterfly seed-classic --seed 1 --duration 2m --at 1m --perturb crash-server:1"), "{out}");
+}
+
+/// `why --by mechanism` (issue 21): the golden pair's edges by carrier, one per node, so
+/// n is diff's cascade size; the per cents are of n.
+#[test]
+fn why_by_mechanism_on_the_golden_pair() {
+    let o = swarmlb(&["why", GOLDEN[0], GOLDEN[1], "--by", "mechanism"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    insta::assert_snapshot!("why_by_mechanism", stdout(&o));
+    let tree = stdout(&swarmlb(&["why", GOLDEN[0], GOLDEN[1]]));
+    let nodes = tree
+        .lines()
+        .find_map(|l| l.strip_prefix("diverged agents: "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .to_string();
+    assert!(
+        stdout(&o).contains(&format!("(n = {nodes}, one per diverged agent)")),
+        "{}",
+        stdout(&o)
+    );
+    // Counts, not a tree: the options that shape the tree are refused with it.
+    for other in ["--dot", "--depth=2"] {
+        let o = swarmlb(&["why", GOLDEN[0], GOLDEN[1], "--by", "mechanism", other]);
+        assert_fails(&o, 2, "cannot be used with");
+    }
+}
+
+/// `why` refuses the perturbed branch given first, as `diff` does (issue 21).
+#[test]
+fn why_refuses_swapped_traces_as_diff_does() {
+    let why = swarmlb(&["why", GOLDEN[1], GOLDEN[0]]);
+    assert_fails(
+        &why,
+        1,
+        "pass the baseline first, then the perturbed branch",
+    );
+    let diff = swarmlb(&["diff", GOLDEN[1], GOLDEN[0]]);
+    assert_fails(
+        &diff,
+        1,
+        "pass the baseline first, then the perturbed branch",
+    );
 }

@@ -101,6 +101,52 @@ fn ignored_or_contradictory_options_are_usage_errors() {
             ],
             "--perturbations",
         ),
+        // Issue 21: `--jobs 0` would run nothing; compare needs two seeds for an interval.
+        (
+            &["sweep", "--param", "servers.capacity=5", "--jobs", "0"],
+            "--jobs",
+        ),
+        (&["compare", "--jobs", "0"], "--jobs"),
+        (
+            &["stability", "--param", "servers.capacity=5", "--jobs", "0"],
+            "--jobs",
+        ),
+        (&["compare", "--seeds", "1"], "--seeds"),
+        // Issue 21: a field the policy of every run ignores.
+        (
+            &[
+                "sweep",
+                "--policy",
+                "round-robin",
+                "--param",
+                "servers.max_hops=1,3",
+            ],
+            "policy round-robin ignores `servers.max_hops` (under a coordinator",
+        ),
+        (
+            &[
+                "sweep",
+                "--param",
+                "servers.capacity=5,6",
+                "--set",
+                "coordinator.crash_at=1m",
+            ],
+            "policy decentralized ignores `coordinator.crash_at` (there is no coordinator",
+        ),
+        (
+            &["stability", "--param", "servers.report_interval=1s,2s"],
+            "policy decentralized ignores `servers.report_interval`",
+        ),
+        (
+            &[
+                "sweep",
+                "--param",
+                "policy=random,power-of-two",
+                "--param",
+                "servers.high_watermark=0.7,0.8",
+            ],
+            "policy power-of-two, random ignores `servers.high_watermark`",
+        ),
     ] {
         let mut all = args.to_vec();
         all.extend(["--out", "never"]);
@@ -256,4 +302,76 @@ fn why_refuses_depth_with_dot() {
         "2",
     ]);
     assert_fails(&o, 2, "cannot be used with");
+}
+
+/// Issue 21: `run` and `butterfly` refuse a `--set` of a field their policy ignores, naming
+/// the field, the policy and why; a field some run reads is accepted (a sweep over
+/// policies, a mixed grid).
+#[test]
+fn a_field_the_policy_ignores_is_refused() {
+    let dir = scratch("policy-reads");
+    for (args, needle) in [
+        (
+            &[
+                "run",
+                "--policy",
+                "random",
+                "--set",
+                "servers.pull=\"classic\"",
+            ][..],
+            "--set servers.pull=...: policy random ignores `servers.pull`",
+        ),
+        (
+            &[
+                "run",
+                "--set",
+                "policy=\"round-robin\"",
+                "--set",
+                "servers.gossip=false",
+            ],
+            "policy round-robin ignores `servers.gossip`",
+        ),
+        (
+            &["run", "--set", "coordinator.crash_at=\"1m\""],
+            "policy decentralized ignores `coordinator.crash_at`",
+        ),
+        (
+            &[
+                "butterfly",
+                "--at",
+                "1m",
+                "--policy",
+                "least-connections",
+                "--set",
+                "servers.max_hops=2",
+            ],
+            "policy least-connections ignores `servers.max_hops`",
+        ),
+    ] {
+        let mut all = args.to_vec();
+        let output = if args[0] == "run" { "--trace" } else { "--out" };
+        all.extend(["--duration", "2m", output, "never"]);
+        let o = swarmlb_in(&dir, &all);
+        assert_fails(&o, 2, needle);
+    }
+    assert!(!dir.join("never").exists(), "nothing ran");
+    // Read by one of the policies swept: accepted (and it runs).
+    let o = swarmlb_in(
+        &dir,
+        &[
+            "sweep",
+            "default",
+            "--duration",
+            "20s",
+            "--param",
+            "policy=decentralized,random",
+            "--param",
+            "servers.max_hops=1,3",
+            "--jobs",
+            "1",
+            "--out",
+            "mixed",
+        ],
+    );
+    assert!(o.status.success(), "{}", crate::stderr(&o));
 }

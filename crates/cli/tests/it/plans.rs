@@ -205,14 +205,14 @@ fn compare_and_stability_refuse_another_plan_in_their_folder() {
         "--duration",
         "30s",
         "--seeds",
-        "1",
+        "2",
         "--out",
         "c",
     ];
     ok(&dir, &compare);
     ok(&dir, &compare);
     let mut other = compare.to_vec();
-    other[5] = "2";
+    other[5] = "3";
     assert_fails(
         &swarmlb_in(&dir, &other),
         1,

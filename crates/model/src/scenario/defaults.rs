@@ -30,6 +30,7 @@ impl Default for Servers {
             max_hops: 3,
             view_size: 8,
             gossip_interval: Dur::secs(5),
+            gossip: true,
             pull_interval: Dur::secs(5),
             peer_ttl: Dur::secs(30),
             scale_out_after: 3,

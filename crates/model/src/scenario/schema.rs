@@ -123,6 +123,58 @@ impl Policy {
     }
 }
 
+/// Scenario fields only the decentralized policy reads: under a coordinator, servers accept
+/// every request they have room for (`direct`) and report their load; they never delegate,
+/// pull, hand off, gossip or scale out, and never read their peer view. Declared once,
+/// beside the schema: `--set` and `--param` refuse them under a centralized policy (see
+/// [`Policy::ignores`]); a test checks each is a field of the schema.
+pub const DECENTRALIZED_ONLY: &[&str] = &[
+    "servers.high_watermark",
+    "servers.low_watermark",
+    "servers.pull_target",
+    "servers.terminate_watermark",
+    "servers.terminate_grace",
+    "servers.max_hops",
+    "servers.view_size",
+    "servers.gossip_interval",
+    "servers.gossip",
+    "servers.pull_interval",
+    "servers.peer_ttl",
+    "servers.scale_out_after",
+    "servers.provisioning_delay",
+    "servers.pull",
+    "servers.handoff",
+    "servers.overflow",
+];
+
+/// Scenario fields (or tables) only the centralized policies read: the coordinator's and
+/// the servers' load reports to it.
+pub const CENTRALIZED_ONLY: &[&str] = &["servers.report_interval", "coordinator"];
+
+impl Policy {
+    /// Why a run under this policy ignores the dotted field `key` (a table stands for its
+    /// fields), or `None` when the run reads it.
+    pub fn ignores(self, key: &str) -> Option<&'static str> {
+        let under = |list: &[&str]| {
+            list.iter().any(|f| {
+                key == *f
+                    || key
+                        .strip_prefix(f)
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+        };
+        if self.is_centralized() && under(DECENTRALIZED_ONLY) {
+            Some(
+                "under a coordinator, servers never delegate, pull, hand off, gossip or scale out; only the decentralized policy reads it",
+            )
+        } else if !self.is_centralized() && under(CENTRALIZED_ONLY) {
+            Some("there is no coordinator; only the centralized policies read it")
+        } else {
+            None
+        }
+    }
+}
+
 impl std::str::FromStr for Policy {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -149,6 +201,9 @@ pub enum PullStyle {
     /// pulls before it considers handing off: after a pull it waits one `pull_interval`
     /// to see what came before it offers its users.
     Classic,
+    /// Never pull, and refuse a peer's pull (`butterfly --without pull`). Handing off is
+    /// considered as with `greedy`.
+    Off,
 }
 
 /// Where a terminating server sends its users (`servers.handoff`).
@@ -164,6 +219,8 @@ pub enum HandoffStyle {
     /// least-loaded peer is asked first and must agree, so two servers never hand off to
     /// each other and vanish.
     Spread,
+    /// Never hand off, so never terminate (`butterfly --without handoff`).
+    Off,
 }
 
 /// What a full server does with a request it cannot delegate (`servers.overflow`).
@@ -262,6 +319,12 @@ pub struct Servers {
     pub view_size: u32,
     /// Period of the gossip exchange of peer views.
     pub gossip_interval: Dur,
+    /// Servers exchange peer views by gossip (and announce themselves when they start).
+    /// Off, a server's view is its start peers, refreshed only by the loads piggybacked on
+    /// the messages it receives (`butterfly --without gossip`). Written to the canonical
+    /// TOML only when off, so scenarios and traces from before the field read the same.
+    #[serde(skip_serializing_if = "is_true")]
+    pub gossip: bool,
     /// Period of the check for pulling users and for termination.
     pub pull_interval: Dur,
     /// Load estimates older than this are ignored and the peer forgotten.
@@ -401,6 +464,10 @@ pub struct Butterfly {
     /// Whom it disconnects when `user` is not named.
     #[serde(default, skip_serializing_if = "is_default")]
     pub victim: VictimPick,
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {

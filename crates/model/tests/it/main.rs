@@ -11,6 +11,7 @@ mod known;
 mod purpose;
 mod scenario;
 mod sessions;
+mod switches;
 mod theory;
 
 use swarmlb_model::Scenario;

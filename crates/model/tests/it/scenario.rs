@@ -236,6 +236,8 @@ fn the_reference_lists_every_field_of_the_schema_and_nothing_else() {
     // Every optional table and list present, so every field is serialized.
     let text = r#"
         policy = "round-robin"
+        [servers]
+        gossip = false
         [users]
         initial = 10
         flash = { at = "1m", extra = 5, ramp = "10s", duration = "1m" }

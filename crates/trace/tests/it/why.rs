@@ -229,10 +229,8 @@ fn the_tree_from_events_in_memory_is_the_tree_from_readers() {
     assert!(tree.root.is_some());
     assert_same_tree(&a, &b, &tree);
     assert_summary_counts(&tree);
-    // The reverse pair has no perturbation event in the "perturbed" trace.
-    let reverse = why::tree(reader(&b).unwrap(), reader(&a).unwrap()).unwrap();
-    assert_eq!(reverse.root, None);
-    assert_same_tree(&b, &a, &reverse);
+    // The reverse pair (the perturbed branch first) is refused, as diff refuses it.
+    assert!(why::tree(reader(&b).unwrap(), reader(&a).unwrap()).is_err());
     let same = why::tree(reader(&a).unwrap(), reader(&a).unwrap()).unwrap();
     assert!(same.nodes.is_empty());
     assert_same_tree(&a, &a, &same);
@@ -279,4 +277,188 @@ fn outcomes_read_from_traces_agree_with_the_runs_own_counters() {
         );
     }
     assert!(report.outcomes_run.baseline.get(Outcome::Migrations) > 0.0);
+}
+
+/// `--by mechanism` on a hand-made tree: every rule of [`why::Tree::carried`] once, with
+/// the counts known in advance.
+#[test]
+fn by_mechanism_known_answer() {
+    use swarmlb_model::ids::{COORDINATOR, ENV, Layout};
+    use swarmlb_model::{Event, Kind, Mechanism};
+    use why::{Carried, Node};
+    let layout = Layout {
+        max_servers: 4,
+        n_users: 5,
+    };
+    let (s0, s1, u0, u1) = (
+        layout.server(0),
+        layout.server(1),
+        layout.user(0),
+        layout.user(1),
+    );
+    let ev = |source, target, kind, value| Event {
+        time: SimTime(10),
+        source,
+        target,
+        kind,
+        value,
+    };
+    let node = |agent, parent, link: Link, explained| Node {
+        agent,
+        time: SimTime(10),
+        baseline: None,
+        perturbed: Some(link.event()),
+        link,
+        parent,
+        explained,
+        depth: 1,
+    };
+    let nodes = vec![
+        // The victim: the perturbation's own message.
+        node(
+            u0,
+            PERTURBER,
+            Link::Message(ev(PERTURBER, u0, Kind::Perturbed, 0)),
+            true,
+        ),
+        // A connect from a user is the user's connection; from a server, delegation;
+        // from the environment, scale-out; from the coordinator, its routing.
+        node(
+            s0,
+            u0,
+            Link::Message(ev(u0, s0, Kind::ConnectAccept, 1)),
+            true,
+        ),
+        node(
+            s1,
+            s0,
+            Link::Message(ev(s0, s1, Kind::ConnectDelegate, 2)),
+            true,
+        ),
+        node(
+            layout.server(2),
+            ENV,
+            Link::Message(ev(ENV, layout.server(2), Kind::ConnectAccept, 1)),
+            true,
+        ),
+        node(
+            layout.server(3),
+            COORDINATOR,
+            Link::Missing(ev(COORDINATOR, layout.server(3), Kind::ConnectReject, 1)),
+            true,
+        ),
+        // A pull grant that did not come, a migration.
+        node(
+            layout.user(2),
+            s1,
+            Link::Missing(ev(s1, layout.user(2), Kind::Migrated, 0)),
+            true,
+        ),
+        // A connect lost to a dead server, forwarded by a peer: delegation, by its body.
+        node(
+            layout.user(3),
+            s1,
+            Link::Message(ev(s1, layout.user(3), Kind::Dropped, 0)),
+            true,
+        ),
+        // A user's pick read from the diverged directory.
+        node(u1, ENV, Link::Local(ev(u1, u1, Kind::Retry, 0)), true),
+        // The environment's own choice: its event's mechanism.
+        node(
+            ENV,
+            PERTURBER,
+            Link::Local(ev(ENV, ENV, Kind::PopulationStep, 3)),
+            true,
+        ),
+        // Content is not attributed, and an unexplained node is unexplained whatever its
+        // link says.
+        node(
+            COORDINATOR,
+            s0,
+            Link::Content(ev(s0, COORDINATOR, Kind::GossipPush, 3)),
+            true,
+        ),
+        node(
+            layout.user(4),
+            PERTURBER,
+            Link::Message(ev(s1, layout.user(4), Kind::Migrated, 0)),
+            false,
+        ),
+    ];
+    let tree = why::Tree {
+        layout,
+        capacity: 10,
+        root: None,
+        nodes,
+    };
+    let by = tree.by_mechanism();
+    let expected = [
+        (Carried::By(Mechanism::Delegation), 2),
+        (Carried::By(Mechanism::Migration), 1),
+        (Carried::By(Mechanism::Directory), 1),
+        (Carried::By(Mechanism::Population), 1),
+        (Carried::By(Mechanism::ScaleOut), 1),
+        (Carried::By(Mechanism::Connection), 1),
+        (Carried::By(Mechanism::Coordinator), 1),
+        (Carried::By(Mechanism::Perturbation), 1),
+        (Carried::Content, 1),
+        (Carried::Unexplained, 1),
+    ];
+    // Most frequent first, ties in declaration order.
+    assert_eq!(by.counts, expected);
+    assert_eq!(by.total(), 11);
+    assert_eq!(by.get(Carried::By(Mechanism::Pull)), 0);
+    // Delegation 2, migration 1, scale-out 1.
+    assert_eq!(by.balancing(), 4);
+}
+
+/// On the golden butterfly pair the counts add up to the tree's nodes (diff's cascade
+/// size), each node is counted under what carried it, and the cascade is carried by more
+/// than one mechanism.
+#[test]
+fn by_mechanism_on_the_golden_pair_sums_to_the_nodes() {
+    let path = |name: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../traces/golden/butterfly")
+            .join(name)
+    };
+    let (a, b) = (
+        std::fs::read(path("baseline.swlb")).unwrap(),
+        std::fs::read(path("perturbed.swlb")).unwrap(),
+    );
+    let tree = why::tree(reader(&a).unwrap(), reader(&b).unwrap()).unwrap();
+    let by = tree.by_mechanism();
+    assert!(tree.nodes.len() >= 3, "{}", tree.nodes.len());
+    assert_eq!(by.total(), tree.cascade_size());
+    let mut recount: BTreeMap<why::Carried, u64> = BTreeMap::new();
+    for n in &tree.nodes {
+        *recount.entry(tree.carried(n)).or_default() += 1;
+    }
+    assert_eq!(
+        by.counts.iter().copied().collect::<BTreeMap<_, _>>(),
+        recount
+    );
+    assert!(by.counts.windows(2).all(|w| w[0].1 >= w[1].1), "{by:?}");
+    assert!(by.counts.len() >= 2, "{by:?}");
+    assert_eq!(
+        by.get(why::Carried::By(swarmlb_model::Mechanism::Perturbation)),
+        1,
+        "one victim: {by:?}"
+    );
+}
+
+/// `why` refuses the perturbed branch given first, as `diff` does.
+#[test]
+fn why_refuses_swapped_traces() {
+    let base = small(&[]);
+    let perturbed = base.perturbed_at(Dur(SimTime::from_secs(30).0), None);
+    let (a, b) = (record(&base, 2, 1000), record(&perturbed, 2, 1000));
+    let err = why::tree(reader(&b).unwrap(), reader(&a).unwrap()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("pass the baseline first, then the perturbed branch"),
+        "{err}"
+    );
+    // The right order still works.
+    assert!(why::tree(reader(&a).unwrap(), reader(&b).unwrap()).is_ok());
 }
