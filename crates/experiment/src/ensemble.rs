@@ -131,12 +131,14 @@ impl Ensemble {
         (k, n)
     }
 
-    /// Median time from the perturbation to decorrelation, seconds, over the pairs that
-    /// decorrelated.
+    /// Median time from the perturbation to decorrelation (φ first in the band), seconds,
+    /// over the pairs whose verdict is `decorrelated` (a pair whose φ touched the band once
+    /// and left it again is not counted).
     pub fn median_decorrelation_s(&self) -> Option<f64> {
         let times: Vec<f64> = self
             .pairs
             .iter()
+            .filter(|p| p.report.verdict == Verdict::Decorrelated)
             .filter_map(|p| {
                 let t = p.report.decorrelation_time?;
                 Some(t.since(p.report.window_start) as f64 / 1e6)
