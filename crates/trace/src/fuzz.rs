@@ -119,12 +119,17 @@ pub fn trace_roundtrip(bytes: &[u8]) {
             let kind = Kind::ALL[usize::from(c[2]) % Kind::ALL.len()];
             let source = u32::from(u16::from_le_bytes([c[3], c[4]])) % n_agents;
             let target = u32::from(u16::from_le_bytes([c[5], c[6]])) % n_agents;
+            // A value the reader accepts for the kind (an index below its bound).
+            let value = match crate::read::value_bound(layout, kind) {
+                Some((_, bound)) => (u64::from(c[7]) % bound) as u32,
+                None => u32::from(c[7]),
+            };
             Event {
                 time: SimTime(time),
                 source: AgentId(source),
                 target: AgentId(target),
                 kind,
-                value: u32::from(c[7]),
+                value,
             }
         })
         .collect();
@@ -134,7 +139,7 @@ pub fn trace_roundtrip(bytes: &[u8]) {
         scenario_toml: scenario.to_toml(),
         max_servers: layout.max_servers,
         n_users: layout.n_users,
-        checkpoint_every: 64,
+        checkpoint_every: format::CHECKPOINT_EVERY_MIN,
     };
     let encoded = events_to_vec(&header, &events, Ending::Complete).expect("memory");
     let mut verifier = TraceReader::new(&encoded[..], "fuzz").expect("own header");

@@ -15,6 +15,7 @@ mod kinds;
 mod packing;
 mod replay;
 mod roundtrip;
+mod semantic;
 mod verdict;
 mod why;
 
@@ -42,9 +43,13 @@ pub fn record(scenario: &Scenario, seed: u64, checkpoint_every: u64) -> Vec<u8> 
 }
 
 /// A header of the default scenario's layout (agents 0..50 exist, among others) with a
-/// checkpoint every `checkpoint_every` events, for traces of hand-made events.
+/// checkpoint every `checkpoint_every` events, for traces of hand-made events. Its run
+/// lasts a day, so hand-made times up to a day are within it (a reader refuses later ones).
 pub fn header(checkpoint_every: u64) -> swarmlb_trace::format::Header {
-    let scenario = Scenario::default();
+    let scenario = Scenario {
+        duration: swarmlb_model::scenario::Dur::secs(86_400),
+        ..Scenario::default()
+    };
     let layout = swarmlb_model::params::Params::new(&scenario).layout;
     swarmlb_trace::format::Header {
         producer: "test".into(),
