@@ -152,3 +152,115 @@ fn every_index_valued_kind_is_checked_against_the_layout() {
         }
     }
 }
+
+/// A header of `servers` servers over `duration` with a sample interval making about a
+/// million samples, and a hand-made trace of two events: at 0 and at the end.
+fn two_events_a_year_apart() -> Vec<u8> {
+    use swarmlb_model::Scenario;
+    let scenario = Scenario::parse(
+        "",
+        "huge",
+        &[
+            "duration=\"366d\"".into(),
+            "sample_interval=\"32s\"".into(),
+            "servers.max_servers=100000".into(),
+            "servers.initial=100000".into(),
+            "users.count=0".into(),
+        ],
+    )
+    .unwrap();
+    let layout = swarmlb_model::params::Params::new(&scenario).layout;
+    let header = Header {
+        producer: "test".into(),
+        seed: scenario.seed,
+        scenario_toml: scenario.to_toml(),
+        max_servers: layout.max_servers,
+        n_users: layout.n_users,
+        checkpoint_every: swarmlb_trace::format::checkpoint_interval(layout.n_agents()),
+    };
+    let start = |time| Event {
+        time: SimTime(time),
+        source: layout.server(0),
+        target: layout.server(0),
+        kind: Kind::ServerStart,
+        value: 0,
+    };
+    let events = [start(0), start(scenario.duration.us())];
+    swarmlb_trace::write::events_to_vec(&header, &events, Ending::Complete).unwrap()
+}
+
+/// Regression (issue 23): a 1.4 KB header declaring 100k servers over 366 days kept `diff`
+/// busy for hours (~988k samples, each a pass over every agent). A sample after which
+/// neither trace moved repeats the last point: the same report, in well under a second of
+/// work per million samples.
+#[test]
+fn regression_23_a_year_of_quiet_samples_over_100k_servers_diffs_quickly() {
+    let bytes = two_events_a_year_apart();
+    assert!(bytes.len() < 4096, "{} bytes", bytes.len());
+    let started = Instant::now();
+    let (report, peak) =
+        crate::peak_bytes(|| diff(|| Ok((reader(&bytes)?, reader(&bytes)?)), None).unwrap());
+    // The report's points (a million) and two states of 100k servers; nothing per sample
+    // beyond its point.
+    assert!(peak < 300 << 20, "diff held {} MB", peak >> 20);
+    assert!(
+        report.points.len() > 980_000,
+        "{} samples",
+        report.points.len()
+    );
+    assert!(
+        report
+            .points
+            .iter()
+            .all(|p| p.micro == 0 && p.macro_l1 == 0)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+/// Regression (issue 23): `why` and `diff` hold every event of one instant: 40M events at
+/// t = 0 (a 200 MB file) took 1.26 GB. Past `INSTANT_EVENTS_MAX` events at one instant
+/// they stop with an error that names the limit, having held at most that many.
+#[test]
+fn regression_23_an_instant_over_the_limit_is_refused_by_why_and_diff() {
+    use swarmlb_trace::why::INSTANT_EVENTS_MAX;
+    let header = crate::header(1 << 20);
+    let tick = Event {
+        time: SimTime(5),
+        source: AgentId(3),
+        target: AgentId(3),
+        kind: Kind::Tick,
+        value: 0,
+    };
+    let events = vec![tick; INSTANT_EVENTS_MAX + 1];
+    let bytes = swarmlb_trace::write::events_to_vec(&header, &events, Ending::Complete).unwrap();
+    let started = Instant::now();
+    let expect = format!("more than {INSTANT_EVENTS_MAX} events at the one instant");
+    let (tree, peak) = crate::peak_bytes(|| {
+        swarmlb_trace::why::tree(reader(&bytes).unwrap(), reader(&bytes).unwrap())
+    });
+    match tree {
+        Err(DiffError::Mismatch(m)) => assert!(m.contains(&expect), "{m}"),
+        other => panic!("why: {:?}", other.map(|t| t.nodes.len())),
+    }
+    // Two instants of at most 2^20 events of 32 bytes (one per trace), and small change:
+    // holding one event more would double a buffer's capacity.
+    assert!(peak < 80 << 20, "why held {} MB", peak >> 20);
+    match diff(|| Ok((reader(&bytes)?, reader(&bytes)?)), None) {
+        Err(DiffError::Mismatch(m)) => assert!(m.contains(&expect), "{m}"),
+        other => panic!("diff: {:?}", other.map(|r| r.verdict)),
+    }
+    // At the limit itself, an instant is compared.
+    let events = vec![tick; INSTANT_EVENTS_MAX];
+    let bytes = swarmlb_trace::write::events_to_vec(&header, &events, Ending::Complete).unwrap();
+    let tree = swarmlb_trace::why::tree(reader(&bytes).unwrap(), reader(&bytes).unwrap()).unwrap();
+    assert!(tree.nodes.is_empty());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}
