@@ -307,6 +307,11 @@ impl<R: Read> TraceReader<R> {
         self.events_seen
     }
 
+    /// The input, as far as it was read (after the footer: to its end).
+    pub fn into_inner(self) -> R {
+        self.input
+    }
+
     /// The next block; `None` after the footer. A file that ends without a footer is
     /// reported as truncated, with the events intact before the end.
     pub fn next_block(&mut self) -> Result<Option<Block>, TraceError> {
