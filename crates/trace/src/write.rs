@@ -298,7 +298,7 @@ impl Write for PartialFile {
 }
 
 /// Sync the directory that holds `path`, so a rename into it survives a power cut.
-fn sync_parent(path: &Path) -> Result<(), TraceError> {
+pub fn sync_parent(path: &Path) -> Result<(), TraceError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
