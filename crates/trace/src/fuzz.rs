@@ -412,8 +412,8 @@ pub fn trace_semantic(bytes: &[u8]) {
     let Ok(ops) = arbitrary::Unstructured::new(bytes).arbitrary::<Vec<SemanticOp>>() else {
         return;
     };
-    let (original, header, events) = semantic_original();
-    let mut header = header.clone();
+    let (original, original_header, events) = semantic_original();
+    let mut header = original_header.clone();
     let mut events = events.clone();
     let mut every = header.checkpoint_every;
     let mut ending = Ending::Complete;
@@ -482,15 +482,19 @@ pub fn trace_semantic(bytes: &[u8]) {
     // The writer keeps time order: put the events back in it (stable, so an edit that
     // keeps the order keeps the events' own order).
     events.sort_by_key(|e| e.time);
-    // Written with an interval the writer accepts, then the header re-framed with the
-    // asked one when the writer could not have made it.
-    header.checkpoint_every =
+    // Written with an interval and a layout the writer accepts (its fold is sized by the
+    // layout: an edited count of 2^32 servers would size it, not the reader), then the
+    // header re-framed with the asked ones when they differ.
+    header.checkpoint_every = every;
+    let mut writable = header.clone();
+    writable.checkpoint_every =
         every.clamp(format::CHECKPOINT_EVERY_MIN, format::CHECKPOINT_EVERY_MAX);
-    let Ok(mut edited) = events_to_vec(&header, &events, ending) else {
+    writable.max_servers = original_header.max_servers;
+    writable.n_users = original_header.n_users;
+    let Ok(mut edited) = events_to_vec(&writable, &events, ending) else {
         return;
     };
-    if every != header.checkpoint_every {
-        header.checkpoint_every = every;
+    if writable != header {
         let (_, blocks) = split_blocks(&edited);
         let blocks: Vec<&[u8]> = blocks.iter().map(Vec::as_slice).collect();
         edited = frame_blocks(&format::encode(&header), &blocks);
