@@ -64,6 +64,21 @@ pub struct Heat {
     pub cells: Vec<u16>,
 }
 
+/// The fewest bytes an event takes in a trace: one byte each for its time step, kind,
+/// source, target and value (see traces/FORMAT.md, "Events").
+pub const PACKED_EVENT_MIN: u64 = 5;
+/// The most bytes an event held by a timeline takes: the event (24 bytes) in a vector that
+/// may have doubled, and its share of the keyframes (a state every four events per agent).
+pub const EVENT_BYTES_HELD: u64 = 2 * 24 + 8;
+
+/// Memory the system has available (Linux `MemAvailable`), or `None` where unknown.
+pub fn memory_available() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// Columns of the heat map over a run's full duration.
 pub const HEAT_COLUMNS: u64 = 256;
 
@@ -107,8 +122,43 @@ impl Timeline {
     /// Load a trace file. A file that is not a readable trace at all is an error; a
     /// damaged tail keeps the intact prefix and sets `problem`.
     pub fn load(path: &Path) -> Result<Timeline, String> {
+        Timeline::load_within(path, memory_available())
+    }
+
+    /// Load a trace file if what it could need in memory ([`Timeline::memory_needed`])
+    /// fits in `budget` bytes (`None`: unknown, no check); otherwise refuse it in one line
+    /// before reading any event, rather than grow until the allocator aborts.
+    pub fn load_within(path: &Path, budget: Option<u64>) -> Result<Timeline, String> {
         let reader = TraceReader::open(path).map_err(|e| e.to_string())?;
+        let file_len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+        let needed = Timeline::memory_needed(file_len, reader.layout());
+        if let Some(budget) = budget
+            && needed > budget
+        {
+            return Err(format!(
+                "{}: showing this trace could take up to {} MB of memory ({} bytes of trace \
+                 and {} agents); {} MB are available",
+                path.display(),
+                needed >> 20,
+                file_len,
+                reader.layout().n_agents(),
+                budget >> 20
+            ));
+        }
         Timeline::from_reader(reader, &path.display().to_string())
+    }
+
+    /// An upper bound on the memory a timeline of a trace file of `file_len` bytes and
+    /// `layout` takes: every event held (at least [`PACKED_EVENT_MIN`] bytes each on disk,
+    /// [`EVENT_BYTES_HELD`] in memory with the vector's growth and the keyframes), the
+    /// heat map's columns and a few states.
+    pub fn memory_needed(file_len: u64, layout: Layout) -> u64 {
+        let events = file_len / PACKED_EVENT_MIN;
+        let n_agents = layout.n_agents() as u64;
+        events
+            .saturating_mul(EVENT_BYTES_HELD)
+            .saturating_add((HEAT_COLUMNS + 1) * 2 * u64::from(layout.max_servers))
+            .saturating_add(64 * n_agents)
     }
 
     /// Load a trace held in memory.
@@ -135,6 +185,7 @@ impl Timeline {
         let mut keyframes = vec![(0, state.clone())];
         let mut history = Vec::new();
         let mut next_sample = SimTime::ZERO;
+        let mut last_point_events = 0;
         let mut servers_used = 0;
         let mut started_at = vec![None; layout.max_servers as usize];
         let mut stopped_at = vec![None; layout.max_servers as usize];
@@ -147,8 +198,18 @@ impl Timeline {
         let problem = loop {
             match cursor.next_item() {
                 Ok(Some(Item::Event(e))) => {
+                    // A quiet span repeats the last point: a copy per sample, not a pass
+                    // over every server (100k servers over a year took hours before).
                     while e.time > next_sample {
-                        history.push(history_point(&state, next_sample));
+                        let point = match history.last() {
+                            Some(&last) if state.events == last_point_events => HistoryPoint {
+                                time: next_sample,
+                                ..last
+                            },
+                            _ => history_point(&state, next_sample),
+                        };
+                        last_point_events = state.events;
+                        history.push(point);
                         next_sample = next_sample.plus(interval);
                     }
                     while e.time > next_column {

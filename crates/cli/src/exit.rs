@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use swarmlb_export::ExportError;
 use swarmlb_trace::TraceError;
 use swarmlb_trace::diff::DiffError;
 
@@ -43,14 +44,18 @@ pub fn report(e: &anyhow::Error) -> ExitCode {
         eprintln!("swarmlb: interrupted; partial results were saved");
         return ExitCode::from(EXIT_INTERRUPTED);
     }
-    // `DiffError::Trace` is transparent (it shows the trace error as its own), so it is
-    // looked into as well as the chain.
+    // `DiffError::Trace` and `ExportError::Trace` are transparent (they show the trace
+    // error as their own), so they are looked into as well as the chain.
     if let Some(damage) = e
         .chain()
         .filter_map(|c| {
             c.downcast_ref::<TraceError>()
                 .or(match c.downcast_ref::<DiffError>() {
                     Some(DiffError::Trace(t)) => Some(t),
+                    _ => None,
+                })
+                .or(match c.downcast_ref::<ExportError>() {
+                    Some(ExportError::Trace(t)) => Some(t),
                     _ => None,
                 })
         })

@@ -89,6 +89,7 @@ fn restore_sigpipe() {
 fn main() -> ExitCode {
     restore_sigpipe();
     let cli = Cli::parse();
+    progress::install_handler();
     match try_main(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => exit::report(&e),

@@ -1,5 +1,6 @@
 //! Progress on stderr: a bar that appears only for runs longer than about a second and only
-//! on a terminal, and the Ctrl-C flag that long work checks.
+//! on a terminal, and the Ctrl-C and SIGTERM handling: a flag that long work checks, or
+//! exit 130 at once where nothing checks it.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,17 +8,32 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Raised by Ctrl-C.
+/// Raised by Ctrl-C or SIGTERM in a command that checks it.
 pub static STOP: AtomicBool = AtomicBool::new(false);
 
-/// Install the Ctrl-C handler (once).
-pub fn install_ctrl_c() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // If a handler cannot be installed, Ctrl-C simply kills the process; the
-        // `.partial` trace it leaves still reads back.
-        let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+/// True once the running command said it checks [`STOP`] ([`install_ctrl_c`]).
+static POLLED: AtomicBool = AtomicBool::new(false);
+
+/// Install the one Ctrl-C and SIGTERM handler, at start-up, for every command: a command
+/// that checks [`stopped`] (after [`install_ctrl_c`]) stops at its next check and saves
+/// what it did; any other command (verify, export, diff, ...) ends at once with exit 130,
+/// its outputs still `.partial`, so every command ends the same way on a signal.
+pub fn install_handler() {
+    // If a handler cannot be installed, a signal simply kills the process; the `.partial`
+    // outputs it leaves are never under their final names.
+    let _ = ctrlc::set_handler(|| {
+        if POLLED.load(Ordering::SeqCst) {
+            STOP.store(true, Ordering::SeqCst);
+        } else {
+            eprintln!("swarmlb: interrupted");
+            std::process::exit(i32::from(crate::exit::EXIT_INTERRUPTED));
+        }
     });
+}
+
+/// Declare that this command checks [`stopped`] and saves its work on Ctrl-C or SIGTERM.
+pub fn install_ctrl_c() {
+    POLLED.store(true, Ordering::SeqCst);
 }
 
 /// True once Ctrl-C was pressed.

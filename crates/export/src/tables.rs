@@ -2,6 +2,7 @@
 //! `users` (state changes) and `agents`. Rows go out in batches of [`BATCH_ROWS`], so
 //! memory holds one batch per table whatever the trace's length.
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -399,9 +400,14 @@ pub fn export_tables<R: Read>(
         UserRows::default(),
     );
     let mut next_sample = Some(SimTime::ZERO);
+    // The servers ever started, in index order: a sample visits them, not every server
+    // the header allows, so a header of 100k servers over a year with a handful of events
+    // costs a handful of rows per sample, not 100k checks (issue 23).
+    let mut started: BTreeSet<u32> = BTreeSet::new();
     // Samples due before `time`: every event at or before each was folded.
     let sample_until = |time: Option<SimTime>,
                         state: &State,
+                        started: &BTreeSet<u32>,
                         next_sample: &mut Option<SimTime>,
                         servers: &mut ServerRows,
                         sink: &mut dyn FnMut(RecordBatch) -> Result<(), ExportError>|
@@ -412,8 +418,8 @@ pub fn export_tables<R: Read>(
                 break;
             }
             if filter.keeps_time(t) {
-                for (idx, &(view, load)) in state.observed.servers.iter().enumerate() {
-                    let idx = idx as u32;
+                for &idx in started {
+                    let (view, load) = state.observed.servers[idx as usize];
                     if view == ServerView::Off || !filter.keeps_agent(layout.server(idx)) {
                         continue;
                     }
@@ -456,6 +462,7 @@ pub fn export_tables<R: Read>(
             counts.servers += sample_until(
                 Some(e.time),
                 &state,
+                &started,
                 &mut next_sample,
                 &mut servers,
                 &mut |b| sink.batch(Table::Servers, b),
@@ -466,6 +473,11 @@ pub fn export_tables<R: Read>(
             _ => None,
         };
         state.apply(&e);
+        if let Agent::Server(idx) = layout.agent(e.target)
+            && state.observed.servers[idx as usize].0 != ServerView::Off
+        {
+            started.insert(idx);
+        }
         if filter.keeps(&e) {
             events.push(counts.events_read, &e);
             counts.events += 1;
@@ -498,9 +510,14 @@ pub fn export_tables<R: Read>(
     // A complete run was sampled up to its end; anything else only up to what it holds.
     let last = (ending == Some(Ending::Complete)).then_some(SimTime::MAX);
     let last = last.or(Some(state.time.plus(1)));
-    counts.servers += sample_until(last, &state, &mut next_sample, &mut servers, &mut |b| {
-        sink.batch(Table::Servers, b)
-    })?;
+    counts.servers += sample_until(
+        last,
+        &state,
+        &started,
+        &mut next_sample,
+        &mut servers,
+        &mut |b| sink.batch(Table::Servers, b),
+    )?;
     if !events.time_us.is_empty() {
         sink.batch(Table::Events, events.take(&d)?)?;
     }

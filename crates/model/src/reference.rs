@@ -94,7 +94,7 @@ pub const FIELDS: &[Field] = &[
     f(
         "network.directory_refresh",
         DURATION,
-        "positive",
+        "at least 1ms",
         "How often the bootstrap directory (DNS) is refreshed; users see it this stale.",
     ),
     f(
@@ -160,7 +160,7 @@ pub const FIELDS: &[Field] = &[
     f(
         "servers.gossip_interval",
         DURATION,
-        "positive",
+        "at least 1ms",
         "Period of the gossip exchange of peer views.",
     ),
     f(
@@ -172,13 +172,13 @@ pub const FIELDS: &[Field] = &[
     f(
         "servers.pull_interval",
         DURATION,
-        "positive",
+        "at least 1ms",
         "Period of a server's check for pulling and for handing off.",
     ),
     f(
         "servers.peer_ttl",
         DURATION,
-        "positive",
+        "at least 1ms",
         "Load estimates older than this are ignored (and twice as old, forgotten).",
     ),
     f(
@@ -196,7 +196,7 @@ pub const FIELDS: &[Field] = &[
     f(
         "servers.report_interval",
         DURATION,
-        "positive",
+        "at least 1ms",
         "Period of load reports to the coordinator (centralized policies only).",
     ),
     f(
@@ -274,7 +274,7 @@ pub const FIELDS: &[Field] = &[
     f(
         "users.attempt_timeout",
         DURATION,
-        "positive",
+        "at least 1ms",
         "A connection attempt with no answer after this long (plus two latencies) has failed.",
     ),
     f(
@@ -298,13 +298,13 @@ pub const FIELDS: &[Field] = &[
     f(
         "users.heartbeat_interval",
         DURATION,
-        "positive",
+        "at least 1ms",
         "A connected user pings its server this often.",
     ),
     f(
         "users.heartbeat_timeout",
         DURATION,
-        "positive",
+        "at least 1ms",
         "A ping unanswered after this long means the server is gone.",
     ),
     f(
@@ -334,7 +334,7 @@ pub const FIELDS: &[Field] = &[
     f(
         "users.diurnal.period",
         DURATION,
-        "positive",
+        "at least 1ms",
         "Daily cycle: length of one cycle (table absent: no cycle).",
     ),
     f(
@@ -370,7 +370,7 @@ pub const FIELDS: &[Field] = &[
     f(
         "users.population.step",
         DURATION,
-        "positive",
+        "at least 1ms",
         "Population rule: how often it is checked (the original's step).",
     ),
     f(

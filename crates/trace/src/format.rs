@@ -18,8 +18,15 @@ pub const EVENTS_PER_BLOCK: usize = 1024;
 pub fn checkpoint_interval(n_agents: usize) -> u64 {
     (n_agents as u64)
         .saturating_mul(8)
-        .clamp(1024, checkpoint_interval_max())
+        .clamp(CHECKPOINT_EVERY_MIN, checkpoint_interval_max())
 }
+/// Fewest events between two checkpoints that a header may declare: what
+/// [`checkpoint_interval`] never goes below. A checkpoint hashes every agent, so a smaller
+/// interval would let a few bytes of events ask for a whole state's hash each (a 9 KB file
+/// declaring 10M users and a checkpoint after every event took `verify` 29 s); with it, a
+/// checkpoint costs at most `n_agents / 1024` agent hashes per event read.
+pub const CHECKPOINT_EVERY_MIN: u64 = 1024;
+const _: () = assert!(CHECKPOINT_EVERY_MIN == EVENTS_PER_BLOCK as u64);
 /// Most events between two checkpoints that a header may declare; also what in-memory
 /// branches use (butterflies, stability, the viewer's forks), which are never verified
 /// from disk and need the fewest checkpoints.

@@ -119,12 +119,17 @@ pub fn trace_roundtrip(bytes: &[u8]) {
             let kind = Kind::ALL[usize::from(c[2]) % Kind::ALL.len()];
             let source = u32::from(u16::from_le_bytes([c[3], c[4]])) % n_agents;
             let target = u32::from(u16::from_le_bytes([c[5], c[6]])) % n_agents;
+            // A value the reader accepts for the kind (an index below its bound).
+            let value = match crate::read::value_bound(layout, kind) {
+                Some((_, bound)) => (u64::from(c[7]) % bound) as u32,
+                None => u32::from(c[7]),
+            };
             Event {
                 time: SimTime(time),
                 source: AgentId(source),
                 target: AgentId(target),
                 kind,
-                value: u32::from(c[7]),
+                value,
             }
         })
         .collect();
@@ -134,7 +139,7 @@ pub fn trace_roundtrip(bytes: &[u8]) {
         scenario_toml: scenario.to_toml(),
         max_servers: layout.max_servers,
         n_users: layout.n_users,
-        checkpoint_every: 64,
+        checkpoint_every: format::CHECKPOINT_EVERY_MIN,
     };
     let encoded = events_to_vec(&header, &events, Ending::Complete).expect("memory");
     let mut verifier = TraceReader::new(&encoded[..], "fuzz").expect("own header");
@@ -283,4 +288,276 @@ pub fn model_invariants(bytes: &[u8]) {
             ),
         }
     }
+}
+
+/// One semantic edit of a recorded trace: an operator on fields, not bytes. The edited
+/// trace is written again by the format's own writer, so every checksum, the chain, the
+/// checkpoints and the final hash are honest: only the reader's semantic checks (and
+/// `replay`) stand between it and every consumer.
+#[derive(Debug, arbitrary::Arbitrary)]
+pub enum SemanticOp {
+    /// Set an event's time (the events are then put back in time order).
+    Time {
+        /// Which event (modulo the count).
+        at: u16,
+        /// The new time: small values near the run, large ones far past it.
+        time: TimeChoice,
+    },
+    /// Set an event's kind code (modulo the kinds).
+    Kind {
+        /// Which event.
+        at: u16,
+        /// The kind code.
+        code: u8,
+    },
+    /// Set an event's source.
+    Source {
+        /// Which event.
+        at: u16,
+        /// The agent id (anything).
+        agent: u32,
+    },
+    /// Set an event's target.
+    Target {
+        /// Which event.
+        at: u16,
+        /// The agent id (anything).
+        agent: u32,
+    },
+    /// Set an event's value.
+    Value {
+        /// Which event.
+        at: u16,
+        /// The value (anything).
+        value: u32,
+    },
+    /// Copy an event to another place.
+    Duplicate {
+        /// Which event.
+        at: u16,
+        /// Where the copy goes.
+        to: u16,
+    },
+    /// Remove an event.
+    Remove {
+        /// Which event.
+        at: u16,
+    },
+    /// Set the header's checkpoint interval (any value: those a writer cannot make are
+    /// framed by hand).
+    CheckpointEvery {
+        /// The interval.
+        every: u64,
+    },
+    /// Set a header field: the seed, the layout's counts, or a scenario field.
+    Header(HeaderEdit),
+    /// Mark the run interrupted instead of complete.
+    Interrupted,
+}
+
+/// A time for [`SemanticOp::Time`].
+#[derive(Copy, Clone, Debug, arbitrary::Arbitrary)]
+pub enum TimeChoice {
+    /// Microseconds from 0 (within the run or just past it).
+    Near(u32),
+    /// Any time at all.
+    Any(u64),
+    /// The run's duration plus this many µs.
+    PastEnd(u16),
+}
+
+/// A header field for [`SemanticOp::Header`].
+#[derive(Copy, Clone, Debug, arbitrary::Arbitrary)]
+pub enum HeaderEdit {
+    /// The header's copy of the seed.
+    Seed(u64),
+    /// The layout's server count.
+    MaxServers(u32),
+    /// The layout's user count.
+    Users(u32),
+    /// The scenario's duration, in ms.
+    DurationMs(u32),
+    /// The scenario's server capacity (a relabel no event depends on).
+    Capacity(u32),
+}
+
+/// A small recorded run that [`trace_semantic`] edits: seed-classic for 20 s.
+fn semantic_original() -> &'static (Vec<u8>, Header, Vec<Event>) {
+    static ORIGINAL: std::sync::OnceLock<(Vec<u8>, Header, Vec<Event>)> =
+        std::sync::OnceLock::new();
+    ORIGINAL.get_or_init(|| {
+        let scenario = Scenario {
+            duration: swarmlb_model::scenario::Dur::secs(20),
+            ..Scenario::builtin("seed-classic").expect("built-in")
+        };
+        let bytes =
+            crate::write::record_to_vec(&scenario, format::CHECKPOINT_EVERY_MIN).expect("memory");
+        let reader = TraceReader::new(&bytes[..], "original").expect("own trace");
+        let header = reader.header().clone();
+        let mut cursor = Cursor::new(reader);
+        let mut events = Vec::new();
+        while let Some(e) = cursor.next_event().expect("own trace") {
+            events.push(e);
+        }
+        (bytes, header, events)
+    })
+}
+
+/// Apply semantically mutated, CRC- and chain-valid edits ([`SemanticOp`]) to a recorded
+/// run and run every reader on the result, and the two-trace commands (diff, why) against
+/// the original in both orders. None may panic or hang; and a naive reference decides
+/// what the reader must refuse: an event past the duration or with an agent, server or
+/// slot outside the layout is damage in `verify`, whatever else the edits did.
+pub fn trace_semantic(bytes: &[u8]) {
+    let Ok(ops) = arbitrary::Unstructured::new(bytes).arbitrary::<Vec<SemanticOp>>() else {
+        return;
+    };
+    let (original, original_header, events) = semantic_original();
+    let mut header = original_header.clone();
+    let mut events = events.clone();
+    let mut every = header.checkpoint_every;
+    let mut ending = Ending::Complete;
+    let Ok(mut scenario) = Scenario::parse(&header.scenario_toml, "original", &[]) else {
+        unreachable!("the original's scenario parses");
+    };
+    for op in ops.iter().take(16) {
+        let n = events.len().max(1);
+        match *op {
+            SemanticOp::Time { at, time } => {
+                if let Some(e) = events.get_mut(usize::from(at) % n) {
+                    e.time = SimTime(match time {
+                        TimeChoice::Near(us) => u64::from(us),
+                        TimeChoice::Any(us) => us,
+                        TimeChoice::PastEnd(us) => scenario.duration.us() + u64::from(us),
+                    });
+                }
+            }
+            SemanticOp::Kind { at, code } => {
+                if let Some(e) = events.get_mut(usize::from(at) % n) {
+                    e.kind = Kind::ALL[usize::from(code) % Kind::ALL.len()];
+                }
+            }
+            SemanticOp::Source { at, agent } => {
+                if let Some(e) = events.get_mut(usize::from(at) % n) {
+                    e.source = AgentId(agent);
+                }
+            }
+            SemanticOp::Target { at, agent } => {
+                if let Some(e) = events.get_mut(usize::from(at) % n) {
+                    e.target = AgentId(agent);
+                }
+            }
+            SemanticOp::Value { at, value } => {
+                if let Some(e) = events.get_mut(usize::from(at) % n) {
+                    e.value = value;
+                }
+            }
+            SemanticOp::Duplicate { at, to } => {
+                if let Some(&e) = events.get(usize::from(at) % n) {
+                    events.insert(usize::from(to) % (events.len() + 1), e);
+                }
+            }
+            SemanticOp::Remove { at } => {
+                if !events.is_empty() {
+                    events.remove(usize::from(at) % n);
+                }
+            }
+            SemanticOp::CheckpointEvery { every: e } => every = e,
+            SemanticOp::Header(edit) => match edit {
+                HeaderEdit::Seed(seed) => header.seed = seed,
+                HeaderEdit::MaxServers(m) => header.max_servers = m,
+                HeaderEdit::Users(u) => header.n_users = u,
+                HeaderEdit::DurationMs(ms) => {
+                    scenario.duration = swarmlb_model::scenario::Dur::millis(u64::from(ms));
+                    header.scenario_toml = scenario.to_toml();
+                }
+                HeaderEdit::Capacity(c) => {
+                    scenario.servers.capacity = c;
+                    header.scenario_toml = scenario.to_toml();
+                }
+            },
+            SemanticOp::Interrupted => ending = Ending::Interrupted,
+        }
+    }
+    // The writer keeps time order: put the events back in it (stable, so an edit that
+    // keeps the order keeps the events' own order).
+    events.sort_by_key(|e| e.time);
+    // Written with an interval and a layout the writer accepts (its fold is sized by the
+    // layout: an edited count of 2^32 servers would size it, not the reader), then the
+    // header re-framed with the asked ones when they differ.
+    header.checkpoint_every = every;
+    let mut writable = header.clone();
+    writable.checkpoint_every =
+        every.clamp(format::CHECKPOINT_EVERY_MIN, format::CHECKPOINT_EVERY_MAX);
+    writable.max_servers = original_header.max_servers;
+    writable.n_users = original_header.n_users;
+    let Ok(mut edited) = events_to_vec(&writable, &events, ending) else {
+        return;
+    };
+    if writable != header {
+        let (_, blocks) = split_blocks(&edited);
+        let blocks: Vec<&[u8]> = blocks.iter().map(Vec::as_slice).collect();
+        edited = frame_blocks(&format::encode(&header), &blocks);
+    }
+    // The naive reference: what the reader must refuse, from the header as edited.
+    let layout = swarmlb_model::Layout {
+        max_servers: header.max_servers,
+        n_users: header.n_users,
+    };
+    let impossible = events.iter().any(|e| {
+        let out = |id: AgentId| id.0 as usize >= layout.n_agents();
+        let value_out = crate::read::value_bound(layout, e.kind).is_some_and(|(_, bound)| {
+            e.value != swarmlb_model::ids::NONE && u64::from(e.value) >= bound
+        });
+        e.time.0 > scenario.duration.us() || out(e.source) || out(e.target) || value_out
+    });
+    let verified = TraceReader::new(&edited[..], "edited")
+        .map_err(|_| ())
+        .and_then(|mut r| crate::verify::verify(&mut r).map_err(|_| ()));
+    assert!(
+        !(impossible && verified.is_ok()),
+        "verify accepted an impossible event: {ops:?}"
+    );
+    trace_reader(&edited);
+    if let Ok(r) = TraceReader::new(&edited[..], "edited") {
+        let _ = crate::stats::count(r);
+    }
+    if verified.is_ok()
+        && let Ok(r) = TraceReader::new(&edited[..], "edited")
+    {
+        let _ = crate::replay::replay(r, &mut |_| {});
+    }
+    for (a, b) in [(&original[..], &edited[..]), (&edited[..], &original[..])] {
+        let open = || Ok((TraceReader::new(a, "a")?, TraceReader::new(b, "b")?));
+        let _ = crate::diff::diff(open, None);
+        if let (Ok(ra), Ok(rb)) = (TraceReader::new(a, "a"), TraceReader::new(b, "b")) {
+            let _ = crate::why::tree(ra, rb);
+        }
+    }
+}
+
+/// The header payload and every block payload of a trace file, as framed (the inverse of
+/// [`frame_blocks`]; a frame cut short ends the list).
+pub fn split_blocks(bytes: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let u32_at = |at: usize| -> Option<usize> {
+        Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize)
+    };
+    let Some(header_len) = u32_at(12) else {
+        return (Vec::new(), Vec::new());
+    };
+    let start = format::PREAMBLE_LEN as usize;
+    let header = bytes
+        .get(start..start + header_len)
+        .unwrap_or_default()
+        .to_vec();
+    let mut at = start + header_len;
+    let mut blocks = Vec::new();
+    while let Some(len) = u32_at(at) {
+        let Some(payload) = bytes.get(at + 8..at + 8 + len) else {
+            break;
+        };
+        blocks.push(payload.to_vec());
+        at += 8 + len;
+    }
+    (header, blocks)
 }

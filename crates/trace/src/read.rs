@@ -1,18 +1,22 @@
 //! Streaming trace reader: one block in memory at a time, every byte checked (CRC, lengths,
-//! indices, time order, kinds, agent ids). Problems come back as errors with the byte
-//! offset of the block where they were found, never as panics.
+//! indices, time order, kinds, agent ids) and every event checked against its header
+//! (times within the run's duration, agent, server and user-slot values within its
+//! layout). Problems come back as errors with the byte offset of the block where they were
+//! found, never as panics.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use swarmlb_engine::{AgentId, SimTime};
-use swarmlb_model::{Event, Kind, Layout, Scenario};
+use swarmlb_model::{Event, Kind, Layout, Scenario, Value};
+
+use swarmlb_model::ids::NONE;
 
 use crate::error::TraceError;
 use crate::format::{
-    self, BLOCK_LEN_MAX, CHECKPOINT_EVERY_MAX, FORMAT_MAJOR, Footer, HEADER_LEN_MAX, Header, MAGIC,
-    RawBlock,
+    self, BLOCK_LEN_MAX, CHECKPOINT_EVERY_MAX, CHECKPOINT_EVERY_MIN, FORMAT_MAJOR, Footer,
+    HEADER_LEN_MAX, Header, MAGIC, RawBlock,
 };
 
 /// A decoded block.
@@ -44,6 +48,8 @@ pub struct TraceReader<R: Read> {
     name: PathBuf,
     header: Header,
     layout: Layout,
+    /// The run's duration: no event of it happens later.
+    duration_us: u64,
     offset: u64,
     /// The checksum of the last block read (the header's at first), which the next
     /// block's checksum covers.
@@ -79,6 +85,36 @@ fn intact_prefix(before: &[&[u8]], bytes: &[u8], crc: u32) -> Option<usize> {
         }
     }
     None
+}
+
+/// Check an event's value against the layout where its kind says it names an agent, a
+/// server or a user slot (or [`NONE`]): every consumer may then index by it. Loads and
+/// counts are not bounded here; nothing indexes by them.
+fn check_value(layout: Layout, kind: Kind, value: u32) -> Result<(), String> {
+    let Some((what, bound)) = value_bound(layout, kind) else {
+        return Ok(());
+    };
+    if value == NONE || u64::from(value) < bound {
+        Ok(())
+    } else {
+        Err(format!("{what} out of range (there are {bound})"))
+    }
+}
+
+/// What an event of `kind` names by its value, and how many of those the layout has
+/// (values below it, or [`NONE`], are valid); `None` when the value is not an index.
+pub fn value_bound(layout: Layout, kind: Kind) -> Option<(&'static str, u64)> {
+    match kind.value() {
+        Value::Agent(_) => Some(("agent id", layout.n_agents() as u64)),
+        Value::Server(_) => Some(("server index", u64::from(layout.max_servers))),
+        Value::Slot => Some(("user slot", u64::from(layout.n_users))),
+        Value::None
+        | Value::Load
+        | Value::ReportedLoad
+        | Value::Count(_)
+        | Value::Flag(_)
+        | Value::Body => None,
+    }
 }
 
 /// Read until `buf` is full or the input ends; returns how many bytes were read.
@@ -184,11 +220,12 @@ impl<R: Read> TraceReader<R> {
         }
         let header: Header = format::decode(&payload)
             .map_err(|e| corrupt(format::PREAMBLE_LEN, format!("header does not decode: {e}")))?;
-        if !(1..=CHECKPOINT_EVERY_MAX).contains(&header.checkpoint_every) {
+        if !(CHECKPOINT_EVERY_MIN..=CHECKPOINT_EVERY_MAX).contains(&header.checkpoint_every) {
             return Err(corrupt(
                 format::PREAMBLE_LEN,
                 format!(
-                    "header declares a checkpoint every {} events (allowed: 1 to {CHECKPOINT_EVERY_MAX})",
+                    "header declares a checkpoint every {} events (allowed: \
+                     {CHECKPOINT_EVERY_MIN} to {CHECKPOINT_EVERY_MAX})",
                     header.checkpoint_every
                 ),
             ));
@@ -223,6 +260,7 @@ impl<R: Read> TraceReader<R> {
             name,
             header,
             layout,
+            duration_us: scenario.duration.us(),
             offset: format::PREAMBLE_LEN + u64::from(len),
             chain: crc,
             checkpoint_due: false,
@@ -267,6 +305,11 @@ impl<R: Read> TraceReader<R> {
     /// Events read so far.
     pub fn events_seen(&self) -> u64 {
         self.events_seen
+    }
+
+    /// The input, as far as it was read (after the footer: to its end).
+    pub fn into_inner(self) -> R {
+        self.input
     }
 
     /// The next block; `None` after the footer. A file that ends without a footer is
@@ -367,6 +410,7 @@ impl<R: Read> TraceReader<R> {
                     ));
                 }
                 let n_agents = self.layout.n_agents() as u64;
+                let (layout, duration_us) = (self.layout, self.duration_us);
                 let mut time = base_time_us;
                 let mut out = Vec::with_capacity(count as usize);
                 format::unpack_events(&packed, count, |e| {
@@ -376,11 +420,19 @@ impl<R: Read> TraceReader<R> {
                         .ok_or_else(|| format!("event {index}: time overflows"))?;
                     let kind = Kind::from_code(e.kind)
                         .ok_or_else(|| format!("event {index}: unknown kind code {}", e.kind))?;
+                    if time > duration_us {
+                        return Err(format!(
+                            "event {index}: time {time} µs is past the run's duration of \
+                             {duration_us} µs"
+                        ));
+                    }
                     if u64::from(e.source) >= n_agents || u64::from(e.target) >= n_agents {
                         return Err(format!(
                             "event {index}: agent id out of range ({n_agents} agents)"
                         ));
                     }
+                    check_value(layout, kind, e.value)
+                        .map_err(|why| format!("event {index}: {kind} value {}: {why}", e.value))?;
                     out.push(Event {
                         time: SimTime(time),
                         source: AgentId(e.source),

@@ -34,6 +34,12 @@ use crate::fold::Cursor;
 use crate::read::TraceReader;
 use crate::text::Style;
 
+/// Most events at one instant that [`tree`] holds from each trace (instants are compared
+/// whole); past it, the comparison is refused rather than taking memory without bound.
+/// A million events of 32 bytes, about 32 MB per trace: far above an instant of any
+/// scenario in `scenarios/` (a 40M-event instant in a 200 MB file took 1.26 GB before).
+pub const INSTANT_EVENTS_MAX: usize = 1 << 20;
+
 /// The tree is printed this many levels deep unless asked otherwise.
 pub const DEPTH_DEFAULT: usize = 4;
 
@@ -189,7 +195,20 @@ pub fn tree<R: Read>(
         ));
     }
     let capacity = baseline.scenario()?.servers.capacity;
-    let (tree, baseline_perturbed) = build(layout, capacity, events(baseline), events(perturbed))?;
+    let too_many = |t: SimTime| {
+        DiffError::Mismatch(format!(
+            "more than {INSTANT_EVENTS_MAX} events at the one instant {t}; why and diff \
+             compare an instant's events in memory and stop there"
+        ))
+    };
+    let read = |r| events(r).map(|e| e.map_err(DiffError::from));
+    let (tree, baseline_perturbed) = build(
+        layout,
+        capacity,
+        read(baseline),
+        read(perturbed),
+        Some((INSTANT_EVENTS_MAX, &too_many)),
+    )?;
     // As `diff` refuses it: the perturbed branch given first reads as a tree of the
     // baseline's differences, rooted at nothing.
     if baseline_perturbed && tree.root.is_none() {
@@ -213,11 +232,13 @@ pub fn tree_of_events(
     perturbed: &[Event],
 ) -> Tree {
     let ok = |e: &Event| Ok::<Event, Infallible>(*e);
+    // The events are in memory already: no limit on an instant.
     match build(
         layout,
         capacity,
         baseline.iter().map(ok),
         perturbed.iter().map(ok),
+        None,
     ) {
         Ok((tree, _)) => tree,
         Err(never) => match never {},
@@ -231,8 +252,15 @@ fn events<R: Read>(reader: TraceReader<R>) -> impl Iterator<Item = Result<Event,
 }
 
 /// The tree of two event streams, and whether the baseline has a perturbation event; the
-/// streams' only failure is reading.
-fn build<E, I>(layout: Layout, capacity: u32, baseline: I, perturbed: I) -> Result<(Tree, bool), E>
+/// streams' only failure is reading, or an instant over `limit`'s count (the error it
+/// makes).
+fn build<E, I>(
+    layout: Layout,
+    capacity: u32,
+    baseline: I,
+    perturbed: I,
+    limit: Option<(usize, &dyn Fn(SimTime) -> E)>,
+) -> Result<(Tree, bool), E>
 where
     I: Iterator<Item = Result<Event, E>>,
 {
@@ -252,8 +280,8 @@ where
             (Some(x), Some(y)) => x.min(y),
             (Some(x), None) | (None, Some(x)) => x,
         };
-        group(&mut ca, t, &mut ga)?;
-        group(&mut cb, t, &mut gb)?;
+        group(&mut ca, t, &mut ga, limit)?;
+        group(&mut cb, t, &mut gb, limit)?;
         baseline_perturbed |= ga.iter().any(|(_, e)| e.kind == Kind::Butterfly);
         if root.is_none() {
             root = gb
@@ -408,13 +436,24 @@ where
     }
 }
 
-/// Every event at exactly `t`, with its position in the group.
-fn group<E, I>(c: &mut Peekable<I>, t: SimTime, out: &mut Vec<(usize, Event)>) -> Result<(), E>
+/// Every event at exactly `t`, with its position in the group; past `limit`'s count, its
+/// error.
+fn group<E, I>(
+    c: &mut Peekable<I>,
+    t: SimTime,
+    out: &mut Vec<(usize, Event)>,
+    limit: Option<(usize, &dyn Fn(SimTime) -> E)>,
+) -> Result<(), E>
 where
     I: Iterator<Item = Result<Event, E>>,
 {
     out.clear();
     while peek_time(c)? == Some(t) {
+        if let Some((max, too_many)) = limit
+            && out.len() >= max
+        {
+            return Err(too_many(t));
+        }
         match c.next() {
             Some(Ok(e)) => out.push((out.len(), e)),
             _ => unreachable!("peek_time saw an event"),

@@ -14,8 +14,8 @@ use swarmlb_model::{Kind, Observed, World};
 
 use crate::error::TraceError;
 use crate::format::{
-    self, BLOCK_LEN_MAX, CHECKPOINT_EVERY_MAX, EVENTS_PER_BLOCK, Ending, FORMAT_MAJOR,
-    FORMAT_MINOR, Footer, HEADER_LEN_MAX, Header, MAGIC, RawBlock, StoredEvent,
+    self, BLOCK_LEN_MAX, CHECKPOINT_EVERY_MAX, CHECKPOINT_EVERY_MIN, EVENTS_PER_BLOCK, Ending,
+    FORMAT_MAJOR, FORMAT_MINOR, Footer, HEADER_LEN_MAX, Header, MAGIC, RawBlock, StoredEvent,
 };
 
 /// Writes a trace to any `Write`.
@@ -51,7 +51,7 @@ impl<W: Write> TraceWriter<W> {
             });
         }
         assert!(
-            (1..=CHECKPOINT_EVERY_MAX).contains(&header.checkpoint_every),
+            (CHECKPOINT_EVERY_MIN..=CHECKPOINT_EVERY_MAX).contains(&header.checkpoint_every),
             "checkpoint interval {} out of range",
             header.checkpoint_every
         );
@@ -298,7 +298,7 @@ impl Write for PartialFile {
 }
 
 /// Sync the directory that holds `path`, so a rename into it survives a power cut.
-fn sync_parent(path: &Path) -> Result<(), TraceError> {
+pub fn sync_parent(path: &Path) -> Result<(), TraceError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

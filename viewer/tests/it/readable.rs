@@ -534,3 +534,27 @@ fn knob_keys_move_one_step_within_the_slider() {
         assert!(field.step(&base) > 0.0, "{field:?}");
     }
 }
+
+/// Issue 23: the viewer refuses, in one line, a trace whose worst case would not fit in
+/// the memory available, before reading its events; the bound grows with the file and the
+/// layout, and a trace that fits loads.
+#[test]
+fn a_trace_that_would_not_fit_is_refused_in_one_line() {
+    let path = golden("seed-classic.swlb");
+    let len = std::fs::metadata(&path).unwrap().len();
+    let layout = Timeline::load(&path).unwrap().layout;
+    let needed = Timeline::memory_needed(len, layout);
+    // At least the events the file can hold, as held in memory.
+    assert!(needed >= len / swarmlb_viewer::timeline::PACKED_EVENT_MIN * 24);
+    assert!(Timeline::memory_needed(2 * len, layout) > needed);
+    let e = Timeline::load_within(&path, Some(needed - 1))
+        .err()
+        .expect("refused");
+    assert!(!e.contains('\n'), "{e}");
+    assert!(
+        e.contains("could take up to") && e.contains("MB are available"),
+        "{e}"
+    );
+    Timeline::load_within(&path, Some(needed)).expect("fits");
+    Timeline::load_within(&path, None).expect("no budget known");
+}

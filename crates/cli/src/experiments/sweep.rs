@@ -217,16 +217,51 @@ fn run_file_tag(fingerprint: &str) -> String {
     format!("# plan {fingerprint}\n")
 }
 
-/// The row of a finished run of `plan`, `None` if the file is missing; an error if it
-/// belongs to another plan.
+/// The last line of a run file: the BLAKE3 digest of everything before it, so an edited
+/// or cut run file is found instead of flowing into sweep.csv.
+fn run_file_checksum(before: &str) -> String {
+    format!("# blake3 {}\n", blake3::hash(before.as_bytes()).to_hex())
+}
+
+/// A run file's whole text: the plan tag, the row, the checksum.
+fn run_file_text(fingerprint: &str, row: &str) -> String {
+    let body = format!("{}{row}\n", run_file_tag(fingerprint));
+    let checksum = run_file_checksum(&body);
+    body + &checksum
+}
+
+/// The row of a finished run of `plan`, `None` if the file is missing or damaged (a
+/// checksum that does not match, a cut file: it is run again, with a warning); an error
+/// if it belongs to another plan.
 fn read_run(dir: &Path, file: &str, plan: &Plan) -> anyhow::Result<Option<String>> {
-    let text = match std::fs::read_to_string(dir.join(file)) {
-        Ok(text) => text,
+    let bytes = match std::fs::read(dir.join(file)) {
+        Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read {file}")),
     };
-    match text.strip_prefix(&run_file_tag(&plan.fingerprint)) {
+    let damaged = |why: &str| {
+        eprintln!(
+            "sweep: warning: {}/{file} is damaged ({why}); it counts as not run and is run again",
+            dir.display()
+        );
+        Ok(None)
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return damaged("not UTF-8");
+    };
+    // Another plan's file is whole: a tag line of the same shape with another fingerprint.
+    let other_plan = text
+        .strip_prefix("# plan ")
+        .and_then(|t| t.split_once('\n'))
+        .is_some_and(|(fp, _)| fp != plan.fingerprint && fp.len() == plan.fingerprint.len());
+    let body_end = text.trim_end_matches('\n').rfind('\n').map_or(0, |i| i + 1);
+    let (body, checksum) = text.split_at(body_end);
+    if !other_plan && checksum != run_file_checksum(body) {
+        return damaged("its checksum does not match its content");
+    }
+    match body.strip_prefix(&run_file_tag(&plan.fingerprint)) {
         Some(row) => Ok(Some(row.to_string())),
+        None if !other_plan => damaged("no plan line"),
         None => bail!(
             "{}/{file} was written by another plan than {}/plan.json (made by: {}); \
              rerun its job with this plan, or start again with --fresh",
@@ -248,7 +283,7 @@ fn run_one(
     let summary = super::run_to_summary(scenario.clone(), seed).ok_or(Interrupted)?;
     let mut fields = cell.values.clone();
     fields.extend(summary_fields(seed, &summary));
-    let text = format!("{}{}\n", run_file_tag(&plan.fingerprint), fields.join(","));
+    let text = run_file_text(&plan.fingerprint, &fields.join(","));
     let path = dir.join(run_file(cell.index, seed));
     crate::record::write_whole(&path, text)
 }

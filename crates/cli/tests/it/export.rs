@@ -113,6 +113,8 @@ fn filters_cut_jsonl_and_chrome() {
     assert!(chrome_cut.len() * 10 < chrome_all.len());
 }
 
+/// Regression (issue 23): a bad `--agent` or `--kind` exited 1 while a bad `--from` exited
+/// 2; every bad filter option is a usage error (2), in `log` and every export format.
 #[test]
 fn bad_filters_are_refused_with_what_is_accepted() {
     let dir = recorded("export-bad-filters-cli");
@@ -120,19 +122,27 @@ fn bad_filters_are_refused_with_what_is_accepted() {
         &dir,
         &["export", "a.swlb", "--format", "jsonl", "--kind", "Nope"],
     );
-    assert_fails(&o, 1, "unknown kind \"Nope\"; kinds are");
+    assert_fails(&o, 2, "unknown kind \"Nope\"; kinds are");
+    let o = swarmlb_in(&dir, &["log", "a.swlb", "--kind", "Nope"]);
+    assert_fails(&o, 2, "unknown kind \"Nope\"; kinds are");
     let o = swarmlb_in(
         &dir,
         &[
             "export", "a.swlb", "--format", "parquet", "-o", "t", "--agent", "X9",
         ],
     );
-    assert_fails(&o, 1, "unknown agent \"X9\"; use S<n>, U<n>, E, C or P");
+    assert_fails(&o, 2, "unknown agent \"X9\"; use S<n>, U<n>, E, C or P");
+    assert!(!dir.join("t").exists() && !dir.join("t.partial").exists());
     let o = swarmlb_in(
         &dir,
         &[
             "export", "a.swlb", "--format", "jsonl", "--from", "2m", "--to", "1m",
         ],
     );
-    assert_fails(&o, 1, "--from 120");
+    assert_fails(&o, 2, "--from 120");
+    let o = swarmlb_in(
+        &dir,
+        &["export", "a.swlb", "--format", "jsonl", "--from", "soon"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", crate::stderr(&o));
 }

@@ -7,6 +7,7 @@ mod butterfly;
 mod experiments;
 mod export;
 mod golden;
+mod hardening;
 mod interrupt;
 mod options;
 mod plans;

@@ -243,3 +243,41 @@ fn compare_and_stability_refuse_another_plan_in_their_folder() {
         "perturbations: 1 there, 2 here",
     );
 }
+
+/// Regression (issue 23): run files carried no checksum, so an edited value flowed
+/// silently into sweep.csv and a cut file was called "written by another plan". A damaged
+/// run file is reported with a warning and run again, giving the same sweep.csv.
+#[test]
+fn regression_23_a_damaged_run_file_is_run_again_with_a_warning() {
+    let dir = scratch("plans-damaged-cell");
+    let args = sweep_args("servers.capacity=8,10", &["--out", "sw"]);
+    ok(&dir, &args);
+    let csv = std::fs::read_to_string(dir.join("sw/sweep.csv")).unwrap();
+    let cell = |name: &str| dir.join("sw/cells").join(name);
+    // An edited value (the plan line kept), and a file cut in its plan line.
+    let text = std::fs::read_to_string(cell("00000-s1.csv")).unwrap();
+    assert!(
+        text.lines().last().unwrap().starts_with("# blake3 "),
+        "{text}"
+    );
+    let (tag, rest) = text.split_once('\n').unwrap();
+    let edited = format!("{tag}\n9{}", &rest[1..]);
+    assert_ne!(edited, text);
+    std::fs::write(cell("00000-s1.csv"), edited).unwrap();
+    let cut = std::fs::read(cell("00001-s2.csv")).unwrap();
+    std::fs::write(cell("00001-s2.csv"), &cut[..10]).unwrap();
+    let o = swarmlb_in(&dir, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    for name in ["00000-s1.csv", "00001-s2.csv"] {
+        assert!(
+            err.contains(&format!("cells/{name} is damaged")) && err.contains("run again"),
+            "{name}: {err}"
+        );
+    }
+    assert!(stdout(&o).contains("2 already done"), "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("sw/sweep.csv")).unwrap(),
+        csv
+    );
+}

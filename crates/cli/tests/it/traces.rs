@@ -73,7 +73,7 @@ fn log_lines_and_filters() {
         "--kind",
         "NoSuchKind",
     ]);
-    crate::assert_fails(&o, 1, "unknown kind");
+    crate::assert_fails(&o, 2, "unknown kind");
 }
 
 #[test]

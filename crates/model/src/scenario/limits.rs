@@ -11,6 +11,11 @@ pub const HOPS_MAX: u32 = 64;
 pub const RETRIES_MAX: u32 = 1_000;
 /// Largest peer view.
 pub const VIEW_MAX: u32 = 256;
+/// Shortest period or timeout of a timer (gossip, pulls, reports, heartbeats, the
+/// directory, the population step, the daily period): each firing is events for every
+/// agent it concerns, so a shorter one floods a run without modelling anything a network
+/// with millisecond latencies does.
+pub const INTERVAL_MIN_US: u64 = 1_000;
 /// Shortest sample interval, in µs (1 ms).
 pub const SAMPLE_INTERVAL_MIN_US: u64 = 1_000;
 /// Most samples in a run (duration / sample interval), and in a `diff`.

@@ -130,12 +130,49 @@ pub(super) fn syntax_error(e: toml::de::Error, text: &str, origin: &str) -> Scen
         Some(span) => line_col(text, span.start),
         None => (0, 0),
     };
+    let message = e.message().trim();
+    // toml names no field in "duplicate key" or "invalid type": the key on the line at
+    // fault, under the table that line is in, does.
+    let message = match e.span().and_then(|span| field_at(text, span.start)) {
+        Some(field) if !message.contains(&format!("`{field}`")) => {
+            format!("`{field}`: {message}")
+        }
+        _ => message.to_string(),
+    };
     ScenarioError::Syntax {
         origin: origin.to_string(),
         line,
         column,
-        message: e.message().trim().to_string(),
+        message,
     }
+}
+
+/// The dotted field set on the line holding byte `offset` of `text` (`servers.capacity`,
+/// `partitions[].duration`), when that line is a `key = value` line.
+fn field_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+        return None;
+    }
+    // The last table header above the line.
+    let table = text[..start].lines().rev().find_map(|l| {
+        let l = l.trim();
+        if let Some(name) = l.strip_prefix("[[").and_then(|l| l.split_once("]]")) {
+            Some(format!("{}[]", name.0.trim()))
+        } else {
+            l.strip_prefix('[')
+                .and_then(|l| l.split_once(']'))
+                .map(|(name, _)| name.trim().to_string())
+        }
+    });
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key.to_string(),
+    })
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

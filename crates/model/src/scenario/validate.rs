@@ -63,6 +63,20 @@ pub enum Invalid {
         /// The dotted field.
         field: &'static str,
     },
+    /// A timer's period or timeout below [`limits::INTERVAL_MIN_US`].
+    #[error("{value} is shorter than 1ms, the shortest period or timeout")]
+    IntervalTooShort {
+        /// The dotted field.
+        field: &'static str,
+        /// The value given.
+        value: Dur,
+    },
+    /// A partition that lasts no time.
+    #[error("must be positive")]
+    PartitionNotPositive {
+        /// The entry's index in `partitions`.
+        index: usize,
+    },
     /// A sample interval below [`limits::SAMPLE_INTERVAL_MIN_US`].
     #[error("{interval} is shorter than the shortest sample interval, 1ms")]
     SampleIntervalTooShort {
@@ -221,6 +235,18 @@ pub enum Invalid {
     },
 }
 
+/// A timer's period or timeout: positive, and at least [`limits::INTERVAL_MIN_US`] (a
+/// `heartbeat_interval` of 1us made a one-second run take over a minute).
+fn check_interval(field: &'static str, value: Dur) -> Result<(), Invalid> {
+    if value.us() == 0 {
+        Err(Invalid::NotPositive { field })
+    } else if value.us() < limits::INTERVAL_MIN_US {
+        Err(Invalid::IntervalTooShort { field, value })
+    } else {
+        Ok(())
+    }
+}
+
 /// The name of a distribution's shape as TOML writes it.
 fn kind_name(kind: DistKind) -> &'static str {
     match kind {
@@ -242,6 +268,7 @@ impl Invalid {
             | Invalid::NotProbability { field, .. }
             | Invalid::NotUnit { field }
             | Invalid::Negative { field }
+            | Invalid::IntervalTooShort { field, .. }
             | Invalid::TooManyUsers { field, .. }
             | Invalid::DistMeanMissing { field, .. }
             | Invalid::DistBoundsMissing { field }
@@ -263,6 +290,7 @@ impl Invalid {
             Invalid::ScaleOutTooSlow { .. } => "servers.provisioning_delay".into(),
             Invalid::UnknownServer { list, index, .. } => format!("{list}[{index}].servers"),
             Invalid::NoSuchUserSlot { .. } => "butterfly.user".into(),
+            Invalid::PartitionNotPositive { index } => format!("partitions[{index}].duration"),
         }
     }
 }
@@ -353,9 +381,7 @@ impl Scenario {
             ("users.heartbeat_timeout", u.heartbeat_timeout),
             ("network.directory_refresh", n.directory_refresh),
         ] {
-            if value.us() == 0 {
-                return Err(Invalid::NotPositive { field });
-            }
+            check_interval(field, value)?;
         }
         if n.latency_min > n.latency_max {
             return Err(exceeds("network.latency_min", "latency_max"));
@@ -420,11 +446,7 @@ impl Scenario {
                     value: pop.spawn_chance,
                 });
             }
-            if pop.step.us() == 0 {
-                return Err(Invalid::NotPositive {
-                    field: "users.population.step",
-                });
-            }
+            check_interval("users.population.step", pop.step)?;
         }
         if let Some(d) = &u.diurnal {
             if !(0.0..=1.0).contains(&d.amplitude) {
@@ -432,11 +454,7 @@ impl Scenario {
                     field: "users.diurnal.amplitude",
                 });
             }
-            if d.period.us() == 0 {
-                return Err(Invalid::NotPositive {
-                    field: "users.diurnal.period",
-                });
-            }
+            check_interval("users.diurnal.period", d.period)?;
         }
         self.check_faults()?;
         if let Some(wait) = self.butterfly.as_ref().and_then(|b| b.reconnect_after)
@@ -520,6 +538,9 @@ impl Scenario {
                 "crashes"
             };
             return Err(Invalid::TooManyListedServers { field, listed });
+        }
+        if let Some(index) = self.partitions.iter().position(|p| p.duration.us() == 0) {
+            return Err(Invalid::PartitionNotPositive { index });
         }
         let max_servers = self.servers.max_servers;
         let lists = [

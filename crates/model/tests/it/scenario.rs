@@ -637,3 +637,150 @@ fn the_reference_names_the_fields() {
         assert!(text.contains(needle), "{needle} missing");
     }
 }
+
+/// Issue 23: every range the reference states is what validation enforces. For each field
+/// whose allowed values are "positive", "at least 1ms", "A to B" or a fraction, the values
+/// just outside are refused with an error naming the field, and (for durations) the least
+/// allowed value passes that field's rule. List fields are set in one entry of their list.
+#[test]
+fn every_range_in_the_reference_is_enforced_and_names_its_field() {
+    use swarmlb_model::reference::FIELDS;
+    // A default scenario plus the tables that optional and list fields live in.
+    let users = "[users]\n\
+        diurnal = { amplitude = 0.5, period = \"1h\" }\n\
+        population = { initial = 0, floor = 0, cap = 10, spawn_chance = 0.5, step = \"1s\" }\n";
+    let partition = |key: &str, value: &str| {
+        let mut s = String::from("[[partitions]]\n");
+        for (k, v) in [("at", "\"1s\""), ("duration", "\"1s\""), ("servers", "[0]")] {
+            s.push_str(&format!("{k} = {}\n", if k == key { value } else { v }));
+        }
+        s
+    };
+    // The scenario with `path` set to `value` (a TOML value), by text so list and inline
+    // table fields are reached the same way.
+    let with = |path: &str, value: &str| -> String {
+        let (table, key) = path.rsplit_once('.').unwrap_or(("", path));
+        if table == "partitions[]" {
+            return format!("{users}{}", partition(key, value));
+        }
+        let mut text = format!("{users}{}", partition("", ""));
+        match table {
+            "" => text.insert_str(0, &format!("{key} = {value}\n")),
+            "users.diurnal" | "users.population" => {
+                // Rewrite the inline table's key.
+                let name = &table["users.".len()..];
+                let line_start = text.find(&format!("{name} = {{")).unwrap();
+                let line_end = line_start + text[line_start..].find('\n').unwrap();
+                let line = text[line_start..line_end].to_string();
+                let from = line.find(&format!(" {key} = ")).unwrap() + key.len() + 4;
+                let to = from + line[from..].find([',', ' ']).unwrap();
+                let new = format!("{}{value}{}", &line[..from], &line[to..]);
+                text.replace_range(line_start..line_end, &new);
+            }
+            "users" => text.insert_str("[users]\n".len(), &format!("{key} = {value}\n")),
+            table => text.insert_str(0, &format!("[{table}]\n{key} = {value}\n")),
+        }
+        text
+    };
+    let refused = |path: &str, value: &str| {
+        let text = with(path, value);
+        let e = Scenario::parse(&text, "ref.toml", &[])
+            .map(|_| ())
+            .unwrap_err();
+        let e = e.to_string();
+        let named = path.replace("[]", "");
+        assert!(
+            e.contains(&format!("`{path}`"))
+                || e.contains(&format!("`{named}`"))
+                || e.contains(&named.replace("partitions.", "partitions[0].")),
+            "{path} = {value}: the error does not name the field: {e}\n{text}"
+        );
+    };
+    let mut checked = 0;
+    for field in FIELDS {
+        let is_duration = field.unit.starts_with("duration");
+        let allowed = field.allowed;
+        if allowed.starts_with("at least 1ms") {
+            refused(field.path, "\"0s\"");
+            refused(field.path, "\"999us\"");
+            checked += 1;
+        } else if allowed.starts_with("positive") && !allowed.starts_with("positive when") {
+            refused(field.path, if is_duration { "\"0s\"" } else { "0" });
+            checked += 1;
+        } else if field.unit.starts_with("fraction") {
+            refused(field.path, "1.5");
+            refused(field.path, "-0.5");
+            checked += 1;
+        } else if let Some((low, high)) = allowed.split_once(" to ")
+            && let (Ok(low), Some(Ok(high))) = (
+                low.replace(',', "").parse::<u64>(),
+                high.split_whitespace()
+                    .next()
+                    .map(|h| h.replace(',', "").parse::<u64>()),
+            )
+        {
+            refused(field.path, &(high + 1).to_string());
+            if low > 0 {
+                refused(field.path, &(low - 1).to_string());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25, "{checked} fields checked");
+}
+
+/// Regression (issue 23): a `heartbeat_interval` or `gossip_interval` of 1us made a
+/// one-second run take over a minute; every period or timeout is at least 1ms.
+#[test]
+fn regression_23_microsecond_intervals_are_refused_and_1ms_is_not() {
+    for field in [
+        "users.heartbeat_interval",
+        "servers.gossip_interval",
+        "servers.pull_interval",
+        "network.directory_refresh",
+    ] {
+        let e = Scenario::parse("", "t", &[format!("{field}=\"1us\"")])
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(field) && e.contains("shorter than 1ms"), "{e}");
+    }
+    Scenario::parse("", "t", &["servers.gossip_interval=\"1ms\"".to_string()]).unwrap();
+}
+
+/// Regression (issue 23): a partition of "0s" was accepted though the reference says
+/// positive; the error names the entry.
+#[test]
+fn regression_23_a_zero_partition_is_refused_naming_its_entry() {
+    let e = error_of(
+        "[[partitions]]\nat = \"1s\"\nduration = \"1s\"\nservers = [0]\n\
+         [[partitions]]\nat = \"2s\"\nduration = \"0s\"\nservers = [1]\n",
+    );
+    assert!(
+        e.contains("`partitions[1].duration`: must be positive"),
+        "{e}"
+    );
+}
+
+/// Regression (issue 23): a duplicate key or a wrong type gave line:column without the
+/// field; the message names it.
+#[test]
+fn regression_23_syntax_errors_name_the_field() {
+    let cases = [
+        (
+            "[servers]\ncapacity = 5\ncapacity = 6\n",
+            "`servers.capacity`",
+        ),
+        ("[users]\ncount = \"many\"\n", "`users.count`"),
+        ("seed = \"x\"\n", "`seed`"),
+        (
+            "[[partitions]]\nat = true\nduration = \"1s\"\nservers = [0]\n",
+            "`partitions[].at`",
+        ),
+        ("[network]\nloss = \"high\"\n", "`network.loss`"),
+    ];
+    for (text, field) in cases {
+        let e = error_of(text);
+        assert!(e.contains(field), "{text:?}: {e}");
+    }
+}

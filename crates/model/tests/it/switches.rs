@@ -87,8 +87,13 @@ fn switches_stop_the_original_models_variants() {
             assert_eq!(without.get(m), None, "{m} without all: {without:?}");
         }
     }
-    assert!(with.contains_key(&Mechanism::ScaleOut), "{with:?}");
     assert!(with.contains_key(&Mechanism::Pull), "{with:?}");
+    // A scale-out in the original model's steady state is rare (about one per run since
+    // issue 25's breathing): look over a few seeds.
+    assert!(
+        (1..=8).any(|seed| by_mechanism(&base, seed).contains_key(&Mechanism::ScaleOut)),
+        "no scale-out in seeds 1..=8"
+    );
 }
 
 /// Switching nothing off is the same scenario; the switches set exactly their fields.

@@ -14,7 +14,8 @@ use swarmlb_trace::{TraceError, TraceReader, TraceWriter};
 
 use crate::{header, reader};
 
-/// `n` events 7 µs apart, cycling through kinds and agents 0..50.
+/// `n` events 7 µs apart, cycling through kinds and agents 0..50, with values 0..40 (a
+/// valid agent id, server index or user slot of the default layout, whatever the kind).
 fn events(n: usize) -> Vec<Event> {
     (0..n)
         .map(|i| Event {
@@ -22,7 +23,7 @@ fn events(n: usize) -> Vec<Event> {
             source: AgentId(i as u32 % 50),
             target: AgentId((3 * i as u32) % 50),
             kind: Kind::ALL[i % Kind::ALL.len()],
-            value: i as u32,
+            value: i as u32 % 40,
         })
         .collect()
 }
@@ -52,14 +53,15 @@ impl Shared {
 #[test]
 fn the_writer_counts_bytes_events_and_the_checkpoint_countdown() {
     let out = Shared::default();
-    let header = header(3);
+    let every = format::CHECKPOINT_EVERY_MIN as usize;
+    let header = header(every as u64);
     let mut w = TraceWriter::new(out.clone(), "shared", &header).unwrap();
     let header_len = format::PREAMBLE_LEN + format::encode(&header).len() as u64;
     assert_eq!(w.bytes(), header_len);
     assert_eq!(out.len(), header_len);
     assert_eq!((w.events(), w.checkpoint_due()), (0, false));
     let mut due = vec![];
-    for (i, e) in events(7).iter().enumerate() {
+    for (i, e) in events(2 * every + 1).iter().enumerate() {
         w.push(e.time.0, e.source.0, e.target.0, e.kind, e.value)
             .unwrap();
         assert_eq!(w.events(), i as u64 + 1);
@@ -70,18 +72,20 @@ fn the_writer_counts_bytes_events_and_the_checkpoint_countdown() {
             let before = out.len();
             w.checkpoint(0).unwrap();
             assert!(!w.checkpoint_due());
-            // The block of events, then the checkpoint, each framed.
-            assert!(out.len() > before + 2 * format::FRAME_LEN);
+            // The block of events went out when it was full (a checkpoint interval is a
+            // whole number of blocks); the checkpoint follows it, framed.
+            assert!(out.len() > before + format::FRAME_LEN);
             assert_eq!(w.bytes(), out.len());
         }
     }
-    assert_eq!(due, [false, false, true, false, false, true, false]);
+    let due_at: Vec<usize> = (0..due.len()).filter(|&i| due[i]).collect();
+    assert_eq!(due_at, [every - 1, 2 * every - 1]);
     let written = w.bytes();
     // `finish` writes the footer and hands back the same output.
     let returned = w.finish(0, Ending::Complete).unwrap();
     assert!(returned.len() > written);
     assert_eq!(returned.len(), out.len());
-    // Two checkpoints, three event blocks (3, 3 and 1 events) and the footer.
+    // Two checkpoints, three event blocks (1024, 1024 and 1 events) and the footer.
     let all = out.0.borrow().clone();
     let mut r = reader(&all).unwrap();
     let mut kinds = vec![];
@@ -92,7 +96,7 @@ fn the_writer_counts_bytes_events_and_the_checkpoint_countdown() {
             swarmlb_trace::Block::Footer(_) => usize::MAX,
         });
     }
-    assert_eq!(kinds, [3, 0, 3, 0, 1, usize::MAX]);
+    assert_eq!(kinds, [every, 0, every, 0, 1, usize::MAX]);
 }
 
 /// A full block (1024 events) is written as soon as it is full, before any checkpoint.
@@ -195,15 +199,16 @@ fn verify_reports_the_intact_prefix_of_a_cut_trace() {
 /// A checkpoint whose hash the events do not fold to: the report stops before it.
 #[test]
 fn verify_stops_before_a_checkpoint_with_a_wrong_hash() {
-    let header = header(2);
-    let events = events(3);
+    let every = format::CHECKPOINT_EVERY_MIN as usize;
+    let header = header(every as u64);
+    let events = events(every + 1);
     let mut w = TraceWriter::new(Vec::new(), "hand", &header).unwrap();
-    for e in &events[..2] {
+    for e in &events[..every] {
         w.push(e.time.0, e.source.0, e.target.0, e.kind, e.value)
             .unwrap();
     }
     w.checkpoint(12345).unwrap();
-    let e = &events[2];
+    let e = &events[every];
     w.push(e.time.0, e.source.0, e.target.0, e.kind, e.value)
         .unwrap();
     let bytes = w.finish(0, Ending::Complete).unwrap();
@@ -212,10 +217,14 @@ fn verify_stops_before_a_checkpoint_with_a_wrong_hash() {
     let (report, e) = verify(&mut reader(&bytes).unwrap()).unwrap_err();
     assert_eq!(
         (report.events, report.blocks, report.checkpoints),
-        (2, 1, 0)
+        (every as u64, 1, 0)
     );
     assert_eq!(report.bytes, ends[1]);
-    assert!(e.to_string().contains("checkpoint after event 2"), "{e}");
+    assert!(
+        e.to_string()
+            .contains(&format!("checkpoint after event {every}")),
+        "{e}"
+    );
 }
 
 /// A checkpoint every 8 events per agent, at least 1024 and at most 2^20 events.

@@ -48,6 +48,15 @@ fn trace_blocks_corpus_never_panics() {
     run_corpus("trace_blocks", swarmlb_trace::fuzz::trace_blocks);
 }
 
+/// Issue 23: semantic edits of a recorded run (times, kinds, agents, values, checkpoint
+/// interval, header fields), written with honest checksums and hashes: every reader and
+/// diff and why against the original end without a panic, and verify refuses every edit
+/// the naive reference calls impossible.
+#[test]
+fn trace_semantic_corpus_never_panics_and_refuses_the_impossible() {
+    run_corpus("trace_semantic", swarmlb_trace::fuzz::trace_semantic);
+}
+
 /// Runs described by fuzzer bytes (knobs, crashes, partitions, loss, butterflies) keep
 /// every model invariant after every event.
 #[test]

@@ -13,7 +13,7 @@ use crate::{reader, record, small};
 fn golden() -> &'static (Vec<u8>, Vec<Event>, Vec<u64>) {
     static G: OnceLock<(Vec<u8>, Vec<Event>, Vec<u64>)> = OnceLock::new();
     G.get_or_init(|| {
-        let bytes = record(&small(&["duration=\"40s\""]), 1, 300);
+        let bytes = record(&small(&["duration=\"40s\""]), 1, 1024);
         // Block boundaries, to check that a reported offset points at the damaged block.
         let mut r = reader(&bytes).unwrap();
         let mut starts = vec![0, r.offset()];

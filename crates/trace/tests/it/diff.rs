@@ -12,7 +12,7 @@ fn diff_bytes(a: &[u8], b: &[u8]) -> Report {
 
 #[test]
 fn a_trace_does_not_diverge_from_itself() {
-    let a = record(&small(&[]), 1, 1000);
+    let a = record(&small(&[]), 1, 1024);
     let report = diff_bytes(&a, &a);
     assert_eq!(report.first, None);
     assert_eq!(report.verdict, Verdict::Identical);
@@ -30,7 +30,7 @@ fn butterfly_diverges_at_its_time_and_involves_the_user() {
     let base = small(&[]);
     let at = SimTime::from_secs(45);
     let perturbed = base.perturbed_at(Dur::from(at), Some(3));
-    let report = diff_bytes(&record(&base, 2, 1000), &record(&perturbed, 2, 1000));
+    let report = diff_bytes(&record(&base, 2, 1024), &record(&perturbed, 2, 1024));
     let first = report.first.clone().expect("a divergence");
     assert!(first.time >= at, "diverged at {} before {at}", first.time);
     let user = report.layout.user(3);
@@ -44,7 +44,7 @@ fn a_perturbation_of_a_disconnected_user_changes_nothing_it_need_not() {
     // Control: the perturbation agent fires with no victim; nobody else's draws move.
     let base = small(&[]);
     let control = base.perturbed_at(Dur(0), None);
-    let report = diff_bytes(&record(&base, 3, 1000), &record(&control, 3, 1000));
+    let report = diff_bytes(&record(&base, 3, 1024), &record(&control, 3, 1024));
     // At t=0 nobody is connected yet, so the perturbation is a no-op
     // apart from its own record, and the runs must agree at every sample.
     assert!(
@@ -69,7 +69,7 @@ fn a_configured_victim_waits_before_reconnecting() {
         // The victim is drawn among the connected users (the same one in both variants:
         // the perturbation draws from its own stream).
         let branch = small(overrides).perturbed_at(Dur(SimTime::from_secs(45).0), None);
-        let bytes = record(&branch, 2, 1000);
+        let bytes = record(&branch, 2, 1024);
         let mut c = Cursor::new(reader(&bytes).unwrap());
         let mut after = Vec::new();
         let mut user = None;

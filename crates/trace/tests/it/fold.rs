@@ -5,9 +5,12 @@ use swarmlb_trace::fold::{Cursor, Item, State};
 
 use crate::{events_of, reader, record, small};
 
+/// Ten minutes: more than 20 checkpoints at the smallest interval (1024 events).
 fn checkpoints_match(overrides: &[&str], seed: u64) -> usize {
-    let sc = small(overrides);
-    let bytes = record(&sc, seed, 97);
+    let mut all = vec!["duration=\"10m\""];
+    all.extend_from_slice(overrides);
+    let sc = small(&all);
+    let bytes = record(&sc, seed, 1024);
     let r = reader(&bytes).unwrap();
     let mut state = State::new(r.layout());
     let mut cursor = Cursor::new(r);
@@ -53,7 +56,7 @@ fn fold_equals_live_state_with_crashes_loss_and_a_coordinator() {
                 "coordinator.crash_at=\"1m\""
             ],
             3
-        ) > 20
+        ) > 10
     );
 }
 
@@ -61,7 +64,7 @@ fn fold_equals_live_state_with_crashes_loss_and_a_coordinator() {
 /// the first later event: the same state as folding the events by hand.
 #[test]
 fn fold_until_crosses_checkpoints_and_stops_at_the_time() {
-    let bytes = record(&small(&[]), 1, 97);
+    let bytes = record(&small(&[]), 1, 1024);
     let events = events_of(&bytes);
     let layout = reader(&bytes).unwrap().layout();
     let mut cursor = Cursor::new(reader(&bytes).unwrap());
@@ -77,14 +80,14 @@ fn fold_until_crosses_checkpoints_and_stops_at_the_time() {
         assert_eq!(folded.observed.hash(), by_hand.observed.hash(), "at {t} us");
     }
     assert_eq!(applied, events.len());
-    assert!(events.len() > 20 * 97, "several checkpoints were crossed");
+    assert!(events.len() > 3 * 1024, "several checkpoints were crossed");
 }
 
 /// The fast path (`has_buffered_event`, `next_buffered_event`) yields the block in memory,
 /// never an item that `peek` holds, and together with `next_item` every event in order.
 #[test]
 fn buffered_events_are_the_rest_of_the_block_in_memory() {
-    let bytes = record(&small(&[]), 1, 97);
+    let bytes = record(&small(&["duration=\"8m\""]), 1, 1024);
     let events = events_of(&bytes);
     let mut cursor = Cursor::new(reader(&bytes).unwrap());
     let (mut seen, mut buffered, mut checkpoints) = (Vec::new(), 0, 0);

@@ -44,7 +44,7 @@ fn trace_in(scenario: &Scenario, rows: &[Row]) -> Vec<u8> {
         scenario_toml: scenario.to_toml(),
         max_servers: layout.max_servers,
         n_users: layout.n_users,
-        checkpoint_every: 1000,
+        checkpoint_every: 1024,
     };
     let mut w = TraceWriter::new(Vec::new(), "hand", &header).unwrap();
     for &(ms, source, target, kind, value) in rows {

@@ -16,6 +16,7 @@ mod null;
 mod packing;
 mod replay;
 mod roundtrip;
+mod semantic;
 mod verdict;
 mod why;
 
@@ -43,9 +44,13 @@ pub fn record(scenario: &Scenario, seed: u64, checkpoint_every: u64) -> Vec<u8> 
 }
 
 /// A header of the default scenario's layout (agents 0..50 exist, among others) with a
-/// checkpoint every `checkpoint_every` events, for traces of hand-made events.
+/// checkpoint every `checkpoint_every` events, for traces of hand-made events. Its run
+/// lasts a day, so hand-made times up to a day are within it (a reader refuses later ones).
 pub fn header(checkpoint_every: u64) -> swarmlb_trace::format::Header {
-    let scenario = Scenario::default();
+    let scenario = Scenario {
+        duration: swarmlb_model::scenario::Dur::secs(86_400),
+        ..Scenario::default()
+    };
     let layout = swarmlb_model::params::Params::new(&scenario).layout;
     swarmlb_trace::format::Header {
         producer: "test".into(),
@@ -78,4 +83,57 @@ pub fn events_of(bytes: &[u8]) -> Vec<swarmlb_model::Event> {
 pub fn encode(header: &swarmlb_trace::Header, events: &[swarmlb_model::Event]) -> Vec<u8> {
     swarmlb_trace::write::events_to_vec(header, events, swarmlb_trace::format::Ending::Complete)
         .unwrap()
+}
+
+/// Counts the bytes each thread holds, so a test can bound the memory of what it runs
+/// (`peak_bytes`) while other tests run on other threads.
+struct Counting;
+
+thread_local! {
+    static HELD: std::cell::Cell<(isize, isize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+fn count(delta: isize) {
+    // `try_with`: allocations while the thread's locals are torn down are not counted.
+    let _ = HELD.try_with(|h| {
+        let (now, peak) = h.get();
+        let now = now + delta;
+        h.set((now, peak.max(now)));
+    });
+}
+
+// SAFETY: every call is passed on to the system allocator unchanged; the counting touches
+// only a thread-local `Cell` of two integers (no allocation, no destructor).
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count(layout.size() as isize);
+        // SAFETY: the caller's layout contract is passed on.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        count(-(layout.size() as isize));
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        count(new as isize - layout.size() as isize);
+        // SAFETY: as for `dealloc`, and `new` is the caller's valid size.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// Run `f` and return its result with the most bytes this thread held at once during it,
+/// above what it held before.
+pub fn peak_bytes<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = HELD.with(|h| {
+        let (now, _) = h.get();
+        h.set((now, now));
+        now
+    });
+    let out = f();
+    let peak = HELD.with(|h| h.get().1);
+    (out, (peak - before).max(0) as usize)
 }

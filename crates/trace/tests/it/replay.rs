@@ -11,7 +11,7 @@ fn replay_bytes(bytes: &[u8]) -> Outcome {
 
 #[test]
 fn replay_of_a_recording_is_identical() {
-    let bytes = record(&small(&["network.loss=0.05"]), 4, 1000);
+    let bytes = record(&small(&["network.loss=0.05"]), 4, 1024);
     match replay_bytes(&bytes) {
         Outcome::Identical {
             events,
@@ -33,7 +33,7 @@ fn with_edited_scenario(bytes: &[u8], edit: impl Fn(&str) -> String) -> Vec<u8> 
 
 #[test]
 fn an_edited_scenario_gives_a_precise_first_mismatch() {
-    let bytes = record(&small(&[]), 4, 1000);
+    let bytes = record(&small(&[]), 4, 1024);
     let edited = with_edited_scenario(&bytes, |toml| {
         toml.replacen("capacity = 10", "capacity = 9", 1)
     });
@@ -53,7 +53,7 @@ fn an_edited_scenario_gives_a_precise_first_mismatch() {
 
 #[test]
 fn a_different_seed_in_the_header_and_its_scenario_mismatches_early() {
-    let bytes = record(&small(&[]), 4, 1000);
+    let bytes = record(&small(&[]), 4, 1024);
     let mut header = reader(&bytes).unwrap().header().clone();
     header.seed = 5;
     header.scenario_toml = header.scenario_toml.replacen("seed = 4", "seed = 5", 1);
@@ -65,7 +65,7 @@ fn a_different_seed_in_the_header_and_its_scenario_mismatches_early() {
 /// format; a file where they differ cannot say which seed ran, so it is refused.
 #[test]
 fn a_header_seed_that_differs_from_its_scenario_is_corrupt() {
-    let bytes = record(&small(&[]), 4, 1000);
+    let bytes = record(&small(&[]), 4, 1024);
     let mut header = reader(&bytes).unwrap().header().clone();
     assert_eq!(header.seed, 4);
     assert!(header.scenario_toml.contains("\nseed = 4\n"));

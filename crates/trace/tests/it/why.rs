@@ -45,7 +45,7 @@ fn check_allowing(
     unexplained_max: usize,
 ) -> why::Tree {
     let perturbed = base.perturbed_at(Dur(SimTime::from_secs(at_s).0), None);
-    let (a, b) = (record(&base, seed, 1000), record(&perturbed, seed, 1000));
+    let (a, b) = (record(&base, seed, 1024), record(&perturbed, seed, 1024));
     let tree = why::tree(reader(&a).unwrap(), reader(&b).unwrap()).unwrap();
     assert_same_tree(&a, &b, &tree);
     let report = diff(|| Ok((reader(&a)?, reader(&b)?)), None).unwrap();
@@ -238,7 +238,7 @@ fn the_tree_from_events_in_memory_is_the_tree_from_readers() {
 
 #[test]
 fn a_trace_has_no_tree_against_itself() {
-    let a = record(&small(&[]), 1, 1000);
+    let a = record(&small(&[]), 1, 1024);
     let tree = why::tree(reader(&a).unwrap(), reader(&a).unwrap()).unwrap();
     assert!(tree.nodes.is_empty());
     assert_eq!(tree.root, None);
@@ -251,7 +251,7 @@ fn outcomes_read_from_traces_agree_with_the_runs_own_counters() {
     use swarmlb_trace::diff::Outcome;
     let base = small(&["servers.capacity=8", "users.count=20"]);
     let perturbed = base.perturbed_at(Dur(SimTime::from_secs(40).0), None);
-    let (a, b) = (record(&base, 1, 1000), record(&perturbed, 1, 1000));
+    let (a, b) = (record(&base, 1, 1024), record(&perturbed, 1, 1024));
     let report = diff(|| Ok((reader(&a)?, reader(&b)?)), None).unwrap();
     for (scenario, outcomes) in [
         (&base, report.outcomes_run.baseline),
@@ -452,7 +452,7 @@ fn by_mechanism_on_the_golden_pair_sums_to_the_nodes() {
 fn why_refuses_swapped_traces() {
     let base = small(&[]);
     let perturbed = base.perturbed_at(Dur(SimTime::from_secs(30).0), None);
-    let (a, b) = (record(&base, 2, 1000), record(&perturbed, 2, 1000));
+    let (a, b) = (record(&base, 2, 1024), record(&perturbed, 2, 1024));
     let err = why::tree(reader(&b).unwrap(), reader(&a).unwrap()).unwrap_err();
     assert!(
         err.to_string()
