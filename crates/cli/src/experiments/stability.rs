@@ -385,7 +385,7 @@ pub fn stability(args: StabilityArgs) -> anyhow::Result<()> {
         grid_labels[j][i] = label;
     }
     let title = format!(
-        "{}: P(decorrelated) [95% Wilson] over n determined branches, {b} seeds × {k} perturbations per cell",
+        "{}: P(decorrelated) [95% Wilson], n determined, {b} seeds × {k} per cell",
         cells[0].1.name
     );
     for ext in ["png", "svg"] {
