@@ -387,7 +387,9 @@ fn diff(
             .map(|t| parse_time("interval", t))
             .transpose()?;
         let references = check_references(references)?;
-        Ok(report_tuple(&diff_files(&a, &b, interval, None, references)?))
+        Ok(report_tuple(&diff_files(
+            &a, &b, interval, None, references,
+        )?))
     })
     .map_err(py_err)
 }
