@@ -649,12 +649,9 @@ fn without(
             .collect();
         vec![
             counts.join(", "),
-            if n == 0 {
-                "n/a".into()
-            } else {
-                let (lo, hi) = wilson(k, n);
-                format!("{k}/{n} = {:.2} [{lo:.2}, {hi:.2}]", k as f64 / n as f64)
-            },
+            ens.p_decorrelated().map_or("n/a".into(), |(p, lo, hi)| {
+                format!("{k}/{n} = {p:.2} [{lo:.2}, {hi:.2}]")
+            }),
             mean(ens.phi_end(), 2),
             mean(ens.cascade_size(), 1),
             ens.median_decorrelation_s().map_or("n/a".into(), |s| {
@@ -830,13 +827,12 @@ fn print_scan(results: &[(SimTime, Ensemble)]) {
         .to_vec(),
     ];
     for (t, ens) in results {
-        let (k, n) = ens.decorrelated();
-        let p = if n == 0 {
-            "n/a".to_string()
-        } else {
-            let (lo, hi) = wilson(k, n);
-            format!("{:.2} [{lo:.2}, {hi:.2}]", k as f64 / n as f64)
-        };
+        let (_, n) = ens.decorrelated();
+        let p = ens
+            .p_decorrelated()
+            .map_or("n/a".to_string(), |(p, lo, hi)| {
+                format!("{p:.2} [{lo:.2}, {hi:.2}]")
+            });
         let shifted: Vec<String> = ens
             .shifted()
             .iter()
@@ -872,15 +868,9 @@ fn scan_csv(results: &[(SimTime, Ensemble)]) -> String {
     out.push('\n');
     for (t, ens) in results {
         let (k, n) = ens.decorrelated();
-        let (p, lo, hi) = if n == 0 {
-            (String::new(), String::new(), String::new())
-        } else {
-            let (lo, hi) = wilson(k, n);
-            (
-                format!("{:.4}", k as f64 / n as f64),
-                format!("{lo:.4}"),
-                format!("{hi:.4}"),
-            )
+        let (p, lo, hi) = match ens.p_decorrelated() {
+            None => (String::new(), String::new(), String::new()),
+            Some((p, lo, hi)) => (format!("{p:.4}"), format!("{lo:.4}"), format!("{hi:.4}")),
         };
         out.push_str(&format!(
             "{},{},{n},{k},{p},{lo},{hi},{}",
@@ -909,19 +899,17 @@ fn plot_scan(
     let points: Vec<(f64, MeanCi)> = results
         .iter()
         .filter_map(|(t, ens)| {
-            let (k, n) = ens.decorrelated();
-            (n > 0).then(|| {
-                let (lo, hi) = wilson(k, n);
-                (
-                    t.as_secs_f64(),
-                    MeanCi {
-                        n: n as usize,
-                        mean: k as f64 / n as f64,
-                        sd: None,
-                        ci: Some((lo, hi)),
-                    },
-                )
-            })
+            let (_, n) = ens.decorrelated();
+            let (p, lo, hi) = ens.p_decorrelated()?;
+            Some((
+                t.as_secs_f64(),
+                MeanCi {
+                    n: n as usize,
+                    mean: p,
+                    sd: None,
+                    ci: Some((lo, hi)),
+                },
+            ))
         })
         .collect();
     crate::experiments::chart::bands(

@@ -131,6 +131,16 @@ impl Ensemble {
         (k, n)
     }
 
+    /// P(decorrelated) over the determined pairs with its 95% Wilson interval, as
+    /// (p, low, high); None when no pair was determined.
+    pub fn p_decorrelated(&self) -> Option<(f64, f64, f64)> {
+        let (k, n) = self.decorrelated();
+        (n > 0).then(|| {
+            let (lo, hi) = wilson(k, n);
+            (k as f64 / n as f64, lo, hi)
+        })
+    }
+
     /// Median time from the perturbation to decorrelation (φ first in the band), seconds,
     /// over the pairs whose verdict is `decorrelated` (a pair whose φ touched the band once
     /// and left it again is not counted).
